@@ -1,0 +1,47 @@
+// Bundles the library, the CLI, the tests and the benchmarks with esbuild.
+// WGSL files are inlined as text so the bundles need nothing from shaders/ at run time.
+// Tests and benchmarks share chunks (splitting) so that every test file in one process
+// talks to the same GPU device singleton.
+import { build } from 'esbuild';
+import { readdirSync, statSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+function walk(dir, pred) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p, pred));
+    else if (pred(p)) out.push(p);
+  }
+  return out;
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  loader: { '.wgsl': 'text' },
+  // dawn.node is a native addon; bundled CommonJS dependencies need a real `require`.
+  external: ['webgpu'],
+  banner: { js: "import { createRequire as __bptCreateRequire } from 'node:module'; const require = __bptCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+};
+
+rmSync('dist', { recursive: true, force: true });
+await Promise.all([
+  build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' }),
+  build({
+    ...common,
+    entryPoints: [
+      ...walk('test', (p) => p.endsWith('.test.ts')),
+      'test/run.ts',
+      ...walk('bench', (p) => /\.ts$/.test(p) && !p.includes('/lib/')),
+    ],
+    outdir: 'dist',
+    outbase: '.',
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+  }),
+]);

@@ -1,0 +1,1 @@
+console.log("bpt: CLI not built yet");
