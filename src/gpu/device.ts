@@ -8,6 +8,10 @@
 //     about a millisecond (tiny work stays fast) and then sleeps in short slices between turns.
 import { create, globals } from 'webgpu';
 
+// GPUBufferUsage, GPUMapMode, ... are globals in browsers; dawn.node hands them over as an object.
+// Installed at import so that every module above can use them in top-level constants.
+Object.assign(globalThis, globals);
+
 /** What the engine learned about its adapter; printed by benchmarks and the CLI. */
 export interface AdapterReport {
   vendor: string;
@@ -92,7 +96,6 @@ export class Gpu {
   }
 
   static async create(opts: GpuOptions = {}): Promise<Gpu> {
-    Object.assign(globalThis, globals);
     const instance = create(opts.dawnFlags ?? []);
     const adapter = await instance.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
     if (!adapter) {

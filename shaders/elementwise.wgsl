@@ -1,0 +1,141 @@
+// Elementwise kernels. The operation is an override constant, so each op compiles to its own
+// straight-line pipeline with the switch folded away. Op codes are listed in src/ops/elementwise.ts.
+
+struct Params {
+  n: u32,
+  rank: u32,
+  alpha: f32,
+  _pad: u32,
+  // Broadcasting: output shape and each input's strides (0 on broadcast axes), up to 8 axes.
+  shape: array<vec4u, 2>,
+  a_strides: array<vec4u, 2>,
+  b_strides: array<vec4u, 2>,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+override OP: u32 = 0;
+override BROADCAST: bool = false;
+override WG: u32 = 256;
+
+const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
+const GELU_C: f32 = 0.044715;
+
+fn safe_tanh(x: f32) -> f32 {
+  // tanh(x) = sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}): never overflows, unlike the exp form.
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+
+fn unary(x: f32) -> f32 {
+  switch OP {
+    case 0u: { return -x; }
+    case 1u: { return exp(x); }
+    case 2u: { return log(x); }
+    case 3u: { return sqrt(x); }
+    case 4u: { return inverseSqrt(x); }
+    case 5u: { return max(x, 0.0); }
+    case 6u: { return 0.5 * x * (1.0 + safe_tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))); }
+    case 7u: { return safe_tanh(x); }
+    case 8u: { return 1.0 / (1.0 + exp(-x)); }
+    case 9u: { return abs(x); }
+    case 10u: { return x * x; }
+    case 11u: { return x * p.alpha; }
+    case 12u: { return x + p.alpha; }
+    case 13u: { return pow(x, p.alpha); }
+    case 14u: { return 1.0 / x; }
+    default: { return x; }
+  }
+}
+
+// d unary / dx, given the input x and the output y.
+fn unary_grad(x: f32, y: f32) -> f32 {
+  switch OP {
+    case 0u: { return -1.0; }
+    case 1u: { return y; }
+    case 2u: { return 1.0 / x; }
+    case 3u: { return 0.5 / y; }
+    case 4u: { return -0.5 * y * y * y; }
+    case 5u: { return select(0.0, 1.0, x > 0.0); }
+    case 6u: {
+      let t = safe_tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
+      return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * x * x);
+    }
+    case 7u: { return 1.0 - y * y; }
+    case 8u: { return y * (1.0 - y); }
+    case 9u: { return sign(x); }
+    case 10u: { return 2.0 * x; }
+    case 11u: { return p.alpha; }
+    case 12u: { return 1.0; }
+    case 13u: { return p.alpha * pow(x, p.alpha - 1.0); }
+    case 14u: { return -y * y; }
+    default: { return 1.0; }
+  }
+}
+
+fn binary(a: f32, b: f32) -> f32 {
+  switch OP {
+    case 0u: { return a + b; }
+    case 1u: { return a - b; }
+    case 2u: { return a * b; }
+    case 3u: { return a / b; }
+    case 4u: { return pow(a, b); }
+    case 5u: { return max(a, b); }
+    case 6u: { return min(a, b); }
+    case 7u: { return select(0.0, 1.0, a == b); }
+    case 8u: { return select(0.0, 1.0, a > b); }
+    case 9u: { return select(0.0, 1.0, a < b); }
+    default: { return a; }
+  }
+}
+
+fn dim(v: array<vec4u, 2>, i: u32) -> u32 { return v[i / 4u][i % 4u]; }
+
+fn flat_index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+@group(0) @binding(1) var<storage, read> x_in: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y_out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn unary_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i < p.n) { y_out[i] = unary(x_in[i]); }
+}
+
+// Unary backward: dx = g * f'(x, y).
+@group(0) @binding(1) var<storage, read> ub_x: array<f32>;
+@group(0) @binding(2) var<storage, read> ub_y: array<f32>;
+@group(0) @binding(3) var<storage, read> ub_g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ub_dx: array<f32>;
+
+@compute @workgroup_size(WG)
+fn unary_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i < p.n) { ub_dx[i] = ub_g[i] * unary_grad(ub_x[i], ub_y[i]); }
+}
+
+// Binary with NumPy broadcasting: strides of 0 repeat an input along an axis.
+@group(0) @binding(1) var<storage, read> b_a: array<f32>;
+@group(0) @binding(2) var<storage, read> b_b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> b_out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn binary_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= p.n) { return; }
+  if (!BROADCAST) {
+    b_out[i] = binary(b_a[i], b_b[i]);
+    return;
+  }
+  var rem = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let size = dim(p.shape, u32(d));
+    let c = rem % size;
+    rem = rem / size;
+    ia += c * dim(p.a_strides, u32(d));
+    ib += c * dim(p.b_strides, u32(d));
+  }
+  b_out[i] = binary(b_a[ia], b_b[ib]);
+}

@@ -1,0 +1,49 @@
+// Reduction along one axis of a tensor viewed as [outer, n, inner]; the output is [outer, inner].
+// Two variants: `reduce_rows` gives each output a workgroup that strides over n and combines in
+// workgroup memory (long axes); `reduce_cols` gives each output one invocation that loops over n
+// (short axes with many outputs, where a workgroup per output would idle most lanes).
+struct Params { outer: u32, n: u32, inner: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+override OP: u32 = 0;   // 0 sum (times scale), 1 max
+override WG: u32 = 256;
+
+fn identity() -> f32 { return select(0.0, -3.4028234663852886e38, OP == 1u); }
+fn combine(a: f32, b: f32) -> f32 { return select(a + b, max(a, b), OP == 1u); }
+fn finish(v: f32) -> f32 { return select(v * p.scale, v, OP == 1u); }
+
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn reduce_rows(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let out = wid.x + wid.y * nwg.x;
+  let total = p.outer * p.inner;
+  let o = out / p.inner;
+  let i = out % p.inner;
+  var acc = identity();
+  if (out < total) {
+    let base = o * p.n * p.inner + i;
+    for (var k = lid.x; k < p.n; k += WG) { acc = combine(acc, x[base + k * p.inner]); }
+  }
+  partial[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid.x < s) { partial[lid.x] = combine(partial[lid.x], partial[lid.x + s]); }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u && out < total) { y[out] = finish(partial[0]); }
+}
+
+@compute @workgroup_size(WG)
+fn reduce_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let out = gid.x + gid.y * nwg.x * WG;
+  if (out >= p.outer * p.inner) { return; }
+  let o = out / p.inner;
+  let i = out % p.inner;
+  let base = o * p.n * p.inner + i;
+  var acc = identity();
+  for (var k = 0u; k < p.n; k++) { acc = combine(acc, x[base + k * p.inner]); }
+  y[out] = finish(acc);
+}

@@ -1,0 +1,224 @@
+// Every dispatch of a step goes into one command encoder; `submit` sends it in one queue.submit.
+//
+// Per-dispatch parameters: `queue.writeBuffer` runs at once while recorded passes run at submit,
+// so one uniform buffer rewritten between dispatches would leave every dispatch seeing the last
+// value. Each dispatch instead gets its own 256-byte slot in a uniform chunk; chunks are uploaded
+// just before the submit and reused after it (queue order makes that safe).
+import { BufferPool } from './buffers.js';
+import { gpu, gpuWait, GpuError, onShutdown } from './device.js';
+import { pipelineFor, takeCompileChecks, type Kernel, type Overrides } from './kernels.js';
+import { Profiler } from './profiler.js';
+
+const SLOT = 256;
+const CHUNK = 64 * 1024;
+/** Submits on its own beyond this many dispatches so that a runaway step cannot grow without bound. */
+const MAX_DISPATCHES_PER_SUBMIT = 20000;
+
+/** A storage buffer range bound to one kernel binding. */
+export interface BufferRange {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+/** One kernel launch. */
+export interface Dispatch {
+  kernel: Kernel;
+  overrides?: Overrides;
+  /** Bytes of the kernel's `Params` uniform struct (at most 256). */
+  params: ArrayBuffer;
+  inputs: BufferRange[];
+  outputs: BufferRange[];
+  workgroups: readonly [number, number?, number?];
+  /** What the op was, with shapes, for errors and profiles, e.g. `matmul [8,512]x[512,512]`. */
+  label: string;
+}
+
+interface UniformChunk {
+  buffer: GPUBuffer;
+  staging: Uint8Array;
+  used: number;
+}
+
+/** Counters for benchmarks: how many dispatches went into how many submits. */
+export interface RecorderStats {
+  dispatches: number;
+  submits: number;
+  /** Dispatches in the most recent submit. */
+  lastSubmitDispatches: number;
+}
+
+export class Recorder {
+  readonly pool = new BufferPool();
+  readonly profiler = new Profiler();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private chunks: UniformChunk[] = [];
+  private chunkIndex = 0;
+  private labels: string[] = [];
+  private errors: Array<Promise<GpuError | null>> = [];
+  private stats: RecorderStats = { dispatches: 0, submits: 0, lastSubmitDispatches: 0 };
+
+  private ensureEncoder(): GPUCommandEncoder {
+    this.encoder ??= gpu().device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private uniformSlot(params: ArrayBuffer, label: string): GPUBufferBinding {
+    if (params.byteLength > SLOT) throw new GpuError(`${label}: ${params.byteLength} bytes of parameters exceed ${SLOT}`);
+    let chunk = this.chunks[this.chunkIndex];
+    if (chunk && chunk.used + SLOT > CHUNK) chunk = this.chunks[++this.chunkIndex];
+    if (!chunk) {
+      chunk = {
+        buffer: gpu().device.createBuffer({ size: CHUNK, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' }),
+        staging: new Uint8Array(CHUNK),
+        used: 0,
+      };
+      this.chunks.push(chunk);
+    }
+    const offset = chunk.used;
+    chunk.staging.set(new Uint8Array(params), offset);
+    chunk.used += SLOT;
+    return { buffer: chunk.buffer, offset, size: SLOT };
+  }
+
+  /** Records one dispatch into the current step. */
+  dispatch(d: Dispatch): void {
+    const device = gpu().device;
+    if (this.stats.lastSubmitDispatches >= MAX_DISPATCHES_PER_SUBMIT || this.profiler.full) this.submit();
+    const { pipeline, layout } = pipelineFor(d.kernel, d.overrides);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.uniformSlot(d.params, d.label) }];
+    if (d.inputs.length !== d.kernel.inputs || d.outputs.length !== d.kernel.outputs) {
+      throw new GpuError(
+        `${d.label}: kernel "${d.kernel.name}" takes ${d.kernel.inputs} inputs and ${d.kernel.outputs} outputs, got ${d.inputs.length} and ${d.outputs.length}`,
+      );
+    }
+    [...d.inputs, ...d.outputs].forEach((r, i) => entries.push({ binding: i + 1, resource: r }));
+    const bindGroup = device.createBindGroup({ layout, entries, label: d.label });
+    const encoder = this.ensureEncoder();
+    const timestampWrites = this.profiler.timestampWrites(d.label, d.kernel.name);
+    if (timestampWrites) {
+      this.endPass();
+      this.pass = encoder.beginComputePass({ label: d.label, timestampWrites });
+    } else {
+      this.pass ??= encoder.beginComputePass();
+    }
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = d.workgroups;
+    this.pass.dispatchWorkgroups(x, y, z);
+    if (timestampWrites) this.endPass();
+    this.labels.push(d.label);
+    this.stats.dispatches++;
+    this.stats.lastSubmitDispatches++;
+  }
+
+  /** Records a buffer-to-buffer copy (sizes multiple of 4). */
+  copy(src: BufferRange, dst: BufferRange, label: string): void {
+    this.endPass();
+    this.ensureEncoder().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.size);
+    this.labels.push(label);
+  }
+
+  /** Sends everything recorded so far in one queue.submit. */
+  submit(): void {
+    const g = gpu();
+    if (this.profiler.enabled) this.profiler.beforeSubmit(this.ensureEncoder(), this.endPass.bind(this));
+    this.endPass();
+    if (!this.encoder) return;
+    for (let i = 0; i <= this.chunkIndex && i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      if (c.used > 0) g.device.queue.writeBuffer(c.buffer, 0, c.staging, 0, c.used);
+      c.used = 0;
+    }
+    this.chunkIndex = 0;
+    const labels = this.labels;
+    // Encoding errors surface at finish(), so the scopes must already be open then.
+    g.device.pushErrorScope('out-of-memory');
+    g.device.pushErrorScope('validation');
+    const commands = this.encoder.finish();
+    this.encoder = null;
+    this.labels = [];
+    g.device.queue.submit([commands]);
+    const describe = (e: GPUError | null, kind: string) =>
+      e ? new GpuError(`GPU ${kind} error in a submit of ${labels.length} operations (${summarise(labels)}): ${e.message}`) : null;
+    this.errors.push(g.device.popErrorScope().then((e) => describe(e, 'validation')));
+    this.errors.push(g.device.popErrorScope().then((e) => describe(e, 'out-of-memory')));
+    this.pool.afterSubmit();
+    this.stats.submits++;
+    this.stats.lastSubmitDispatches = 0;
+  }
+
+  /** Submits pending work, waits for the GPU, and throws the first error it reported. */
+  async sync(): Promise<void> {
+    this.submit();
+    await gpuWait(gpu().device.queue.onSubmittedWorkDone());
+    await this.throwErrors();
+  }
+
+  private async throwErrors(): Promise<void> {
+    const pending = [...takeCompileChecks(), ...this.errors];
+    this.errors = [];
+    for (const e of await Promise.all(pending)) if (e) throw e;
+    gpu().check();
+  }
+
+  /** Copies a buffer range to the host after everything recorded so far has run. */
+  async read(src: BufferRange, label: string): Promise<ArrayBuffer> {
+    const device = gpu().device;
+    const size = Math.ceil(src.size / 4) * 4;
+    const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `read ${label}` });
+    this.copy({ ...src, size }, { buffer: staging, offset: 0, size }, `read ${label}`);
+    this.submit();
+    try {
+      await gpuWait(staging.mapAsync(GPUMapMode.READ));
+    } catch (err) {
+      await this.throwErrors();
+      throw new GpuError(`reading back ${label} failed: ${(err as Error).message}`);
+    }
+    await this.throwErrors();
+    const out = staging.getMappedRange().slice(0, src.size);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  snapshot(): RecorderStats {
+    return { ...this.stats };
+  }
+
+  /** Forgets device objects (the device is gone). */
+  reset(): void {
+    this.encoder = null;
+    this.pass = null;
+    this.chunks = [];
+    this.chunkIndex = 0;
+    this.labels = [];
+    this.errors = [];
+    this.pool.reset();
+    this.profiler.reset();
+  }
+}
+
+function summarise(labels: string[]): string {
+  const shown = labels.slice(-8).join('; ');
+  return labels.length > 8 ? `last 8: ${shown}` : shown;
+}
+
+let shared: Recorder | null = null;
+
+/** The process-wide recorder that every op records into. */
+export function recorder(): Recorder {
+  shared ??= new Recorder();
+  return shared;
+}
+
+onShutdown(() => {
+  shared?.reset();
+  shared = null;
+});

@@ -1,0 +1,138 @@
+// A Tensor is a handle to a contiguous range of a pooled GPU buffer. Lifetimes are explicit:
+// `dispose()` drops the handle (idempotent); the buffer goes back to the pool when the last handle
+// on its storage is gone. `ref()` makes a second, independent handle: the autograd tape holds such
+// handles so that what a backward pass needs survives a scope disposing the user's tensors.
+import { BUFFER_ALIGN } from '../gpu/buffers.js';
+import { GpuError } from '../gpu/device.js';
+import { recorder, type BufferRange } from '../gpu/recorder.js';
+import { keep, track } from './scope.js';
+
+/** Element types. Everything is 4 bytes wide. */
+export type DType = 'f32' | 'i32';
+export type Shape = readonly number[];
+export type HostArray<D extends DType = DType> = D extends 'f32' ? Float32Array : Int32Array;
+
+export const BYTES_PER_ELEMENT = 4;
+
+export function numel(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+export function checkShape(shape: Shape, what: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new GpuError(`${what}: invalid shape ${fmtShape(shape)}`);
+  }
+}
+
+/** A pooled GPU buffer shared by a tensor and its views. */
+class Storage {
+  refs = 1;
+  constructor(readonly buffer: GPUBuffer) {}
+  drop(): void {
+    if (--this.refs === 0) recorder().pool.release(this.buffer);
+  }
+}
+
+export class Tensor {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** Offset into the storage, in elements. Views only exist at 256-byte aligned offsets. */
+  readonly offset: number;
+  /** Optional name, shown in errors and profiles. */
+  name: string | undefined;
+  private storage: Storage;
+  private alive = true;
+
+  private constructor(storage: Storage, shape: Shape, dtype: DType, offset: number) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.offset = offset;
+    track(this);
+  }
+
+  /** A new uninitialised tensor from the pool. */
+  static empty(shape: Shape, dtype: DType = 'f32', what = 'tensor'): Tensor {
+    checkShape(shape, what);
+    const bytes = Math.max(numel(shape), 1) * BYTES_PER_ELEMENT;
+    return new Tensor(new Storage(recorder().pool.acquire(bytes, `${what} ${fmtShape(shape)}`)), shape, dtype, 0);
+  }
+
+  /** A view on the same storage; `offset` in elements, relative to this tensor. */
+  view(shape: Shape, offset = 0, dtype: DType = this.dtype): Tensor {
+    this.assertAlive('view');
+    const abs = this.offset + offset;
+    if (offset !== 0 && (abs * BYTES_PER_ELEMENT) % BUFFER_ALIGN !== 0) throw new GpuError(`view: offset ${abs} is not 256-byte aligned`);
+    if (offset + numel(shape) > this.size) {
+      throw new GpuError(`view: ${fmtShape(shape)} at offset ${offset} does not fit in ${fmtShape(this.shape)}`);
+    }
+    this.storage.refs++;
+    return new Tensor(this.storage, shape, dtype, abs);
+  }
+
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return !this.alive;
+  }
+
+  /** The buffer range for a kernel binding (never empty: bindings need at least 4 bytes). */
+  get range(): BufferRange {
+    this.assertAlive('bind');
+    return {
+      buffer: this.storage.buffer,
+      offset: this.offset * BYTES_PER_ELEMENT,
+      size: Math.max(this.size, 1) * BYTES_PER_ELEMENT,
+    };
+  }
+
+  /** True when `other` shares this tensor's storage (then writes to one show in the other). */
+  sharesStorage(other: Tensor): boolean {
+    return this.storage === other.storage;
+  }
+
+  assertAlive(op: string): void {
+    if (!this.alive) throw new GpuError(`${op}: tensor ${this.describe()} was used after dispose()`);
+  }
+
+  /** A second handle on the same data that no scope tracks; it needs its own `dispose`. */
+  ref(): Tensor {
+    return keep(this.view(this.shape));
+  }
+
+  /** Drops this handle; the storage returns to the pool when no handle refers to it any more. */
+  dispose(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.storage.drop();
+  }
+
+  /** Copies the data to the host (waits for the GPU). */
+  async toArray(): Promise<HostArray> {
+    this.assertAlive('toArray');
+    const bytes = await recorder().read({ ...this.range, size: this.size * BYTES_PER_ELEMENT }, this.describe());
+    return this.dtype === 'f32' ? new Float32Array(bytes) : new Int32Array(bytes);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new GpuError(`item: tensor ${this.describe()} has ${this.size} elements, not 1`);
+    return (await this.toArray())[0]!;
+  }
+
+  describe(): string {
+    return `${this.name ? this.name + ' ' : ''}${this.dtype}${fmtShape(this.shape)}`;
+  }
+}
