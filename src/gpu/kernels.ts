@@ -65,7 +65,12 @@ function bindGroupLayout(inputs: number, outputs: number): GPUBindGroupLayout {
 function shaderModule(kernel: Kernel): GPUShaderModule {
   let module = modules.get(kernel.name);
   if (!module) {
-    module = gpu().device.createShaderModule({ code: kernel.code, label: kernel.name });
+    const device = gpu().device;
+    // The compilation info below reports the error with the shader's name; the scope keeps Dawn
+    // from also raising it as an uncaptured error.
+    device.pushErrorScope('validation');
+    module = device.createShaderModule({ code: kernel.code, label: kernel.name });
+    void device.popErrorScope();
     modules.set(kernel.name, module);
     checks.push(
       module.getCompilationInfo().then((info) => {

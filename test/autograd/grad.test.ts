@@ -1,0 +1,79 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { valueAndGrad } from '../../src/autograd/grad.js';
+import { recorder } from '../../src/gpu/recorder.js';
+import { add, exp, mul, scale } from '../../src/ops/elementwise.js';
+import { sum } from '../../src/ops/reduce.js';
+import { tensor } from '../../src/tensor/create.js';
+import { tidy } from '../../src/tensor/scope.js';
+import { assertClose } from '../util/check.js';
+import { initGpu, read } from '../util/gpu.js';
+
+const t = suite('autograd');
+t.before(async () => void (await initGpu()));
+
+t('a tensor used twice gets the sum of both gradients', async () => {
+  const x = tensor([1, 2, 3]);
+  const { value, grads } = valueAndGrad(() => sum(add(mul(x, x), scale(x, 3))), [x]);
+  assert.is(await value.item(), 1 + 4 + 9 + 18);
+  assertClose(await read(grads[0]!), [5, 7, 9]);
+  value.dispose();
+  grads[0]!.dispose();
+  x.dispose();
+});
+
+t('frozen inputs get no gradient work', async () => {
+  const x = tensor([1, 2, 3]);
+  const frozen = tensor([4, 5, 6]);
+  await recorder().sync();
+  const d0 = recorder().snapshot().dispatches;
+  const onlyX = valueAndGrad(() => sum(mul(x, frozen)), [x]);
+  const d1 = recorder().snapshot().dispatches;
+  const both = valueAndGrad(() => sum(mul(x, frozen)), [x, frozen]);
+  const d2 = recorder().snapshot().dispatches;
+  assert.ok(d2 - d1 > d1 - d0, `both: ${d2 - d1} dispatches, x only: ${d1 - d0}`);
+  assertClose(await read(onlyX.grads[0]!), [4, 5, 6]);
+  assertClose(await read(both.grads[1]!), [1, 2, 3]);
+  for (const r of [onlyX, both]) [r.value, ...r.grads].forEach((g) => g.dispose());
+  x.dispose();
+  frozen.dispose();
+});
+
+t('intermediates disposed by an inner tidy survive for the backward pass', async () => {
+  const x = tensor([0.5, -1]);
+  const { value, grads } = valueAndGrad(() => {
+    const e = tidy(() => exp(scale(x, 2)));
+    return sum(e);
+  }, [x]);
+  assertClose(await read(grads[0]!), [2 * Math.exp(1), 2 * Math.exp(-2)], { rtol: 1e-6 });
+  value.dispose();
+  grads[0]!.dispose();
+  x.dispose();
+});
+
+t('nothing leaks: memory in use returns to where it was', async () => {
+  const x = tensor(new Float32Array(1000).fill(0.1));
+  await recorder().sync();
+  const before = recorder().pool.snapshot().inUse;
+  for (let i = 0; i < 5; i++) {
+    const { value, grads } = valueAndGrad(() => sum(exp(mul(x, x))), [x]);
+    await value.item();
+    value.dispose();
+    grads.forEach((g) => g.dispose());
+  }
+  assert.is(recorder().pool.snapshot().inUse, before);
+  x.dispose();
+});
+
+t('an unused wrt tensor gets a zero gradient; a non-scalar value is an error', async () => {
+  const x = tensor([1, 2]);
+  const y = tensor([3]);
+  const { value, grads } = valueAndGrad(() => sum(x), [x, y]);
+  assertClose(await read(grads[1]!), [0]);
+  [value, ...grads].forEach((g) => g.dispose());
+  assert.throws(() => valueAndGrad(() => scale(x, 2), [x]), /one-element tensor/);
+  x.dispose();
+  y.dispose();
+});
+
+t.run();
