@@ -47,3 +47,42 @@ fn reduce_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   for (var k = 0u; k < p.n; k++) { acc = combine(acc, x[base + k * p.inner]); }
   y[out] = finish(acc);
 }
+
+// Index of the maximum along the axis (the first one on ties, as torch.argmax and numpy do).
+@group(0) @binding(1) var<storage, read> ax: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ay: array<i32>;
+var<workgroup> best_v: array<f32, WG>;
+var<workgroup> best_i: array<u32, WG>;
+
+@compute @workgroup_size(WG)
+fn argmax_rows(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let out = wid.x + wid.y * nwg.x;
+  let total = p.outer * p.inner;
+  let o = out / p.inner;
+  let i = out % p.inner;
+  var bv = -3.4028234663852886e38;
+  var bi = 0xffffffffu;
+  if (out < total) {
+    let base = o * p.n * p.inner + i;
+    for (var k = lid.x; k < p.n; k += WG) {
+      let v = ax[base + k * p.inner];
+      if (v > bv || bi == 0xffffffffu) { bv = v; bi = k; }
+    }
+  }
+  best_v[lid.x] = bv;
+  best_i[lid.x] = bi;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid.x < s) {
+      let ov = best_v[lid.x + s];
+      let oi = best_i[lid.x + s];
+      let mine = best_i[lid.x];
+      if (oi != 0xffffffffu && (mine == 0xffffffffu || ov > best_v[lid.x] || (ov == best_v[lid.x] && oi < mine))) {
+        best_v[lid.x] = ov;
+        best_i[lid.x] = oi;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u && out < total) { ay[out] = i32(best_i[0]); }
+}

@@ -11,6 +11,7 @@ import { axisOf, describeOp, expectDType, launch } from './launch.js';
 
 const ROWS: Kernel = { name: 'reduce.rows', code, entry: 'reduce_rows', inputs: 1, outputs: 1 };
 const COLS: Kernel = { name: 'reduce.cols', code, entry: 'reduce_cols', inputs: 1, outputs: 1 };
+const ARGMAX: Kernel = { name: 'reduce.argmax', code, entry: 'argmax_rows', inputs: 1, outputs: 1 };
 
 /** Same data, new shape (a view: no copy). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -98,6 +99,25 @@ export function max(x: Tensor, axis: number, keepdims = false): Tensor {
     },
     [x, out],
   );
+}
+
+/** Index (i32) of the largest value along `axis`, the first one on ties. Not differentiable. */
+export function argmax(x: Tensor, axis: number): Tensor {
+  expectDType('argmax', 'f32', x);
+  const a = axisOf('argmax', x.rank, axis);
+  const outer = numel(x.shape.slice(0, a));
+  const inner = numel(x.shape.slice(a + 1));
+  const n = x.shape[a]!;
+  const out = Tensor.empty(dropAxes(x.shape, [a]), 'i32', 'argmax');
+  launch(ARGMAX, {
+    inputs: [x],
+    outputs: [out],
+    params: new Params().u32(outer, n, inner).f32(1),
+    overrides: { WG: n >= 256 ? 256 : 64 },
+    workgroups: grid(outer * inner),
+    label: `${describeOp('argmax', x)} axis ${a}`,
+  });
+  return out;
 }
 
 /** Broadcasts `x` to `shape` (materialised). */

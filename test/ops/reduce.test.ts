@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { max, mean, reshape, sum } from '../../src/ops/reduce.js';
+import { argmax, max, mean, reshape, sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
@@ -72,6 +72,21 @@ t('gradients of sum, mean, max and reshape', async () => {
   await gradcheck(([a]) => mean(a!, [0, 2], true), [x]);
   await gradcheck(([a]) => max(a!, 2), [x], { eps: 1e-3 });
   await gradcheck(([a]) => reshape(a!, [7, -1]), [x]);
+});
+
+t('argmax picks the first maximum along any axis', async () => {
+  const r = rng(17);
+  for (const shape of [[1, 1], [3, 7], [2, 1000, 3], [5, 32129]]) {
+    // Few distinct values so that ties are common.
+    const x = randArray(r, numel(shape)).map((v) => Math.round(v * 3));
+    for (let axis = 0; axis < shape.length; axis++) {
+      const y = tidy(() => argmax(tensor(x, shape), axis));
+      const want = ref(x, shape, axis, (v) => v.indexOf(Math.max(...v)));
+      assertClose(await read(y), want, { rtol: 0, atol: 0, what: `argmax ${shape} axis ${axis}` });
+      assert.is(y.dtype, 'i32');
+      y.dispose();
+    }
+  }
 });
 
 t('bad axes and reshapes are named', () => {
