@@ -2,17 +2,7 @@
 // comparisons that report where and by how much two arrays differ.
 import * as assert from 'uvu/assert';
 
-/** Mulberry32: small, fast, seeded; tests must be reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../src/util/random.js';
 
 /** Uniform values in [lo, hi). */
 export function randArray(r: () => number, n: number, lo = -1, hi = 1): Float64Array {
