@@ -100,7 +100,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
 }
 
 /** Strides of `shape` (right-aligned in `rank` axes) with 0 on axes that broadcast. */
-function broadcastStrides(shape: Shape, out: Shape): number[] {
+export function broadcastStrides(shape: Shape, out: Shape): number[] {
   const rank = out.length;
   const strides = new Array<number>(rank).fill(0);
   let s = 1;
