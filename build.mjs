@@ -4,6 +4,7 @@
 // talks to the same GPU device singleton.
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync } from 'node:fs';
+
 import { join } from 'node:path';
 
 function walk(dir, pred) {
@@ -27,10 +28,10 @@ const common = {
   external: ['webgpu'],
   banner: { js: "import { createRequire as __bptCreateRequire } from 'node:module'; const require = __bptCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+  metafile: true,
 };
 
-rmSync('dist', { recursive: true, force: true });
-await Promise.all([
+const results = await Promise.all([
   build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' }),
   build({
     ...common,
@@ -45,3 +46,10 @@ await Promise.all([
     chunkNames: 'chunks/[name]-[hash]',
   }),
 ]);
+
+// Remove outputs of earlier builds (deleted tests, old chunks). Files younger than ten minutes stay:
+// a test run started from an earlier build in the same tree may still be loading them.
+const produced = new Set(results.flatMap((r) => Object.keys(r.metafile.outputs)).map((p) => join(p)));
+for (const file of walk('dist', () => true)) {
+  if (!produced.has(join(file)) && Date.now() - statSync(file).mtimeMs > 10 * 60 * 1000) rmSync(file);
+}

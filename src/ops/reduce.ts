@@ -5,7 +5,8 @@ import { GpuError } from '../gpu/device.js';
 import { grid, type Kernel } from '../gpu/kernels.js';
 import { Params } from '../gpu/params.js';
 import { fmtShape, numel, Tensor, type Shape } from '../tensor/tensor.js';
-import { add, equal, div, mul } from './elementwise.js';
+import { equal, div, mul } from './elementwise.js';
+import { expand } from './layout.js';
 import { fill } from './fill.js';
 import { axisOf, describeOp, expectDType, launch } from './launch.js';
 
@@ -69,7 +70,7 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepdims = fal
   const kept = y;
   const out = keepdims ? kept : kept.view(dropAxes(x.shape, ax));
   if (!keepdims) kept.dispose();
-  return record('sum', [x], out, (g) => [broadcastTo(reshape(g, x.shape.map((d, i) => (ax.includes(i) ? 1 : d))), x.shape)]);
+  return record('sum', [x], out, (g) => [expand(reshape(g, x.shape.map((d, i) => (ax.includes(i) ? 1 : d))), x.shape)]);
 }
 
 /** Mean over `axes` (all when omitted). */
@@ -118,12 +119,6 @@ export function argmax(x: Tensor, axis: number): Tensor {
     label: `${describeOp('argmax', x)} axis ${a}`,
   });
   return out;
-}
-
-/** Broadcasts `x` to `shape` (materialised). */
-export function broadcastTo(x: Tensor, shape: Shape): Tensor {
-  if (x.rank === shape.length && x.shape.every((d, i) => d === shape[i])) return x.view(shape);
-  return add(x, fill(shape, 0));
 }
 
 /** Sums a broadcast gradient back down to `shape` (the VJP of broadcasting). */
