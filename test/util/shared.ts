@@ -27,12 +27,12 @@ export function sharedPath(...parts: string[]): string | null {
 }
 
 interface UvuTest {
-  (name: string, fn: () => unknown): void;
-  skip(name?: string, fn?: () => unknown): void;
+  (name: string, fn: () => void | Promise<void>): void;
+  skip(name?: string, fn?: () => void | Promise<void>): void;
 }
 
 /** Registers `fn` when the ../shared path exists, otherwise a skip that says what is missing. */
-export function sharedTest(t: UvuTest, name: string, parts: string[], fn: (path: string) => unknown): void {
+export function sharedTest(t: UvuTest, name: string, parts: string[], fn: (path: string) => void | Promise<void>): void {
   const p = sharedPath(...parts);
   if (p) t(name, () => fn(p));
   else {
