@@ -1,0 +1,123 @@
+// T5's layer norm over the last axis of x viewed as [rows, n]: y = x * rsqrt(mean(x^2) + eps) * w,
+// with no mean subtraction and no bias, and its VJPs.
+//
+// Row kernels give each row LANES invocations (a power of two dividing WG; see softmax.wgsl): the
+// lanes of a row sum into their own segment of workgroup memory. The weight gradient sums over rows,
+// which a row kernel cannot do without atomics; `rmsnorm_weight_grad` instead gives each column a
+// lane that sums a chunk of rows, and the host sums the chunks with a deterministic reduction.
+struct Params {
+  rows: u32,
+  n: u32,
+  eps: f32,
+  // Rows per chunk of the weight gradient.
+  chunk: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+
+override LANES: u32 = 256;
+override WG: u32 = 256;
+override NEED_DX: bool = true;
+override NEED_RSTD: bool = false;
+
+var<workgroup> red_a: array<f32, WG>;
+var<workgroup> red_b: array<f32, WG>;
+
+struct Slot {
+  row: u32,
+  lane: u32,
+  head: u32,
+  live: bool,
+}
+
+fn slot(lid: u32, wid: vec3u, nwg: vec3u) -> Slot {
+  let row = (wid.x + wid.y * nwg.x) * (WG / LANES) + lid / LANES;
+  return Slot(row, lid % LANES, lid - lid % LANES, row < p.rows);
+}
+
+// Sums (a, b) over the lanes of each row segment; every lane gets its row's sums.
+fn reduce2(lid: u32, head: u32, lane: u32, a: f32, b: f32) -> vec2f {
+  red_a[lid] = a;
+  red_b[lid] = b;
+  workgroupBarrier();
+  for (var k = LANES / 2u; k > 0u; k >>= 1u) {
+    if (lane < k) {
+      red_a[lid] += red_a[lid + k];
+      red_b[lid] += red_b[lid + k];
+    }
+    workgroupBarrier();
+  }
+  return vec2f(red_a[head], red_b[head]);
+}
+
+fn rstd_of(sum_sq: f32) -> f32 { return inverseSqrt(sum_sq / f32(p.n) + p.eps); }
+
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WG)
+fn rmsnorm_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = slot(lid, wid, nwg);
+  let base = t.row * p.n;
+  var ss = 0.0;
+  if (t.live) {
+    for (var j = t.lane; j < p.n; j += LANES) {
+      let v = x[base + j];
+      ss += v * v;
+    }
+  }
+  let r = rstd_of(reduce2(lid, t.head, t.lane, ss, 0.0).x);
+  if (!t.live) { return; }
+  for (var j = t.lane; j < p.n; j += LANES) { y[base + j] = x[base + j] * r * w[j]; }
+}
+
+// dx = r (g w) - x r^3 mean(g w x), with r = rsqrt(mean(x^2) + eps). The row's r goes to `rstd`
+// for the weight gradient when NEED_RSTD; dx is skipped unless NEED_DX (each unused output is bound
+// to a one-element placeholder).
+@group(0) @binding(1) var<storage, read> b_x: array<f32>;
+@group(0) @binding(2) var<storage, read> b_w: array<f32>;
+@group(0) @binding(3) var<storage, read> b_g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> b_dx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> b_rstd: array<f32>;
+
+@compute @workgroup_size(WG)
+fn rmsnorm_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = slot(lid, wid, nwg);
+  let base = t.row * p.n;
+  var ss = 0.0;
+  var dot = 0.0;
+  if (t.live) {
+    for (var j = t.lane; j < p.n; j += LANES) {
+      let v = b_x[base + j];
+      ss += v * v;
+      if (NEED_DX) { dot += b_g[base + j] * b_w[j] * v; }
+    }
+  }
+  let sums = reduce2(lid, t.head, t.lane, ss, dot);
+  if (!t.live) { return; }
+  let r = rstd_of(sums.x);
+  if (NEED_RSTD && t.lane == 0u) { b_rstd[t.row] = r; }
+  if (NEED_DX) {
+    let c = r * r * r * sums.y / f32(p.n);
+    for (var j = t.lane; j < p.n; j += LANES) {
+      b_dx[base + j] = r * b_g[base + j] * b_w[j] - b_x[base + j] * c;
+    }
+  }
+}
+
+// partial[c, j] = sum over the rows of chunk c of g * x * rstd: one lane per (column, chunk).
+@group(0) @binding(1) var<storage, read> wg_x: array<f32>;
+@group(0) @binding(2) var<storage, read> wg_g: array<f32>;
+@group(0) @binding(3) var<storage, read> wg_rstd: array<f32>;
+@group(0) @binding(4) var<storage, read_write> wg_partial: array<f32>;
+
+@compute @workgroup_size(WG)
+fn rmsnorm_weight_grad(@builtin(global_invocation_id) gid: vec3u) {
+  let j = gid.x;
+  let c = gid.y;
+  if (j >= p.n) { return; }
+  let end = min(p.rows, (c + 1u) * p.chunk);
+  var acc = 0.0;
+  for (var r = c * p.chunk; r < end; r++) { acc += wg_g[r * p.n + j] * wg_x[r * p.n + j] * wg_rstd[r]; }
+  wg_partial[c * p.n + j] = acc;
+}

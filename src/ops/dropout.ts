@@ -1,0 +1,66 @@
+// Dropout whose mask is regenerated from (seed, offset, element index) by a counter-based RNG
+// (Philox4x32-10): no mask buffer, no RNG state on the GPU, and the VJP is the same kernel run on
+// the output gradient.
+import code from '../../shaders/dropout.wgsl';
+import { record } from '../autograd/tape.js';
+import { GpuError } from '../gpu/device.js';
+import { grid, type Kernel } from '../gpu/kernels.js';
+import { Params } from '../gpu/params.js';
+import { Tensor } from '../tensor/tensor.js';
+import { describeOp, expectDType, launch } from './launch.js';
+
+const KERNEL: Kernel = { name: 'dropout', code, inputs: 1, outputs: 1 };
+const WG = 256;
+const TWO_32 = 2 ** 32;
+
+/** Options of `dropout`. */
+export interface DropoutOptions {
+  /** Philox key: an integer in [0, 2^53). The same seed and offset give the same mask. */
+  seed: number;
+  /**
+   * Philox counter word in [0, 2^32): calls that share a seed need distinct offsets (e.g. the
+   * step and layer) to get independent masks. Default 0.
+   */
+  offset?: number;
+  /** Without training, dropout is the identity. */
+  training: boolean;
+}
+
+/** Philox key and keep threshold for a dropout call; exported for tests that rebuild the mask. */
+export function dropoutConstants(p: number, seed: number): { key: [number, number]; threshold: number; scale: number } {
+  return {
+    key: [seed % TWO_32, Math.floor(seed / TWO_32)],
+    // p = 1 would need threshold 2^32: keep only the words equal to 2^32 - 1, scaled by 0.
+    threshold: Math.min(Math.round(p * TWO_32), TWO_32 - 1),
+    scale: p === 1 ? 0 : 1 / (1 - p),
+  };
+}
+
+function apply(x: Tensor, p: number, seed: number, offset: number, what: string): Tensor {
+  const { key, threshold, scale } = dropoutConstants(p, seed);
+  const out = Tensor.empty(x.shape, 'f32', what);
+  launch(KERNEL, {
+    inputs: [x],
+    outputs: [out],
+    params: new Params().u32(x.size, key[0], key[1], offset, threshold).f32(scale),
+    overrides: { WG },
+    workgroups: grid(Math.ceil(x.size / 4 / WG)),
+    label: `${describeOp(what, x)} p=${p}`,
+  });
+  return out;
+}
+
+/**
+ * Inverted dropout: while training, zeroes each element with probability p and scales the others
+ * by 1 / (1 - p); element i's fate depends only on (seed, offset, i). Not training, or p = 0, it is
+ * the identity (a view of x).
+ */
+export function dropout(x: Tensor, p: number, { seed, offset = 0, training }: DropoutOptions): Tensor {
+  expectDType('dropout', 'f32', x);
+  if (!(p >= 0 && p <= 1)) throw new GpuError(`dropout: p must be in [0, 1], got ${p}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new GpuError(`dropout: seed must be an integer in [0, 2^53), got ${seed}`);
+  if (!Number.isInteger(offset) || offset < 0 || offset >= TWO_32) throw new GpuError(`dropout: offset must be an integer in [0, 2^32), got ${offset}`);
+  if (!training || p === 0) return record('dropout', [x], x.view(x.shape), (g) => [g]);
+  const out = apply(x, p, seed, offset, 'dropout');
+  return record('dropout', [x], out, (g) => [apply(g, p, seed, offset, 'dropout.backward')]);
+}

@@ -1,0 +1,129 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { valueAndGrad } from '../../src/autograd/grad.js';
+import { dropout, dropoutConstants } from '../../src/ops/dropout.js';
+import { mul } from '../../src/ops/elementwise.js';
+import { sum } from '../../src/ops/reduce.js';
+import { tensor } from '../../src/tensor/create.js';
+import { tidy } from '../../src/tensor/scope.js';
+import { assertClose, randArray, rng } from '../util/check.js';
+import { gradcheck, initGpu, read } from '../util/gpu.js';
+
+const t = suite('dropout');
+t.before(async () => void (await initGpu()));
+
+/** Philox4x32-10 on the host, with BigInt for the 64-bit products. */
+function philox(counter: number[], key: number[]): number[] {
+  let [c0, c1, c2, c3] = counter.map((v) => v >>> 0) as [number, number, number, number];
+  let [k0, k1] = key.map((v) => v >>> 0) as [number, number];
+  const mul = (a: number, b: number) => {
+    const p = BigInt(a) * BigInt(b);
+    return [Number(p >> 32n), Number(p & 0xffffffffn)] as const;
+  };
+  for (let round = 0; round < 10; round++) {
+    const [hi0, lo0] = mul(0xd2511f53, c0);
+    const [hi1, lo1] = mul(0xcd9e8d57, c2);
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    k0 = (k0 + 0x9e3779b9) >>> 0;
+    k1 = (k1 + 0xbb67ae85) >>> 0;
+  }
+  return [c0, c1, c2, c3];
+}
+
+/** The reference keep mask: word i % 4 of Philox((i / 4, offset, 0, 0), seed) >= threshold. */
+function keepMask(n: number, p: number, seed: number, offset: number): boolean[] {
+  const { key, threshold } = dropoutConstants(p, seed);
+  const out: boolean[] = [];
+  for (let b = 0; b * 4 < n; b++) {
+    const words = philox([b, offset, 0, 0], key);
+    for (let e = 0; e < 4 && b * 4 + e < n; e++) out.push(words[e]! >= threshold);
+  }
+  return out;
+}
+
+async function run(x: Float64Array, p: number, seed: number, offset = 0): Promise<Float64Array> {
+  const y = tidy(() => dropout(tensor(x, [x.length]), p, { seed, offset, training: true }));
+  const v = await read(y);
+  y.dispose();
+  return v;
+}
+
+t('host Philox4x32-10 matches the Random123 known-answer vectors', () => {
+  const hex = (v: number[]) => v.map((w) => w.toString(16).padStart(8, '0')).join(' ');
+  assert.is(hex(philox([0, 0, 0, 0], [0, 0])), '6627e8d5 e169c58d bc57ac4c 9b00dbd8');
+  assert.is(hex(philox([-1, -1, -1, -1], [-1, -1])), '408f276d 41c83b0e a20bc7c6 6d5451fd');
+  assert.is(
+    hex(philox([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])),
+    'd16cfe09 94fdcceb 5001e420 24126ea1',
+  );
+});
+
+t('the GPU mask is exactly the Philox mask, for odd sizes, seeds above 2^32 and offsets', async () => {
+  const r = rng(31);
+  for (const [n, p, seed, offset] of [[1, 0.5, 0, 0], [7, 0.1, 1, 3], [1031, 0.3, 2 ** 40 + 12345, 0], [1031, 0.3, 2 ** 40 + 12345, 7], [4099, 0.9, 77, 1]] as const) {
+    const x = randArray(r, n, -2, 2);
+    const keep = keepMask(n, p, seed, offset);
+    const { scale } = dropoutConstants(p, seed);
+    const want = x.map((v, i) => (keep[i] ? Math.fround(v) * Math.fround(scale) : 0));
+    assertClose(await run(x, p, seed, offset), want, { rtol: 1e-6, atol: 0, what: `dropout n=${n} p=${p} seed=${seed} offset=${offset}` });
+  }
+});
+
+t('same seed gives the same mask; other seeds and offsets give other masks; keep rate is 1 - p', async () => {
+  const n = 100003;
+  const ones = new Float64Array(n).fill(1);
+  for (const p of [0.1, 0.5, 0.9]) {
+    const a = await run(ones, p, 42), b = await run(ones, p, 42), c = await run(ones, p, 43), d = await run(ones, p, 42, 1);
+    assert.ok(a.every((v, i) => v === b[i]), `p=${p}: same seed, same mask`);
+    const kept = (v: Float64Array) => v.reduce((s, x) => s + (x !== 0 ? 1 : 0), 0);
+    const both = (u: Float64Array, v: Float64Array) => u.reduce((s, x, i) => s + (x !== 0 && v[i] !== 0 ? 1 : 0), 0);
+    // Keep rate and independence, each within 5 standard deviations of a binomial count.
+    const q = 1 - p;
+    for (const [what, count, rate] of [
+      ['keep rate', kept(a), q],
+      ['kept under both seeds', both(a, c), q * q],
+      ['kept under both offsets', both(a, d), q * q],
+      ['kept at neighbours i and i+1', both(a.subarray(1), a.subarray(0, n - 1)) * (n / (n - 1)), q * q],
+    ] as const) {
+      const sigma = Math.sqrt(n * rate * (1 - rate));
+      assert.ok(Math.abs(count - n * rate) < 5 * sigma, `p=${p} ${what}: ${count} of ${n}, expected ${(n * rate).toFixed(0)} ± ${(5 * sigma).toFixed(0)}`);
+    }
+    assert.ok(a.every((v) => v === 0 || v === Math.fround(1 / q)), `p=${p}: kept values are scaled by 1/(1-p)`);
+  }
+});
+
+t('gradient: the same mask and scale applied to the output gradient', async () => {
+  const r = rng(6);
+  const n = 517, p = 0.4, seed = 9, offset = 2;
+  const x = randArray(r, n), g = randArray(r, n);
+  const { value, grads } = tidy(() => {
+    const xt = tensor(x, [n]);
+    return valueAndGrad(() => sum(mul(dropout(xt, p, { seed, offset, training: true }), tensor(g, [n]))), [xt]);
+  });
+  const keep = keepMask(n, p, seed, offset);
+  assertClose(await read(grads[0]!), g.map((v, i) => (keep[i] ? v / (1 - p) : 0)), { rtol: 1e-6, what: 'dx' });
+  value.dispose();
+  grads[0]!.dispose();
+  await gradcheck(([a]) => dropout(a!, p, { seed, training: true }), [{ shape: [3, 37], data: randArray(r, 111) }]);
+  await gradcheck(([a]) => dropout(a!, p, { seed, training: false }), [{ shape: [5], data: randArray(r, 5) }]);
+});
+
+t('not training or p = 0 is the identity; p = 1 gives zeros', async () => {
+  const x = randArray(rng(2), 13, -1, 1);
+  for (const [p, training] of [[0.5, false], [0, true]] as const) {
+    const y = tidy(() => dropout(tensor(x, [13]), p, { seed: 1, training }));
+    assertClose(await read(y), x.map(Math.fround), { rtol: 0, atol: 0, what: `p=${p} training=${training}` });
+    y.dispose();
+  }
+  assert.ok((await run(x, 1, 5)).every((v) => v === 0), 'p = 1 drops everything');
+});
+
+t('bad arguments are reported with the op', () => {
+  const x = () => tensor([1, 2, 3], [3]);
+  assert.throws(() => tidy(() => dropout(x(), 1.5, { seed: 1, training: true })), /^dropout: p must be in \[0, 1\], got 1.5/);
+  assert.throws(() => tidy(() => dropout(x(), 0.5, { seed: -1, training: true })), /^dropout: seed must be an integer in \[0, 2\^53\), got -1/);
+  assert.throws(() => tidy(() => dropout(x(), 0.5, { seed: 1, offset: 2 ** 32, training: true })), /^dropout: offset must be an integer in \[0, 2\^32\)/);
+  assert.throws(() => tidy(() => dropout(tensor(Int32Array.from([1]), [1]), 0.5, { seed: 1, training: true })), /^dropout: expected f32, got .*i32\[1\]/);
+});
+
+t.run();
