@@ -1,0 +1,40 @@
+// AdamW (decoupled weight decay, bias-corrected moments) as torch.optim.AdamW: one fused kernel per
+// parameter per step; the learning rate and bias corrections are uniforms.
+import code from '../../shaders/optim.wgsl';
+import { GpuError } from '../gpu/device.js';
+import type { Kernel } from '../gpu/kernels.js';
+import { Params } from '../gpu/params.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Optimizer, type BaseOptions, type GroupSpec, type UpdateContext } from './optimizer.js';
+
+const KERNEL: Kernel = { name: 'optim.adamw', code, entry: 'adamw', inputs: 1, outputs: 3 };
+
+export interface AdamWOptions extends BaseOptions {
+  betas: readonly [number, number];
+  eps: number;
+}
+
+const DEFAULTS: AdamWOptions = { lr: 1e-3, weightDecay: 1e-2, betas: [0.9, 0.999], eps: 1e-8 };
+
+export class AdamW extends Optimizer<AdamWOptions> {
+  /** `params`: tensors, or groups that override any option; `options`: defaults for every group. */
+  constructor(params: readonly Tensor[] | readonly GroupSpec<AdamWOptions>[], options: Partial<AdamWOptions> = {}) {
+    super('AdamW', params, { ...DEFAULTS, ...options });
+    this.groups.forEach((g, i) => {
+      if (!g.betas.every((b) => b >= 0 && b < 1)) throw new GpuError(`AdamW: group ${i} has invalid betas [${g.betas.join(', ')}]`);
+      if (!(g.eps >= 0)) throw new GpuError(`AdamW: group ${i} has invalid eps ${g.eps}`);
+    });
+  }
+
+  protected initState(param: Tensor): Record<string, Tensor> {
+    return { exp_avg: this.zeros(param.shape), exp_avg_sq: this.zeros(param.shape) };
+  }
+
+  protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, { group, step }: UpdateContext<AdamWOptions>): void {
+    const [b1, b2] = group.betas;
+    const params = new Params()
+      .u32(param.size)
+      .f32(1 - group.lr * group.weightDecay, b1, 1 - b1, b2, 1 - b2, group.eps, group.lr / (1 - b1 ** step), Math.sqrt(1 - b2 ** step));
+    this.launchElementwise(KERNEL, param, { inputs: [grad], outputs: [param, state.exp_avg!, state.exp_avg_sq!], params });
+  }
+}

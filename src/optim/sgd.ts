@@ -1,0 +1,48 @@
+// SGD with optional momentum (heavy-ball or Nesterov) and L2 weight decay, as torch.optim.SGD: one
+// fused kernel per parameter per step.
+import code from '../../shaders/optim.wgsl';
+import { GpuError } from '../gpu/device.js';
+import type { Kernel } from '../gpu/kernels.js';
+import { Params } from '../gpu/params.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Optimizer, type BaseOptions, type GroupSpec, type ParamGroup, type UpdateContext } from './optimizer.js';
+
+const PLAIN: Kernel = { name: 'optim.sgd', code, entry: 'sgd', inputs: 1, outputs: 1 };
+const MOMENTUM: Kernel = { name: 'optim.sgd_momentum', code, entry: 'sgd_momentum', inputs: 1, outputs: 2 };
+
+export interface SgdOptions extends BaseOptions {
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+}
+
+const DEFAULTS: SgdOptions = { lr: 1e-3, weightDecay: 0, momentum: 0, dampening: 0, nesterov: false };
+
+export class SGD extends Optimizer<SgdOptions> {
+  /** `params`: tensors, or groups that override any option; `options`: defaults for every group. */
+  constructor(params: readonly Tensor[] | readonly GroupSpec<SgdOptions>[], options: Partial<SgdOptions> = {}) {
+    super('SGD', params, { ...DEFAULTS, ...options });
+    this.groups.forEach((g, i) => {
+      if (!(g.momentum >= 0)) throw new GpuError(`SGD: group ${i} has invalid momentum ${g.momentum}`);
+      if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
+        throw new GpuError(`SGD: group ${i}: nesterov needs momentum > 0 and dampening 0`);
+      }
+    });
+  }
+
+  protected initState(param: Tensor, group: ParamGroup<SgdOptions>): Record<string, Tensor> {
+    return group.momentum > 0 ? { momentum_buffer: this.zeros(param.shape) } : {};
+  }
+
+  protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, { group, step }: UpdateContext<SgdOptions>): void {
+    const params = new Params()
+      .u32(param.size, step === 1 ? 1 : 0)
+      .f32(group.lr, group.weightDecay, group.momentum, 1 - group.dampening);
+    const buf = state.momentum_buffer;
+    if (buf) {
+      this.launchElementwise(MOMENTUM, param, { inputs: [grad], outputs: [param, buf], params, overrides: { NESTEROV: group.nesterov } });
+    } else {
+      this.launchElementwise(PLAIN, param, { inputs: [grad], outputs: [param], params });
+    }
+  }
+}

@@ -1,0 +1,98 @@
+// Runs an optimizer on the GPU and a float64 host reference of the same update rule side by side:
+// random odd-shaped parameters, random gradients per step, the lr changed between steps, and the
+// parameters and state compared after every step.
+import * as assert from 'uvu/assert';
+import { pipelineCount } from '../../src/gpu/kernels.js';
+import { recorder } from '../../src/gpu/recorder.js';
+import type { BaseOptions, Optimizer, ParamGroup } from '../../src/optim/optimizer.js';
+import { tensor } from '../../src/tensor/create.js';
+import { tidy } from '../../src/tensor/scope.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { assertClose, numel, randArray, rng } from '../util/check.js';
+import { read } from '../util/gpu.js';
+
+/** Host state of one parameter, by the same names as the optimizer's state tensors. */
+export type HostState = Record<string, Float64Array>;
+
+/** One float64 update of `p` (in place) as the optimizer should do it. */
+export type HostUpdate<O extends BaseOptions> = (
+  p: Float64Array,
+  g: Float64Array,
+  state: HostState,
+  ctx: { shape: number[]; step: number; group: ParamGroup<O> },
+) => void;
+
+export interface Trial<O extends BaseOptions> {
+  seed: number;
+  shapes: number[][];
+  steps: number;
+  make(params: Tensor[]): Optimizer<O>;
+  reference: HostUpdate<O>;
+  /** lr multiplier applied before step t (1-based); default 1. */
+  lrScale?: (t: number) => number;
+  /** Scale of the random gradients at step t (1-based); default 1. */
+  gradScale?: (t: number) => number;
+  rtol?: number;
+  atol?: number;
+  /** Tolerance on each step's update, relative to its largest element. */
+  updateRtol?: number;
+}
+
+const f32 = (a: Float64Array): Float64Array => a.map(Math.fround);
+
+/** Runs `trial` and asserts that parameters and state match the host reference at every step. */
+export async function runTrial<O extends BaseOptions>(what: string, trial: Trial<O>): Promise<void> {
+  const r = rng(trial.seed);
+  const host = trial.shapes.map((s) => f32(randArray(r, numel(s))));
+  const params = trial.shapes.map((s, i) => tensor(host[i]!, s));
+  const opt = trial.make(params);
+  const states: HostState[] = trial.shapes.map(() => ({}));
+  const groupOf = (p: Tensor) => opt.groups.find((g) => g.params.includes(p))!;
+  const tol = { rtol: trial.rtol ?? 2e-6, atol: trial.atol ?? 1e-6 };
+  let pipelines = -1;
+  try {
+    for (let t = 1; t <= trial.steps; t++) {
+      opt.setLrScale(trial.lrScale?.(t) ?? 1);
+      const scale = trial.gradScale?.(t) ?? 1;
+      const grads = trial.shapes.map((s) => f32(randArray(r, numel(s), -scale, scale)));
+      const before = await Promise.all(params.map(read));
+      const hostBefore = host.map((h) => h.slice());
+      const submits = recorder().snapshot().submits;
+      // Gradients go in the optimizer's parameter order (groups may reorder them).
+      tidy(() => opt.step(opt.params.map((p) => tensor(grads[params.indexOf(p)]!, p.shape))));
+      assert.is(recorder().snapshot().submits, submits, `${what}: step() must not submit`);
+      params.forEach((p, i) => trial.reference(host[i]!, grads[i]!, states[i]!, { shape: trial.shapes[i]!, step: t, group: groupOf(p) }));
+      for (let i = 0; i < params.length; i++) {
+        const after = await read(params[i]!);
+        const where = `param ${i} [${trial.shapes[i]}] after step ${t}`;
+        assertClose(after, host[i]!, { ...tol, what: `${what}: ${where}` });
+        // Small updates hide in the parameter's scale: compare the update itself too, up to the
+        // rounding of the two f32 parameter values it is the difference of.
+        const ulp = 2 ** -23 * after.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        assertClose(
+          after.map((x, j) => x - before[i]![j]!),
+          host[i]!.map((x, j) => x - hostBefore[i]![j]!),
+          { rtol: trial.updateRtol ?? 2e-5, atol: 2 * ulp, what: `${what}: update of ${where}` },
+        );
+      }
+      if (t === 1) pipelines = pipelineCount();
+      else assert.is(pipelineCount(), pipelines, `${what}: a new lr must not compile a pipeline`);
+    }
+    const saved = await opt.state();
+    saved.params.forEach((s, i) => {
+      assert.is(s.step, trial.steps);
+      assert.equal(Object.keys(s.tensors).sort(), Object.keys(states[i]!).sort(), `${what}: state names of param ${i}`);
+      for (const [k, v] of Object.entries(states[i]!)) {
+        assertClose(Float64Array.from(s.tensors[k]!), v, { ...tol, what: `${what}: ${k} of param ${i}` });
+      }
+    });
+  } finally {
+    opt.dispose();
+    params.forEach((p) => p.dispose());
+  }
+}
+
+/** The state entry `name`, created as zeros of length n on first use. */
+export function slot(state: HostState, name: string, n: number): Float64Array {
+  return (state[name] ??= new Float64Array(n));
+}
