@@ -47,6 +47,7 @@ export interface TensorInfo {
   dataOffsets: [number, number];
 }
 
+/** A validated header: tensor entries, string metadata, and where the data buffer starts. */
 export interface SafetensorsHeader {
   /** Tensors in header order (which, for files written by HF or by us, is data order). */
   tensors: Map<string, TensorInfo>;
@@ -56,6 +57,7 @@ export interface SafetensorsHeader {
   fileSize: number;
 }
 
+/** A whole file read into host memory. */
 export interface SafetensorsFile {
   tensors: Map<string, HostTensor>;
   metadata: Record<string, string>;
@@ -66,6 +68,7 @@ const MAX_HEADER_BYTES = 100_000_000;
 
 if (endianness() !== 'LE') throw new Error('safetensors: big-endian hosts are not supported');
 
+/** A malformed or unreadable file; the message starts with the file name and names the tensor. */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
