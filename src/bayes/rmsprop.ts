@@ -68,6 +68,20 @@ export class SvgdRmsprop {
     this.steps++;
   }
 
+  /**
+   * Restores `history` and `stepCount` as a checkpoint recorded them (null and 0 before the first
+   * step); takes ownership of `history`.
+   */
+  restore(history: Tensor | null, steps: number): void {
+    if (!Number.isInteger(steps) || steps < 0 || (history === null) !== (steps === 0)) {
+      throw new GpuError(`SvgdRmsprop.restore: ${history ? 'a history' : 'no history'} with ${steps} steps`);
+    }
+    if (history) expectDType('SvgdRmsprop.restore', 'f32', history);
+    this.hist?.dispose();
+    this.hist = history ? keep(history) : null;
+    this.steps = steps;
+  }
+
   /** Frees the history; the next step starts afresh (H = phi^2). */
   dispose(): void {
     this.hist?.dispose();

@@ -2,9 +2,12 @@
 // The `bpt` command: one subcommand per stage of the pipeline.
 import { initGpu, gpu, shutdownGpu } from '../gpu/device.js';
 import { helpText, parseCommand, UsageError, type Command } from './command.js';
+import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
+import { sourceCommand } from './commands/source.js';
+import { targetCommand } from './commands/target.js';
 
-const COMMANDS: Command[] = [infoCommand];
+const COMMANDS: Command[] = [infoCommand, sourceCommand, targetCommand, evalCommand];
 
 
 function usage(): string {

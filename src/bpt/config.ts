@@ -1,0 +1,204 @@
+// Run configurations: every option of a stage is declared once, as a field with its type, default,
+// bounds and help. From that one declaration come the JSON config file reader, the command-line
+// flags (kebab-case of the field name) and their --help text, the validation messages, and the
+// resolved config that each run writes to its metadata. Precedence: defaults < JSON file < flags.
+// Every choice that BPT_METHOD.md leaves open is a field, so every run records how it was made.
+import { existsSync, readFileSync } from 'node:fs';
+import type { OptionSpec } from '../cli/command.js';
+
+/** A configuration error: the message names the file or flag, the field and what is wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The value types a field may hold. */
+export type FieldValue = string | number | boolean | null | readonly string[];
+
+interface FieldBase<T> {
+  help: string;
+  /** undefined: required (the run fails without it). */
+  default: T | undefined;
+  /** When true, null is allowed (and means what `help` says). */
+  nullable?: boolean;
+}
+
+/** One option of a stage. */
+export type Field =
+  | (FieldBase<string | null> & { kind: 'string' })
+  | (FieldBase<number | null> & { kind: 'int' | 'number'; min?: number; max?: number; above?: number })
+  | (FieldBase<boolean> & { kind: 'bool' })
+  | (FieldBase<string | null> & { kind: 'enum'; values: readonly string[] })
+  | (FieldBase<readonly string[]> & { kind: 'list' })
+  | (FieldBase<string | number> & { kind: 'numberOrEnum'; values: readonly string[]; above?: number });
+
+/** A stage's fields by name. */
+export type Schema = Record<string, Field>;
+
+/** A resolved configuration: every field of the schema with its final value. */
+export type Resolved = Record<string, FieldValue>;
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function describeKind(f: Field): string {
+  switch (f.kind) {
+    case 'string': return 'a string';
+    case 'bool': return 'true or false';
+    case 'list': return 'a list of strings (comma-separated on the command line)';
+    case 'enum': return `one of ${f.values.join(', ')}`;
+    case 'numberOrEnum': return `${f.values.join(' or ')} or a number${f.above !== undefined ? ` > ${f.above}` : ''}`;
+    default: {
+      const bounds = [
+        f.min !== undefined ? `>= ${f.min}` : '',
+        f.above !== undefined ? `> ${f.above}` : '',
+        f.max !== undefined ? `<= ${f.max}` : '',
+      ].filter(Boolean).join(' and ');
+      return `${f.kind === 'int' ? 'an integer' : 'a number'}${bounds ? ` ${bounds}` : ''}`;
+    }
+  }
+}
+
+/** Checks one value (from JSON, or already converted from a flag); returns it or throws naming `where`. */
+function checkValue(name: string, f: Field, v: unknown, where: string): FieldValue {
+  const bad = (): never => {
+    throw new ConfigError(`${where}: '${name}' must be ${describeKind(f)}${f.nullable ? ' or null' : ''}, got ${JSON.stringify(v)}`);
+  };
+  if (v === null) return f.nullable ? null : bad();
+  switch (f.kind) {
+    case 'string':
+      return typeof v === 'string' && v !== '' ? v : bad();
+    case 'bool':
+      return typeof v === 'boolean' ? v : bad();
+    case 'enum':
+      return typeof v === 'string' && f.values.includes(v) ? v : bad();
+    case 'list':
+      return Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s !== '') ? [...v] as string[] : bad();
+    case 'numberOrEnum':
+      if (typeof v === 'string') return f.values.includes(v) ? v : bad();
+      return typeof v === 'number' && Number.isFinite(v) && (f.above === undefined || v > f.above) ? v : bad();
+    default: {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return bad();
+      if (f.kind === 'int' && !Number.isInteger(v)) return bad();
+      if ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max) || (f.above !== undefined && v <= f.above)) return bad();
+      return v;
+    }
+  }
+}
+
+/** Converts a command-line string to the field's JSON type (then checked like JSON). */
+function fromFlag(f: Field, raw: string | boolean): unknown {
+  const s = String(raw);
+  if (f.kind === 'bool') return s === 'true' ? true : s === 'false' ? false : s;
+  if (f.nullable && s === 'null') return null;
+  switch (f.kind) {
+    case 'list':
+      return s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    case 'int':
+    case 'number':
+      return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) ? Number(s) : s;
+    case 'numberOrEnum':
+      return f.values.includes(s) ? s : /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) ? Number(s) : s;
+    default:
+      return s;
+  }
+}
+
+/** The nearest field name (for "did you mean"), by edit distance. */
+function nearest(name: string, names: readonly string[]): string | null {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      }
+    }
+    return d[a.length]![b.length]!;
+  };
+  let best: string | null = null, bestD = Infinity;
+  for (const n of names) {
+    const dd = dist(name.toLowerCase(), n.toLowerCase());
+    if (dd < bestD) { bestD = dd; best = n; }
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+/** Reads a JSON config file: an object whose keys are field names of `schema`. */
+export function readConfigFile(path: string, schema: Schema): Record<string, unknown> {
+  if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${path}: malformed JSON: ${(err as Error).message}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`${path}: expected a JSON object of options`);
+  const names = Object.keys(schema);
+  for (const key of Object.keys(doc)) {
+    if (!(key in schema)) {
+      const near = nearest(key, names);
+      throw new ConfigError(`${path}: unknown option '${key}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${names.join(', ')}`);
+    }
+  }
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * Resolves a stage's configuration: schema defaults, then the JSON object `file` (from
+ * `readConfigFile`, named `fileName` in errors), then command-line `flags` (values keyed by
+ * kebab-case flag name, as node's parseArgs returns them). Throws a ConfigError for a wrong type,
+ * a value out of bounds, or a required field left unset.
+ */
+export function resolveConfig(schema: Schema, file: Record<string, unknown> = {}, flags: Record<string, unknown> = {}, fileName = 'config'): Resolved {
+  const out: Resolved = {};
+  for (const [name, f] of Object.entries(schema)) {
+    const flag = flags[kebab(name)];
+    let v: FieldValue | undefined = f.default as FieldValue | undefined;
+    if (name in file) v = checkValue(name, f, file[name], fileName);
+    if (flag !== undefined) v = checkValue(name, f, fromFlag(f, flag as string | boolean), `--${kebab(name)}`);
+    if (v === undefined) throw new ConfigError(`'${name}' is required: set --${kebab(name)} or "${name}" in the config file (${f.help})`);
+    out[name] = v;
+  }
+  return out;
+}
+
+/** The command-line options of a schema, for a Command's `options` (help text includes defaults and types). */
+export function schemaOptions(schema: Schema): Record<string, OptionSpec> {
+  const opts: Record<string, OptionSpec> = {};
+  for (const [name, f] of Object.entries(schema)) {
+    const def = f.default === undefined ? ' [required]' : ` [default ${JSON.stringify(f.default)}]`;
+    // Booleans take a value too (--model-dropout false): node's parseArgs has no --no-x form on Node 20.
+    opts[kebab(name)] = { type: 'string', help: `${f.help}: ${describeKind(f)}${def}` };
+  }
+  return opts;
+}
+
+/** The flag name of a field (for error messages that point at the command line). */
+export function flagName(name: string): string {
+  return `--${kebab(name)}`;
+}
+
+/** Shorthands for declaring fields. */
+export const field = {
+  string: (help: string, def?: string | null): Field => ({ kind: 'string', help, default: def, nullable: def === null }),
+  int: (help: string, def: number | null | undefined, bounds: { min?: number; max?: number } = {}): Field =>
+    ({ kind: 'int', help, default: def, nullable: def === null, ...bounds }),
+  number: (help: string, def: number | null | undefined, bounds: { min?: number; max?: number; above?: number } = {}): Field =>
+    ({ kind: 'number', help, default: def, nullable: def === null, ...bounds }),
+  bool: (help: string, def: boolean): Field => ({ kind: 'bool', help, default: def }),
+  enum: <T extends string>(help: string, values: readonly T[], def: T | null | undefined): Field =>
+    ({ kind: 'enum', help, values, default: def, nullable: def === null }),
+  list: (help: string, def?: readonly string[]): Field => ({ kind: 'list', help, default: def }),
+  numberOrEnum: (help: string, values: readonly string[], def: string | number, above?: number): Field =>
+    ({ kind: 'numberOrEnum', help, values, default: def, ...(above !== undefined ? { above } : {}) }),
+};
+
+/** The options every stage command adds to its schema's: a config file and --resume. */
+export const STAGE_OPTIONS: Record<string, OptionSpec> = {
+  config: { type: 'string', help: 'JSON file of options (field names as below in camelCase); flags override it' },
+};
+
+/** Splits parsed command-line values into the config file path and the schema's flags. */
+export function stageFlags(values: Record<string, string | boolean | undefined>): { configFile: string | null; resume: boolean; flags: Record<string, unknown> } {
+  const { config, resume, ...flags } = values;
+  return { configFile: typeof config === 'string' ? config : null, resume: resume === true, flags };
+}

@@ -1,0 +1,107 @@
+// The examples a run trains and evaluates on: a task reference from the config ('rte',
+// 'superglue-cb', 'sentiment:yelp', ...) becomes train / validation / test examples under the
+// ATTEMPT splits (src/tasks/splits.ts), read from a data root laid out like ../shared/data.
+import { join } from 'node:path';
+import {
+  expandAnswers, fewShot, isTaskId, loadSentiment, loadTaskSource, makeSplits, selectSplit, SENTIMENT_SOURCES, taskSpec,
+  type DataRoots, type Example, type SentimentSource, type SourceName, type TaskId, type TaskSplits,
+} from '../tasks/index.js';
+
+/** A task as a run names it: the task id, and for the sentiment demo which review sources. */
+export interface TaskRef {
+  /** The name in the config and in logs, e.g. 'rte' or 'sentiment:yelp'. */
+  key: string;
+  id: TaskId;
+  sentimentSources?: readonly SentimentSource[];
+}
+
+/** Parses a config task name; throws naming the valid choices. */
+export function parseTaskRef(key: string): TaskRef {
+  const [name, sub] = key.split(':', 2) as [string, string | undefined];
+  if (!isTaskId(name)) taskSpec(name);
+  const id = name as TaskId;
+  if (sub === undefined) return { key, id };
+  if (id !== 'sentiment') throw new Error(`task '${key}': only sentiment takes a ':source' suffix`);
+  const sources = sub.split('+');
+  for (const s of sources) {
+    if (!SENTIMENT_SOURCES.includes(s as SentimentSource)) {
+      throw new Error(`task '${key}': unknown sentiment source '${s}' (${SENTIMENT_SOURCES.join(', ')}; join several with '+')`);
+    }
+  }
+  return { key, id, sentimentSources: sources as SentimentSource[] };
+}
+
+/** A task's examples under its splits. */
+export interface TaskData {
+  ref: TaskRef;
+  splits: TaskSplits;
+  /** Training examples (span tasks: one per gold answer). */
+  train: Example[];
+  validation: Example[];
+  test: Example[];
+}
+
+export interface LoadOptions {
+  dataDir: string | null;
+  splitSeed: number;
+  /** ATTEMPT's k-shot subsample of the training rows; null = all. */
+  maxTrain: number | null;
+  /** The first n validation and test examples; null = all. */
+  maxEval: number | null;
+  /** Skip reading training files (evaluation only). */
+  evalOnly?: boolean;
+}
+
+/** The data roots under a directory laid out like ../shared/data. */
+export function dataRoots(dataDir: string | null): DataRoots {
+  return dataDir === null ? {} : { glue: join(dataDir, 'glue'), superglue: join(dataDir, 'superglue'), squad: join(dataDir, 'squad') };
+}
+
+function readSource(ref: TaskRef, source: SourceName, dataDir: string | null): Example[] {
+  const spec = taskSpec(ref.id);
+  if (spec.benchmark !== 'demo' && dataDir === null) {
+    throw new Error(`task ${ref.key} reads its files from a data root: set --data-dir (a folder laid out like ../shared/data)`);
+  }
+  if (ref.id === 'sentiment' && ref.sentimentSources) return loadSentiment(ref.sentimentSources);
+  return loadTaskSource(ref.id, source, dataRoots(dataDir));
+}
+
+/** The source files a task's split kind reads. */
+function sourcesOf(splits: TaskSplits['kind'], evalOnly: boolean): SourceName[] {
+  switch (splits) {
+    case 'small': return evalOnly ? ['dev'] : ['train', 'dev'];
+    case 'large': return ['train', 'dev'];
+    case 'mnli': return evalOnly ? ['dev_matched', 'dev_mismatched'] : ['train', 'dev_matched', 'dev_mismatched'];
+    case 'holdout': return ['all'];
+  }
+}
+
+/**
+ * Reads a task's files and makes its ATTEMPT splits. Errors name the task and the file (a missing
+ * file, a malformed row). With `evalOnly`, small sets skip their training file.
+ */
+export function loadTaskData(key: string, opts: LoadOptions): TaskData {
+  const ref = parseTaskRef(key);
+  const kind = taskSpec(ref.id).split;
+  const sources: Partial<Record<SourceName, Example[]>> = {};
+  for (const s of sourcesOf(kind, opts.evalOnly ?? false)) sources[s] = readSource(ref, s, opts.dataDir);
+  const sizes = Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, v.length]));
+  if (kind === 'small' && opts.evalOnly) sizes.train = 0;
+  const splits = makeSplits(ref.id, sizes, { seed: opts.splitSeed });
+  const trainPart = opts.maxTrain === null ? splits.train : fewShot(splits, opts.maxTrain);
+  const cap = <T>(xs: T[]): T[] => (opts.maxEval === null ? xs : xs.slice(0, opts.maxEval));
+  const train = opts.evalOnly ? [] : expandAnswers(selectSplit(splits, trainPart, sources));
+  const data = {
+    ref,
+    splits,
+    train,
+    validation: cap(selectSplit(splits, splits.validation, sources)),
+    test: cap(selectSplit(splits, splits.test, sources)),
+  };
+  for (const part of ['validation', 'test'] as const) {
+    const unlabeled = data[part].find((e) => e.label === null);
+    if (unlabeled) throw new Error(`task ${key}: ${part} example ${unlabeled.id} has no label`);
+  }
+  if (!opts.evalOnly && train.length === 0) throw new Error(`task ${key}: no training examples`);
+  return data;
+}

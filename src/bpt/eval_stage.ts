@@ -1,0 +1,107 @@
+// `bpt eval`: scores a model with a prompt on a split of some tasks. The prompt comes from a PEFT
+// adapter directory (PROMPT_TUNING: one prompt for every task; MULTITASK_PROMPT_TUNING: each task
+// its own, looked up by name) or from a target run directory (its adapter, its ATTEMPT file, or
+// its fine-tuned model). Results go to one JSON file, predictions beside it, both atomically.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/safetensors.js';
+import type { EvalResult } from '../tasks/index.js';
+import { loadAttempt } from './baselines/attempt.js';
+import { encodeExamples, type Encoded } from './data.js';
+import { loadTaskData } from './datasets.js';
+import { evaluateRows, type PromptFor } from './eval.js';
+import { upload } from './host.js';
+import { loadModel, releaseModel, type LoadedModel } from './model.js';
+import type { EvalOptions } from './options.js';
+import { ADAPTER_CONFIG, loadAdapter, type Adapter } from './peft.js';
+import { Progress } from './progress.js';
+import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
+import { readRun, RUN_FILE } from './run.js';
+
+/** Where the prompt (or the model) to evaluate lives. */
+type PromptSource =
+  | { kind: 'none'; model: string }
+  | { kind: 'adapter'; dir: string; model: string }
+  | { kind: 'attempt'; file: string; model: string };
+
+/** Resolves `--adapter` (a PEFT directory or a target run directory) and the model it goes with. */
+export function resolvePromptSource(adapter: string | null, model: string): PromptSource {
+  if (adapter === null) return { kind: 'none', model };
+  if (existsSync(join(adapter, ADAPTER_CONFIG))) return { kind: 'adapter', dir: adapter, model };
+  if (!existsSync(join(adapter, RUN_FILE))) throw new Error(`${adapter}: neither a PEFT adapter (${ADAPTER_CONFIG}) nor a bpt run (${RUN_FILE})`);
+  const run = readRun(adapter, 'target');
+  if (run.method === 'finetune') return { kind: 'none', model: join(adapter, 'model') };
+  if (run.method === 'attempt') return { kind: 'attempt', file: join(adapter, 'attempt.safetensors'), model };
+  return { kind: 'adapter', dir: join(adapter, 'adapter'), model };
+}
+
+/** A prompt module for an adapter, and the prompt index of each task key. */
+function adapterModule(a: Adapter, tasks: readonly string[], dir: string): { module: PromptModule; index: number[] } {
+  if (a.kind === 'prompt') {
+    const [l, d] = a.prompt.shape as [number, number];
+    return { module: new StackPrompts(upload({ data: a.prompt.data, shape: [1, l, d] })), index: tasks.map(() => 0) };
+  }
+  const index = tasks.map((t) => {
+    const i = a.tasks.indexOf(t);
+    if (i < 0) throw new Error(`${dir}: the multitask adapter has no prompt for task '${t}' (it has: ${a.tasks.join(', ')})`);
+    return i;
+  });
+  const module = new LowRankPrompts(upload(a.prompt), a.tasks.length, a.cols.shape[2]!, { U: upload(a.cols), V: upload(a.rows) });
+  return { module, index };
+}
+
+function buildPrompt(src: PromptSource, lm: LoadedModel, tasks: readonly string[]): { module: PromptModule | null; index: number[] } {
+  if (src.kind === 'none') return { module: null, index: tasks.map(() => 0) };
+  if (src.kind === 'attempt') return { module: loadAttempt(src.file, lm.model), index: tasks.map(() => 0) };
+  return adapterModule(loadAdapter(src.dir, lm.model.config.d_model), tasks, src.dir);
+}
+
+/** Runs `bpt eval`. */
+export async function runEval(o: EvalOptions): Promise<void> {
+  const src = resolvePromptSource(o.adapter, o.model);
+  const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: null, maxEval: o.maxEval, evalOnly: true }));
+  const lm = loadModel(src.model, o.tokenizer);
+  let module: PromptModule | null = null;
+  try {
+    const built = buildPrompt(src, lm, o.tasks);
+    module = built.module;
+    const m = module;
+    const prompt: PromptFor = (h, batch) => (m ? m.prompt(h, batch) : undefined);
+    const enc = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
+    const rows: Encoded[][] = data.map((d, k) => encodeExamples(lm.tokenizer, d[o.split], built.index[k]!, enc));
+    const total = rows.reduce((a, r) => a + r.length, 0);
+    const progress = new Progress(`eval ${o.split}`, total, o.progress);
+    const results: Record<string, EvalResult & { mode: string }> = {};
+    const lines: string[] = [];
+    let done = 0;
+    try {
+      for (let k = 0; k < rows.length; k++) {
+        const e = await evaluateRows(lm.model, lm.tokenizer, rows[k]!, {
+          mode: o.evalMode, batchSize: o.evalBatchSize, maxNewTokens: o.maxNewTokens, maxTargetLength: o.maxTargetLength,
+          format: o.format, padMultiple: o.padMultiple,
+        }, prompt, (n) => progress.update(done + n));
+        done += rows[k]!.length;
+        results[o.tasks[k]!] = { ...e.result, mode: e.mode };
+        progress.log(`${o.tasks[k]}: ${e.result.score.toFixed(2)} (${Object.entries(e.result.metrics).map(([n, v]) => `${n} ${v!.toFixed(2)}`).join(', ')}; ${e.result.invalid} invalid)`);
+        e.predictions.forEach((p, i) => lines.push(`${JSON.stringify({ task: o.tasks[k], id: rows[k]![i]!.example.id, prediction: p, label: rows[k]![i]!.example.label })}\n`));
+      }
+    } finally {
+      progress.stop();
+    }
+    const scores = Object.values(results).map((r) => r.score);
+    const doc = {
+      split: o.split,
+      model: src.model,
+      adapter: o.adapter,
+      prompt: src.kind,
+      average: scores.reduce((a, b) => a + b, 0) / scores.length,
+      tasks: results,
+      options: o,
+    };
+    writeFileAtomic(o.out, [`${JSON.stringify(doc, null, 2)}\n`]);
+    writeFileAtomic(o.out.replace(/(\.json)?$/, '.predictions.jsonl'), lines);
+  } finally {
+    module?.dispose();
+    releaseModel(lm);
+  }
+}

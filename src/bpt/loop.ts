@@ -1,0 +1,68 @@
+// The step loop every training stage shares: progress display, the loss read back each step (one
+// scalar, which also bounds how far the host runs ahead of the GPU and surfaces GPU errors at the
+// step that caused them), a stop on a non-finite loss, JSONL step records, checkpoints every N
+// steps and at the stage's boundaries. What a step does, and what a boundary does (evaluation),
+// belongs to the stage.
+import type { ProgressMode } from './options.js';
+import { Progress, type ProgressInfo } from './progress.js';
+import type { Run } from './run.js';
+
+/** What one step reports: its loss and, on log steps, the fields of its log record. */
+export interface StepReport {
+  loss: number;
+  fields?: Record<string, unknown>;
+}
+
+export interface LoopSpec {
+  label: string;
+  totalSteps: number;
+  /** Steps already done (a resumed run). */
+  startStep: number;
+  logEvery: number;
+  checkpointEvery: number;
+  /** Stop (with a checkpoint) after this many steps of this call; null = run to the end. */
+  stopAfter: number | null;
+  progress: ProgressMode;
+  /** Runs step `s` (0-based); `log` says whether to read back statistics for the log. */
+  step(s: number, log: boolean): Promise<StepReport>;
+  /** Writes a checkpoint after `done` steps. */
+  checkpoint(done: number): Promise<void>;
+  /** Called after each step with the steps done; returns true at a boundary that checkpoints (an epoch end). */
+  after?(done: number, progress: Progress): Promise<boolean>;
+}
+
+/**
+ * Runs steps startStep..totalSteps-1 (see the file comment), or stops early after `stopAfter`
+ * steps. Returns true when the run reached its last step.
+ */
+export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
+  const progress = new Progress(spec.label, spec.totalSteps, spec.progress, spec.startStep);
+  const end = spec.stopAfter === null ? spec.totalSteps : Math.min(spec.totalSteps, spec.startStep + spec.stopAfter);
+  let smoothed: number | null = null;
+  try {
+    for (let s = spec.startStep; s < end; s++) {
+      const done = s + 1;
+      const logStep = done % spec.logEvery === 0 || done === spec.totalSteps;
+      const report = await spec.step(s, logStep);
+      if (!Number.isFinite(report.loss)) {
+        throw new Error(`step ${done}: the loss is ${report.loss}; the last checkpoint in ${run.dir} is from before this step (lower the lr or check the data)`);
+      }
+      smoothed = smoothed === null ? report.loss : 0.98 * smoothed + 0.02 * report.loss;
+      if (logStep) run.log.write({ kind: 'step', step: done, loss: report.loss, ...report.fields });
+      const info: ProgressInfo = { loss: smoothed };
+      progress.update(done, info);
+      const boundary = spec.after ? await spec.after(done, progress) : false;
+      if (boundary || (spec.checkpointEvery > 0 && done % spec.checkpointEvery === 0) || done === end) {
+        await spec.checkpoint(done);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  if (end < spec.totalSteps) {
+    run.log.write({ kind: 'event', step: end, event: 'stopped', message: `stopped after step ${end} of ${spec.totalSteps}; continue with --resume` });
+    process.stderr.write(`${run.dir}: stopped after step ${end} of ${spec.totalSteps}; continue with --resume\n`);
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,139 @@
+// A run's output directory: run.json (what ran, with every option and the environment, status
+// 'running' then 'complete' with the results), log.jsonl, checkpoint.safetensors and the stage's
+// outputs. Each file is replaced atomically. A directory that already holds a run is never
+// overwritten silently: continue it with --resume or choose another --out.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { gpu } from '../gpu/device.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { CHECKPOINT_FILE, checkResumeOptions, loadTrainState, saveTrainState, type TrainState } from './checkpoint.js';
+import type { Resolved } from './config.js';
+import { JsonlLog } from './log.js';
+
+export const RUN_FILE = 'run.json';
+export const LOG_FILE = 'log.jsonl';
+const FORMAT = 'bpt-run/1';
+
+/** run.json as a later stage reads it. */
+export interface RunRecord {
+  format: string;
+  stage: string;
+  method: string;
+  status: 'running' | 'complete';
+  options: Resolved;
+  /** Stage-specific facts: tasks, files written, model summary, results. */
+  info: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  started: string;
+  finished: string | null;
+}
+
+/** Reads another run's run.json (e.g. the source stage's, from the target stage). */
+export function readRun(dir: string, stage?: string): RunRecord {
+  const path = join(dir, RUN_FILE);
+  if (!existsSync(path)) throw new Error(`${dir}: not a bpt run directory (${RUN_FILE} is missing)`);
+  let r: RunRecord;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+  } catch (err) {
+    throw new Error(`${path}: malformed JSON: ${(err as Error).message}`);
+  }
+  if (r.format !== FORMAT) throw new Error(`${path}: format ${JSON.stringify(r.format)}, expected ${FORMAT}`);
+  if (stage && r.stage !== stage) throw new Error(`${dir}: a '${r.stage}' run, expected a '${stage}' run`);
+  if (r.status !== 'complete') throw new Error(`${dir}: the ${r.stage} run has not completed (resume it first)`);
+  return r;
+}
+
+function readStatus(path: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as RunRecord).status;
+  } catch {
+    return null;
+  }
+}
+
+function environment(): Record<string, unknown> {
+  let adapter: string | null = null;
+  try {
+    adapter = gpu().report.description;
+  } catch {
+    adapter = null;
+  }
+  return { node: process.version, platform: `${process.platform}-${process.arch}`, adapter, argv: process.argv.slice(2) };
+}
+
+export class Run {
+  readonly log: JsonlLog;
+  private record: RunRecord;
+
+  private constructor(readonly dir: string, record: RunRecord, readonly resumed: TrainState | null) {
+    this.record = record;
+    this.log = new JsonlLog(join(dir, LOG_FILE), resumed ? resumed.step : null);
+  }
+
+  /**
+   * Opens `dir` for a run of `stage`. Without `resume` the directory must not hold a run yet.
+   * With `resume` it must hold this stage's checkpoint, made with the same options.
+   */
+  static open(dir: string, stage: string, method: string, options: Resolved, resume: boolean): Run {
+    const runPath = join(dir, RUN_FILE);
+    const ckptPath = join(dir, CHECKPOINT_FILE);
+    let resumed: TrainState | null = null;
+    if (resume) {
+      if (!existsSync(ckptPath)) {
+        const done = existsSync(runPath) && readStatus(runPath) === 'complete';
+        throw new Error(done ? `${dir}: the run already completed; nothing to resume` : `${dir}: no ${CHECKPOINT_FILE} to resume from`);
+      }
+      resumed = loadTrainState(ckptPath);
+      if (resumed.stage !== stage) throw new Error(`${ckptPath}: a '${resumed.stage}' checkpoint, not '${stage}'`);
+      checkResumeOptions(ckptPath, resumed.options, options);
+    } else if (existsSync(ckptPath) || (existsSync(runPath) && readStatus(runPath) === 'complete')) {
+      // A run that stopped before its first checkpoint has nothing to lose and may start afresh.
+      throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
+    }
+    mkdirSync(dir, { recursive: true });
+    const previous = resumed && existsSync(runPath) ? (JSON.parse(readFileSync(runPath, 'utf8')) as RunRecord) : null;
+    const record: RunRecord = {
+      format: FORMAT,
+      stage,
+      method,
+      status: 'running',
+      options,
+      info: previous?.info ?? {},
+      environment: environment(),
+      started: previous?.started ?? new Date().toISOString(),
+      finished: null,
+    };
+    const run = new Run(dir, record, resumed);
+    run.writeRecord();
+    return run;
+  }
+
+  /** Path of a file in the run directory. */
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** Merges facts into run.json's `info` and rewrites it. */
+  setInfo(info: Record<string, unknown>): void {
+    this.record.info = { ...this.record.info, ...info };
+    this.writeRecord();
+  }
+
+  saveCheckpoint(state: Omit<TrainState, 'options' | 'stage'>): void {
+    saveTrainState(this.path(CHECKPOINT_FILE), { ...state, stage: this.record.stage, options: this.record.options });
+  }
+
+  /** Marks the run complete with its results; drops the checkpoint unless asked to keep it. */
+  complete(info: Record<string, unknown>, keepCheckpoint: boolean): void {
+    this.record.info = { ...this.record.info, ...info };
+    this.record.status = 'complete';
+    this.record.finished = new Date().toISOString();
+    this.writeRecord();
+    if (!keepCheckpoint) rmSync(this.path(CHECKPOINT_FILE), { force: true });
+  }
+
+  private writeRecord(): void {
+    writeFileAtomic(this.path(RUN_FILE), [`${JSON.stringify(this.record, null, 2)}\n`]);
+  }
+}

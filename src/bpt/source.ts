@@ -1,0 +1,295 @@
+// Stage 1: prompts learned on the source tasks.
+//   bpt:     M particles sampled from the global posterior with SVGD. Each step every particle is
+//            prepended to K inputs, one per source task (or kappa sampled tasks), all M x K rows in
+//            ONE batched forward/backward with a per-row prompt index. The objective is
+//            sum_j L_j (L_j = particle j's loss, summed or averaged over its examples), so the
+//            gradient w.r.t. the stack holds in row j exactly grad L_j: the score -grad L_j needs
+//            no rescaling. phi (svgdDirection) goes to the optimizer as -phi (AdamW, Adafactor,
+//            SGD) or is followed by the SVGD code's RMSProp ascent.
+//   vanilla: one prompt on all source tasks (the same balanced per-task batches, mean loss).
+//   spot:    one prompt per source task, all trained in the same batched step.
+//   mpt:     a shared P o (U_k V_k) per source task (MPT without its distillation).
+// Outputs: prompts.safetensors (the stack), mean/ (PEFT adapter of the mean prompt), adapters/<name>/
+// per prompt, multitask/ for mpt; run.json lists them.
+import { join } from 'node:path';
+import { valueAndGrad } from '../autograd/grad.js';
+import { noGrad } from '../autograd/tape.js';
+import { SvgdRmsprop } from '../bayes/rmsprop.js';
+import { kernelStats, readKernelStats, svgdDirection } from '../bayes/svgd.js';
+import { seq2seq, tokenNll } from '../nn/t5/seq2seq.js';
+import { mul, neg } from '../ops/elementwise.js';
+import { reshape, sum } from '../ops/reduce.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { writeSplits } from '../tasks/index.js';
+import { tensor } from '../tensor/create.js';
+import { keep, tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Resolved } from './config.js';
+import type { RunMode } from '../nn/t5/model.js';
+import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from './data.js';
+import { loadTaskData } from './datasets.js';
+import { disposeAll, namedToHost, restoreNamed, toHost, upload } from './host.js';
+import { initPrompts } from './init.js';
+import { trainLoop } from './loop.js';
+import { adapterInfo, loadModel, modelSummary, releaseModel, type LoadedModel } from './model.js';
+import { makeOptimizer, makeSchedule, type GradientOptimizer } from './optimizers.js';
+import type { SourceOptions } from './options.js';
+import { saveAdapter, type HostMatrix } from './peft.js';
+import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
+import { Run } from './run.js';
+import { dropoutSeed, sampleTasks, TaskStream, type StreamState } from './sampler.js';
+
+/** Files of a source run, relative to its directory (recorded in run.json as info.files). */
+export const SOURCE_FILES = { stack: 'prompts.safetensors', mean: 'mean', adapters: 'adapters', multitask: 'multitask' } as const;
+
+/** One step's rows: which example of which task each row holds, and which prompt it uses. */
+export interface SourceRows {
+  rows: Encoded[];
+  promptIndex: number[];
+  /** Objective weight of each row's example loss (see the file comment). */
+  scale: number[];
+}
+
+/**
+ * Builds one step's rows. bpt: particle-major, each particle with `perTask` examples of each
+ * sampled task (the same examples for every particle when shared). Other methods: the examples of
+ * each sampled task once, prompt = 0 (vanilla), the task (spot, mpt).
+ */
+export function sourceRows(o: Pick<SourceOptions, 'method' | 'particles' | 'examplesPerTask' | 'particleBatch' | 'score'>,
+  tasks: readonly number[], draw: (task: number) => Encoded): SourceRows {
+  const out: SourceRows = { rows: [], promptIndex: [], scale: [] };
+  const drawSet = (): Encoded[] => tasks.flatMap((t) => Array.from({ length: o.examplesPerTask }, () => draw(t)));
+  if (o.method === 'bpt') {
+    const shared = o.particleBatch === 'shared' ? drawSet() : null;
+    for (let j = 0; j < o.particles; j++) {
+      const rows = shared ?? drawSet();
+      const scale = o.score === 'sum' ? 1 : 1 / rows.length;
+      for (const r of rows) {
+        out.rows.push(r);
+        out.promptIndex.push(j);
+        out.scale.push(scale);
+      }
+    }
+    return out;
+  }
+  const rows = drawSet();
+  const perTask = new Map<number, number>();
+  for (const r of rows) perTask.set(r.task, (perTask.get(r.task) ?? 0) + 1);
+  for (const r of rows) {
+    out.rows.push(r);
+    out.promptIndex.push(o.method === 'vanilla' ? 0 : r.task);
+    // spot: each prompt's own task mean; vanilla, mpt: the batch mean.
+    out.scale.push(o.method === 'spot' ? 1 / perTask.get(r.task)! : 1 / rows.length);
+  }
+  return out;
+}
+
+/** What each source method trains. */
+function makeModule(o: SourceOptions, lm: LoadedModel): PromptModule {
+  const k = o.tasks.length;
+  const count = o.method === 'bpt' ? o.particles : o.method === 'spot' ? k : 1;
+  const init = { init: o.init, initText: o.initText, promptLength: o.promptLength, count, seed: o.seed };
+  const stack = initPrompts(lm.model, lm.tokenizer, init);
+  if (o.method !== 'mpt') return new StackPrompts(stack);
+  const P = reshape(stack, [o.promptLength, lm.model.config.d_model]);
+  stack.dispose();
+  return new LowRankPrompts(P, k, o.rank);
+}
+
+/** The stepping rule: a gradient optimizer (fed -phi for bpt) or the SVGD code's RMSProp. */
+type Stepper = { kind: 'gradient'; opt: GradientOptimizer } | { kind: 'rmsprop'; opt: SvgdRmsprop };
+
+function makeStepper(o: SourceOptions, module: PromptModule): Stepper {
+  if (o.optimizer === 'svgd-rmsprop') return { kind: 'rmsprop', opt: new SvgdRmsprop({ stepSize: o.lr }) };
+  return { kind: 'gradient', opt: makeOptimizer(o.optimizer, module.groups({ p: o.lr, lowRank: o.lr }), o.weightDecay) };
+}
+
+interface StepOutput {
+  value: Tensor;
+  rowLoss: Tensor;
+  stats: Tensor | null;
+}
+
+/** The batched objective, its gradients (module.named() order) and the per-row example losses. */
+export interface ObjectiveOutput {
+  value: Tensor;
+  grads: Tensor[];
+  rowLoss: Tensor;
+}
+
+/**
+ * sum_r scale[r] * loss_r over the rows of `h` (loss_r: the mean or sum of row r's target-token
+ * NLL) in one forward/backward, with the gradient w.r.t. every tensor of the module. With
+ * scale[r] = 1 (or 1/n_j) for the rows of particle j, gradient row j is grad L_j exactly, since no
+ * other row depends on particle j. Tensors belong to the caller's scope.
+ */
+export function sourceObjective(lm: LoadedModel, module: PromptModule, h: HostBatch, scale: readonly number[],
+  tokenLoss: 'mean' | 'sum', mode: RunMode): ObjectiveOutput {
+  const wObj = lossWeights(h, scale, tokenLoss);
+  const wEx = lossWeights(h, new Array<number>(h.rows).fill(1), tokenLoss);
+  const batch = uploadBatch(h);
+  const objW = tensor(wObj, [h.rows, h.targetLength]);
+  const exW = tensor(wEx, [h.rows, h.targetLength]);
+  let rowLoss: Tensor | null = null;
+  const { value, grads } = valueAndGrad(() => {
+    const out = seq2seq(lm.model, batch, module.prompt(h, batch), mode);
+    const nll = tokenNll(out.logits, batch.labels);
+    rowLoss = noGrad(() => keep(sum(mul(nll, exW), 1)));
+    return sum(mul(nll, objW));
+  }, [...module.named().values()]);
+  // A handle in the caller's scope; the kept one that outlived valueAndGrad's scope is dropped.
+  const kept = rowLoss!;
+  const own = kept.view(kept.shape);
+  kept.dispose();
+  return { value, grads, rowLoss: own };
+}
+
+/** Records one source step (forward, backward, direction, update); returns tensors to read back. */
+function recordStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, stepper: Stepper, h: HostBatch,
+  scale: readonly number[], seed: number, wantStats: boolean): StepOutput {
+  return tidy(() => {
+    const { value, grads, rowLoss } = sourceObjective(lm, module, h, scale, o.tokenLoss, { training: o.modelDropout, seed });
+    let stats: Tensor | null = null;
+    if (o.method === 'bpt' && module instanceof StackPrompts) {
+      const [m, l, d] = module.stack.shape as [number, number, number];
+      const flat = reshape(module.stack, [m, l * d]);
+      const scores = neg(reshape(grads[0]!, [m, l * d]));
+      const dir = svgdDirection(flat, scores, { bandwidth: o.bandwidth });
+      if (wantStats) stats = kernelStats(flat, scores, dir);
+      if (stepper.kind === 'rmsprop') stepper.opt.step(flat, dir.phi);
+      else stepper.opt.step([reshape(neg(dir.phi), [m, l, d])]);
+    } else if (stepper.kind === 'gradient') stepper.opt.step(grads);
+    return { value, rowLoss, stats };
+  });
+}
+
+/** Per-task mean example loss (and per-particle for bpt) from one step's row losses. */
+function lossFields(o: SourceOptions, rows: readonly Encoded[], promptIndex: readonly number[], rowLoss: Float32Array): Record<string, unknown> {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const byTask: Record<string, number> = {};
+  o.tasks.forEach((key, t) => {
+    const xs = rows.flatMap((r, i) => (r.task === t ? [rowLoss[i]!] : []));
+    if (xs.length) byTask[key] = mean(xs);
+  });
+  const fields: Record<string, unknown> = { task_loss: byTask };
+  if (o.method === 'bpt') {
+    fields.particle_loss = Array.from({ length: o.particles }, (_, j) => mean(rows.flatMap((_, i) => (promptIndex[i] === j ? [rowLoss[i]!] : []))));
+  }
+  return fields;
+}
+
+/** Host copy of the mean over the stack's first axis [N, L, d] -> [L, d]. */
+function meanPrompt(stack: HostMatrix): HostMatrix {
+  const [n, l, d] = stack.shape as [number, number, number];
+  const out = new Float32Array(l * d);
+  for (let i = 0; i < l * d; i++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += stack.data[k * l * d + i]!;
+    out[i] = s / n;
+  }
+  return { data: out, shape: [l, d] };
+}
+
+/** Writes the source outputs (see the file comment); returns the names of the stack's prompts. */
+async function writeOutputs(o: SourceOptions, run: Run, lm: LoadedModel, module: PromptModule): Promise<string[]> {
+  const info = adapterInfo(lm);
+  const thetas = tidy(() => module.thetas());
+  const stack = await toHost(thetas);
+  thetas.dispose();
+  const n = stack.shape[0]!;
+  const names = o.method === 'bpt' ? Array.from({ length: n }, (_, j) => `particle-${j}`) : o.method === 'vanilla' ? ['prompt'] : [...o.tasks];
+  writeSafetensors(run.path(SOURCE_FILES.stack), { prompts: stack }, { format: 'pt', bpt_names: JSON.stringify(names), bpt_method: o.method });
+  saveAdapter(run.path(SOURCE_FILES.mean), { kind: 'prompt', prompt: meanPrompt(stack) }, info);
+  const size = stack.shape[1]! * stack.shape[2]!;
+  names.forEach((name, k) => {
+    const prompt = { data: stack.data.slice(k * size, (k + 1) * size), shape: stack.shape.slice(1) };
+    saveAdapter(join(run.path(SOURCE_FILES.adapters), name.replace(/[^A-Za-z0-9._+-]/g, '_')), { kind: 'prompt', prompt }, info);
+  });
+  if (module instanceof LowRankPrompts) saveAdapter(run.path(SOURCE_FILES.multitask), await module.toAdapter(o.tasks), info);
+  return names;
+}
+
+/** Runs (or, with `resume`, continues) the source stage described by `o`. */
+export async function runSource(o: SourceOptions, resume: boolean): Promise<void> {
+  const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval }));
+  const lm = loadModel(o.model, o.tokenizer);
+  let module: PromptModule | null = null;
+  let stepper: Stepper | null = null;
+  try {
+    const encOpts = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
+    const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, encOpts));
+    const run = Run.open(o.out, 'source', o.method, o as unknown as Resolved, resume);
+    writeSplits(o.out, data.map((d) => d.splits));
+    module = makeModule(o, lm);
+    stepper = makeStepper(o, module);
+    const streams = train.map((rows, k) => new TaskStream(rows.length, o.seed, k));
+    const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
+    const resumed = run.resumed;
+    if (resumed) {
+      restoreNamed(module.named(), resumed.tensors, run.path('checkpoint.safetensors'));
+      const extra = resumed.extra as { streams: StreamState[]; rmspropSteps?: number };
+      extra.streams.forEach((s, k) => streams[k]!.load(s));
+      if (stepper.kind === 'gradient' && resumed.optimizer) stepper.opt.loadState(resumed.optimizer);
+      if (stepper.kind === 'rmsprop') {
+        const h = resumed.tensors.get('svgd_rmsprop.H');
+        stepper.opt.restore(h ? upload(h) : null, extra.rmspropSteps ?? 0);
+      }
+    }
+    run.setInfo({
+      model: modelSummary(lm),
+      tasks: data.map((d) => ({ key: d.ref.key, train: d.train.length })),
+      objective: o.method === 'bpt'
+        ? `sum_j L_j, L_j = ${o.score} over particle j's examples of the per-example ${o.tokenLoss} token NLL; score_j = -grad L_j`
+        : `per-example ${o.tokenLoss} token NLL, ${o.method === 'spot' ? 'each prompt its own task mean' : 'batch mean'}`,
+    });
+    const { pad_token_id: padId, decoder_start_token_id: startId } = lm.model.config;
+    const mod = module, step = stepper;
+    const finished = await trainLoop(run, {
+      label: `source ${o.method}`,
+      totalSteps: o.steps,
+      startStep: resumed?.step ?? 0,
+      logEvery: o.logEvery,
+      checkpointEvery: o.checkpointEvery,
+      stopAfter: o.stopAfter,
+      progress: o.progress,
+      step: async (s, log) => {
+        const tasks = o.method === 'spot' ? train.map((_, k) => k) : sampleTasks(train.length, o.taskSampling, o.seed, s);
+        const picked = sourceRows(o, tasks, (t) => train[t]![streams[t]!.next()]!);
+        const h = collate(picked.rows, { padId, decoderStartId: startId, padMultiple: o.padMultiple, promptIndex: picked.promptIndex });
+        const lrScale = schedule(s);
+        if (step.kind === 'gradient') step.opt.setLrScale(lrScale);
+        const out = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log);
+        try {
+          const objective = await out.value.item();
+          const rowLoss = (await out.rowLoss.toArray()) as Float32Array;
+          const loss = rowLoss.reduce((a, b) => a + b, 0) / rowLoss.length;
+          if (!log) return { loss: Number.isFinite(objective) ? loss : objective };
+          const fields: Record<string, unknown> = { objective, lr: o.lr * (step.kind === 'gradient' ? lrScale : 1), tasks: tasks.map((t) => o.tasks[t]), ...lossFields(o, picked.rows, picked.promptIndex, rowLoss) };
+          if (out.stats) {
+            const st = await readKernelStats(out.stats);
+            Object.assign(fields, { h: st.h, mean_off_diagonal_k: st.meanOffDiagonalK, attraction: st.attraction, repulsion: st.repulsion });
+          }
+          return { loss: Number.isFinite(objective) ? loss : objective, fields };
+        } finally {
+          disposeAll(out);
+        }
+      },
+      checkpoint: async (done) => {
+        const tensors = await namedToHost(mod.named());
+        const extra: Record<string, unknown> = { streams: streams.map((s) => s.save()) };
+        if (step.kind === 'rmsprop') {
+          extra.rmspropSteps = step.opt.stepCount;
+          if (step.opt.history) tensors.set('svgd_rmsprop.H', await toHost(step.opt.history));
+        }
+        run.saveCheckpoint({ step: done, tensors, optimizer: step.kind === 'gradient' ? await step.opt.state() : null, extra });
+      },
+    });
+    if (!finished) return;
+    const names = await writeOutputs(o, run, lm, mod);
+    run.complete({ files: SOURCE_FILES, prompts: names, steps: o.steps }, o.keepCheckpoint);
+  } finally {
+    module?.dispose();
+    stepper?.opt.dispose();
+    releaseModel(lm);
+  }
+}

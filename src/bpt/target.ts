@@ -1,0 +1,290 @@
+// Stage 2 and the baselines it is compared with: train on the target task(s), evaluate on
+// validation after every epoch, keep the best epoch's parameters, and report test with them.
+// With several tasks the run is multi-target: batches mix the tasks, each row's prompt is its
+// task's (BPT, MPT: a shared P and per-task U_k, V_k; other prompt methods share one prompt).
+// Outputs: adapter/ (PEFT; multitask/ too for low-rank methods), attempt.safetensors or model/
+// (finetune), results.json, predictions_<split>.jsonl, run.json, log.jsonl.
+import { join } from 'node:path';
+import { recorder } from '../gpu/recorder.js';
+import { saveHfCheckpoint } from '../io/checkpoint.js';
+import { readSafetensors, toFloat32, writeFileAtomic } from '../io/safetensors.js';
+import { modelToHost } from '../nn/t5/weights.js';
+import { writeSplits, type EvalResult } from '../tasks/index.js';
+import { tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { AttemptPrompt } from './baselines/attempt.js';
+import { pickSource, trainProbe } from './baselines/spot.js';
+import type { Resolved } from './config.js';
+import { collate, encodeExamples, type Encoded } from './data.js';
+import { loadTaskData, type TaskData } from './datasets.js';
+import { evaluateRows, type EvalSettings, type PromptFor, type TaskEval } from './eval.js';
+import { disposeAll, namedToHost, restoreNamed, toHost, upload } from './host.js';
+import { initPrompts } from './init.js';
+import { trainLoop } from './loop.js';
+import { adapterInfo, loadModel, modelSummary, releaseModel, type LoadedModel } from './model.js';
+import { makeOptimizer, makeSchedule, type ParamGroupDef } from './optimizers.js';
+import { targetLr, type TargetOptions } from './options.js';
+import { loadAdapter, saveAdapter, writeDirAtomic, type HostMatrix } from './peft.js';
+import { GaussianPrior } from './prior.js';
+import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
+import type { Progress } from './progress.js';
+import { readRun, Run } from './run.js';
+import { dropoutSeed, epochBatches } from './sampler.js';
+import { SOURCE_FILES } from './source.js';
+import { recordTrainStep } from './step.js';
+
+/** Which source method each target method builds on. */
+const SOURCE_OF: Partial<Record<TargetOptions['method'], string>> = { bpt: 'bpt', vanilla: 'vanilla', spot: 'spot', attempt: 'spot', mpt: 'mpt' };
+
+/** What a target run trains. */
+interface Trainable {
+  module: PromptModule | null;
+  prior: GaussianPrior | null;
+  named: Map<string, Tensor>;
+  groups: ParamGroupDef[];
+  prompt: PromptFor;
+  info: Record<string, unknown>;
+}
+
+/** The source run's prompt stack [N, L, d] and names, checked against the model and L. */
+function sourceStack(o: TargetOptions, d: number): { stack: HostMatrix; names: string[] } {
+  const path = join(o.source!, SOURCE_FILES.stack);
+  const { tensors, metadata } = readSafetensors(path);
+  const t = tensors.get('prompts');
+  if (!t) throw new Error(`${path}: tensor "prompts" is missing`);
+  const [, l, width] = t.shape as [number, number, number];
+  if (t.shape.length !== 3 || width !== d) throw new Error(`${path}: prompts are [${t.shape.join(', ')}], the model's d_model is ${d}`);
+  if (l !== o.promptLength) throw new Error(`${path}: source prompts have length ${l} but promptLength is ${o.promptLength}`);
+  return { stack: { data: toFloat32(t, path), shape: [...t.shape] }, names: JSON.parse(metadata.bpt_names ?? '[]') as string[] };
+}
+
+/**
+ * Builds what `o.method` trains. `train` feeds SPoT's probe; a resumed run (`resuming`) restores
+ * every trainable tensor from its checkpoint, so SPoT's retrieval is not repeated.
+ */
+async function build(o: TargetOptions, lm: LoadedModel, train: readonly Encoded[], resuming: boolean): Promise<Trainable> {
+  const d = lm.model.config.d_model;
+  const lr = { p: targetLr(o), lowRank: o.lrLowRank };
+  const t = o.tasks.length;
+  const info: Record<string, unknown> = {};
+  if (o.method === 'finetune') {
+    const named = new Map(lm.model.params);
+    return { module: null, prior: null, named, groups: [{ name: 'model', params: [...named.values()], lr: lr.p }], prompt: () => undefined, info };
+  }
+  if (o.source !== null) {
+    const src = readRun(o.source, 'source');
+    if (src.method !== SOURCE_OF[o.method]) throw new Error(`${o.source}: a '${src.method}' source run; target method '${o.method}' needs a '${SOURCE_OF[o.method]}' one`);
+    info.source = { dir: o.source, method: src.method, tasks: src.options.tasks };
+  }
+  const init = { init: o.init, initText: o.initText, promptLength: o.promptLength, seed: o.seed };
+  let module: PromptModule;
+  let prior: GaussianPrior | null = null;
+  if (o.method === 'bpt' || o.method === 'mpt') {
+    const a = loadAdapter(join(o.source!, o.method === 'bpt' ? SOURCE_FILES.mean : SOURCE_FILES.multitask), d);
+    if (a.prompt.shape[0] !== o.promptLength) throw new Error(`${o.source}: the source prompt has length ${a.prompt.shape[0]} but promptLength is ${o.promptLength}`);
+    module = new LowRankPrompts(upload(a.prompt), t, o.rank);
+    if (o.method === 'bpt') {
+      prior = new GaussianPrior(upload(a.prompt), { sigma: o.sigma, penalize: o.penalize, scale: o.priorScale === 'batch' ? 1 : 1 / train.length });
+      info.prior = { sigma: o.sigma, penalize: o.penalize, scale: o.priorScale, coefficient: prior.coefficient };
+    }
+  } else if (o.method === 'pt') {
+    module = new StackPrompts(tidy(() => initPrompts(lm.model, lm.tokenizer, { ...init, count: 1 })));
+  } else if (o.method === 'vanilla') {
+    const { stack } = sourceStack(o, d);
+    module = new StackPrompts(upload({ data: stack.data, shape: [1, o.promptLength, d] }));
+  } else {
+    const { stack, names } = sourceStack(o, d);
+    if (o.method === 'spot' && resuming) {
+      module = new StackPrompts(upload({ data: stack.data.slice(0, o.promptLength * d), shape: [1, o.promptLength, d] }));
+    } else if (o.method === 'spot') {
+      const probe = await trainProbe(lm, train, {
+        steps: o.spotProbeSteps, batchSize: o.batchSize, lr: lr.p, weightDecay: o.weightDecay,
+        padMultiple: o.padMultiple, modelDropout: o.modelDropout, init,
+      });
+      const pick = pickSource(probe, stack);
+      info.spot = { chosen: names[pick.index] ?? pick.index, similarities: Object.fromEntries(pick.similarities.map((s, i) => [names[i] ?? String(i), s])) };
+      const size = o.promptLength * d;
+      module = new StackPrompts(upload({ data: stack.data.slice(pick.index * size, (pick.index + 1) * size), shape: [1, o.promptLength, d] }));
+    } else {
+      const target = tidy(() => initPrompts(lm.model, lm.tokenizer, { ...init, count: 1 }));
+      const P = tidy(() => target.view([o.promptLength, d]));
+      target.dispose();
+      module = new AttemptPrompt(lm.model, P, upload(stack), { dim: o.attemptDim, temperature: o.attemptTemperature, seed: o.seed });
+      info.attempt = { sources: names, temperature: (module as AttemptPrompt).temperature };
+    }
+  }
+  const m = module;
+  return { module: m, prior, named: m.named(), groups: m.groups(lr), prompt: (h, batch) => m.prompt(h, batch), info };
+}
+
+/** Per-task evaluation of one split with the current parameters. */
+async function evaluateSplit(lm: LoadedModel, rows: readonly Encoded[][], o: TargetOptions, prompt: PromptFor, progress: Progress | null): Promise<TaskEval[]> {
+  const s: EvalSettings = {
+    mode: o.evalMode, batchSize: o.evalBatchSize, maxNewTokens: o.maxNewTokens, maxTargetLength: o.maxTargetLength,
+    format: o.format, padMultiple: o.padMultiple,
+  };
+  const out: TaskEval[] = [];
+  for (const r of rows) out.push(await evaluateRows(lm.model, lm.tokenizer, r, s, prompt));
+  if (progress) progress.log(out.map((e, k) => `${o.tasks[k]} ${e.result.score.toFixed(2)}`).join(' | '));
+  return out;
+}
+
+const average = (evals: readonly TaskEval[]): number => evals.reduce((a, e) => a + e.result.score, 0) / evals.length;
+
+interface Best {
+  score: number;
+  epoch: number;
+}
+
+/** Writes the trained prompt / model in its interoperable form; returns the files written. */
+async function writeOutputs(o: TargetOptions, run: Run, lm: LoadedModel, tr: Trainable): Promise<Record<string, string>> {
+  const info = adapterInfo(lm);
+  const m = tr.module;
+  if (m === null) {
+    const host = await modelToHost(lm.model);
+    writeDirAtomic(run.path('model'), (tmp) => saveHfCheckpoint(tmp, lm.model.config, host));
+    return { model: 'model' };
+  }
+  if (m instanceof AttemptPrompt) {
+    await m.save(run.path('attempt.safetensors'), (tr.info.attempt as { sources: string[] }).sources);
+    return { attempt: 'attempt.safetensors' };
+  }
+  const files: Record<string, string> = { adapter: 'adapter' };
+  if (m instanceof LowRankPrompts) {
+    const multi = await m.toAdapter(o.tasks);
+    saveAdapter(run.path('multitask'), multi, info);
+    files.multitask = 'multitask';
+    if (o.tasks.length > 1) {
+      saveAdapter(run.path('adapter'), multi, info);
+      return files;
+    }
+  }
+  const thetas = tidy(() => m.thetas());
+  const theta = await toHost(thetas);
+  thetas.dispose();
+  saveAdapter(run.path('adapter'), { kind: 'prompt', prompt: { data: theta.data, shape: theta.shape.slice(1) } }, info);
+  return files;
+}
+
+function scores(evals: readonly TaskEval[], tasks: readonly string[]): Record<string, EvalResult> {
+  return Object.fromEntries(evals.map((e, k) => [tasks[k]!, e.result]));
+}
+
+function predictionLines(evals: readonly TaskEval[], rows: readonly Encoded[][], tasks: readonly string[]): string[] {
+  return evals.flatMap((e, k) => e.predictions.map((p, i) => {
+    const ex = rows[k]![i]!.example;
+    return `${JSON.stringify({ task: tasks[k], id: ex.id, prediction: p, label: ex.label })}\n`;
+  }));
+}
+
+/** Runs (or continues) a target stage or baseline described by `o`. */
+export async function runTarget(o: TargetOptions, resume: boolean): Promise<void> {
+  const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval }));
+  const lm = loadModel(o.model, o.tokenizer);
+  let tr: Trainable | null = null;
+  try {
+    const enc = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
+    const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, enc));
+    const validation = data.map((d, k) => encodeExamples(lm.tokenizer, d.validation, k, enc));
+    const test = data.map((d, k) => encodeExamples(lm.tokenizer, d.test, k, enc));
+    const union = train.flat();
+    const run = Run.open(o.out, 'target', o.method, o as unknown as Resolved, resume);
+    writeSplits(o.out, data.map((d) => d.splits));
+    tr = await build(o, lm, union, run.resumed !== null);
+    const t = tr;
+    const opt = makeOptimizer(o.optimizer as 'adamw' | 'adafactor' | 'sgd', t.groups, o.weightDecay);
+    const perEpoch = Math.ceil(union.length / o.batchSize);
+    const total = o.epochs * perEpoch;
+    const schedule = makeSchedule(o.schedule, o.warmupSteps, total);
+    let best: Best = { score: -Infinity, epoch: 0 };
+    let bestTensors = new Map<string, HostMatrix>();
+    let history: Array<{ epoch: number; average: number; tasks: Record<string, EvalResult> }> = [];
+    const resumed = run.resumed;
+    if (resumed) {
+      restoreNamed(t.named, resumed.tensors, run.path('checkpoint.safetensors'));
+      if (resumed.optimizer) opt.loadState(resumed.optimizer);
+      const extra = resumed.extra as { best: Best; history: typeof history };
+      best = extra.best;
+      history = extra.history;
+      for (const [k, v] of resumed.tensors) if (k.startsWith('best/')) bestTensors.set(k.slice(5), v);
+    }
+    if (!resumed) run.setInfo({ model: modelSummary(lm), tasks: data.map((d) => ({ key: d.ref.key, train: d.train.length, validation: d.validation.length, test: d.test.length })), ...t.info });
+    const { pad_token_id: padId, decoder_start_token_id: startId } = lm.model.config;
+    const lrP = targetLr(o);
+    let batches: number[][] = [];
+    let batchesEpoch = -1;
+    const penalty = t.prior && t.module ? () => t.prior!.penalty(t.module!) : null;
+    let finished: boolean;
+    try {
+      finished = await trainLoop(run, {
+        label: `target ${o.method}`,
+        totalSteps: total,
+        startStep: resumed?.step ?? 0,
+        logEvery: o.logEvery,
+        checkpointEvery: o.checkpointEvery,
+        stopAfter: o.stopAfter,
+        progress: o.progress,
+        step: async (s, log) => {
+          const epoch = Math.floor(s / perEpoch);
+          if (epoch !== batchesEpoch) {
+            batches = epochBatches(union.length, o.batchSize, o.seed, epoch);
+            batchesEpoch = epoch;
+          }
+          const h = collate(batches[s % perEpoch]!.map((i) => union[i]!), { padId, decoderStartId: startId, padMultiple: o.padMultiple });
+          opt.setLrScale(schedule(s));
+          const out = recordTrainStep(lm, h, { prompt: t.prompt, penalty, params: [...t.named.values()] }, opt,
+            { training: o.modelDropout, seed: dropoutSeed(o.seed, s) });
+          try {
+            const loss = await out.loss.item();
+            if (!log) return { loss };
+            return { loss, fields: { epoch, lr: lrP * schedule(s), ...(out.penalty ? { penalty: await out.penalty.item() } : {}) } };
+          } finally {
+            disposeAll(out);
+          }
+        },
+        after: async (done, progress) => {
+          if (done % perEpoch !== 0) return false;
+          const epoch = done / perEpoch;
+          const evals = await evaluateSplit(lm, validation, o, t.prompt, progress);
+          const avg = average(evals);
+          history.push({ epoch, average: avg, tasks: scores(evals, o.tasks) });
+          run.log.write({ kind: 'eval', step: done, epoch, split: 'validation', average: avg, tasks: scores(evals, o.tasks) });
+          if (avg > best.score) {
+            best = { score: avg, epoch };
+            bestTensors = await namedToHost(t.named);
+          }
+          return true;
+        },
+        checkpoint: async (done) => {
+          const tensors = await namedToHost(t.named);
+          for (const [k, v] of bestTensors) tensors.set(`best/${k}`, v);
+          run.saveCheckpoint({ step: done, tensors, optimizer: await opt.state(), extra: { best, history } });
+        },
+      });
+    } finally {
+      opt.dispose();
+    }
+    if (!finished) return;
+    restoreNamed(t.named, bestTensors, 'best epoch');
+    await recorder().sync();
+    const testEvals = await evaluateSplit(lm, test, o, t.prompt, null);
+    const files = await writeOutputs(o, run, lm, t);
+    const results = {
+      method: o.method,
+      best_epoch: best.epoch,
+      validation: { average: best.score, tasks: history.find((h) => h.epoch === best.epoch)?.tasks ?? {} },
+      test: { average: average(testEvals), tasks: scores(testEvals, o.tasks) },
+      eval_mode: testEvals.map((e) => e.mode),
+      history,
+    };
+    writeFileAtomic(run.path('results.json'), [`${JSON.stringify(results, null, 2)}\n`]);
+    writeFileAtomic(run.path('predictions_test.jsonl'), predictionLines(testEvals, test, o.tasks));
+    run.complete({ files: { ...files, results: 'results.json', predictions: 'predictions_test.jsonl' }, best_epoch: best.epoch, validation: best.score, test: results.test.average }, o.keepCheckpoint);
+  } finally {
+    if (tr) {
+      tr.module?.dispose();
+      tr.prior?.dispose();
+    }
+    releaseModel(lm);
+  }
+}
