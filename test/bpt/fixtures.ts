@@ -9,11 +9,15 @@ import { makeT5Config, type T5Config } from '../../src/nn/t5/config.js';
 import { randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { rng } from '../../src/util/random.js';
 
-/** A 1+1-layer T5 of width 16 over ByT5's 384 ids. */
+/**
+ * A 1+1-layer T5 of width 16 over ByT5's 384 ids. Gated-GELU (T5 v1.1) keeps the loss smooth in
+ * the prompt, so finite differences do not straddle ReLU kinks.
+ */
 export function tinyConfig(dropout = 0): T5Config {
   return makeT5Config({
     vocab_size: 384, d_model: 16, d_kv: 8, num_heads: 2, d_ff: 24, num_layers: 1, num_decoder_layers: 1,
-    relative_attention_num_buckets: 8, relative_attention_max_distance: 16, feed_forward_proj: 'relu', dropout_rate: dropout,
+    relative_attention_num_buckets: 8, relative_attention_max_distance: 16, feed_forward_proj: 'gated-gelu',
+    tie_word_embeddings: false, dropout_rate: dropout,
   });
 }
 
