@@ -188,6 +188,9 @@ export function sourceOptions(configFile: string | null, flags: Record<string, u
   if (o.taskSampling !== null && o.taskSampling >= k) {
     throw new ConfigError(`taskSampling (kappa = ${o.taskSampling}) must be below the number of source tasks (${k}); use null for all`);
   }
+  if (o.method === 'bpt' && o.particles > 1 && o.init === 'text') {
+    throw new ConfigError("init 'text' gives every particle the same prompt, where SVGD has no repulsion to separate them; use init 'vocab' or 'uniform'");
+  }
   if (o.method !== 'bpt' && o.optimizer === 'svgd-rmsprop') throw new ConfigError(`optimizer 'svgd-rmsprop' is the SVGD code's rule; method '${o.method}' has no SVGD direction`);
   if (o.method === 'spot' && o.taskSampling !== null) throw new ConfigError("method 'spot' trains every task's prompt each step; taskSampling does not apply");
   return o;

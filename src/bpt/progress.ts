@@ -44,6 +44,7 @@ export class Progress {
         format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} < {eta_formatted} | {info}`,
         hideCursor: true,
         linewrap: true,
+        barsize: 24,
         etaBuffer: 50,
         progressCalculationRelative: true,
       }, cliProgress.Presets.shades_classic);
@@ -57,6 +58,12 @@ export class Progress {
     this.info = info;
     if (this.bar) this.bar.update(value, { info: formatInfo(info) });
     else if (this.mode === 'lines' && performance.now() - this.lastLine >= this.intervalMs) this.line();
+  }
+
+  /** Shows what is happening between steps (e.g. an evaluation's progress); null clears it. */
+  status(text: string | null): void {
+    const { status: _, ...rest } = this.info;
+    this.update(this.value, text === null ? rest : { ...rest, status: text });
   }
 
   /** Prints a message (above the bar on a terminal). */

@@ -219,7 +219,7 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
     const encOpts = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
     const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, encOpts));
     const run = Run.open(o.out, 'source', o.method, o as unknown as Resolved, resume);
-    writeSplits(o.out, data.map((d) => d.splits));
+    writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     module = makeModule(o, lm);
     stepper = makeStepper(o, module);
     const streams = train.map((rows, k) => new TaskStream(rows.length, o.seed, k));

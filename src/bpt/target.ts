@@ -27,7 +27,7 @@ import { targetLr, type TargetOptions } from './options.js';
 import { loadAdapter, saveAdapter, writeDirAtomic, type HostMatrix } from './peft.js';
 import { GaussianPrior } from './prior.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
-import type { Progress } from './progress.js';
+import { Progress } from './progress.js';
 import { readRun, Run } from './run.js';
 import { dropoutSeed, epochBatches } from './sampler.js';
 import { SOURCE_FILES } from './source.js';
@@ -117,17 +117,26 @@ async function build(o: TargetOptions, lm: LoadedModel, train: readonly Encoded[
   return { module: m, prior, named: m.named(), groups: m.groups(lr), prompt: (h, batch) => m.prompt(h, batch), info };
 }
 
+/** Where an evaluation reports: rows of `task` done, and rows done over all tasks. */
+type EvalReport = (task: string, done: number, total: number, doneAll: number) => void;
+
 /** Per-task evaluation of one split with the current parameters. */
-async function evaluateSplit(lm: LoadedModel, rows: readonly Encoded[][], o: TargetOptions, prompt: PromptFor, progress: Progress | null): Promise<TaskEval[]> {
+async function evaluateSplit(lm: LoadedModel, rows: readonly Encoded[][], o: TargetOptions, prompt: PromptFor, report: EvalReport): Promise<TaskEval[]> {
   const s: EvalSettings = {
     mode: o.evalMode, batchSize: o.evalBatchSize, maxNewTokens: o.maxNewTokens, maxTargetLength: o.maxTargetLength,
     format: o.format, padMultiple: o.padMultiple,
   };
   const out: TaskEval[] = [];
-  for (const r of rows) out.push(await evaluateRows(lm.model, lm.tokenizer, r, s, prompt));
-  if (progress) progress.log(out.map((e, k) => `${o.tasks[k]} ${e.result.score.toFixed(2)}`).join(' | '));
+  let before = 0;
+  for (const [k, r] of rows.entries()) {
+    out.push(await evaluateRows(lm.model, lm.tokenizer, r, s, prompt, (n) => report(o.tasks[k]!, n, r.length, before + n)));
+    before += r.length;
+  }
   return out;
 }
+
+const summary = (evals: readonly TaskEval[], tasks: readonly string[]): string =>
+  evals.map((e, k) => `${tasks[k]} ${e.result.score.toFixed(2)}`).join(' | ');
 
 const average = (evals: readonly TaskEval[]): number => evals.reduce((a, e) => a + e.result.score, 0) / evals.length;
 
@@ -189,7 +198,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     const test = data.map((d, k) => encodeExamples(lm.tokenizer, d.test, k, enc));
     const union = train.flat();
     const run = Run.open(o.out, 'target', o.method, o as unknown as Resolved, resume);
-    writeSplits(o.out, data.map((d) => d.splits));
+    writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     tr = await build(o, lm, union, run.resumed !== null);
     const t = tr;
     const opt = makeOptimizer(o.optimizer as 'adamw' | 'adafactor' | 'sgd', t.groups, o.weightDecay);
@@ -245,7 +254,9 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
         after: async (done, progress) => {
           if (done % perEpoch !== 0) return false;
           const epoch = done / perEpoch;
-          const evals = await evaluateSplit(lm, validation, o, t.prompt, progress);
+          const evals = await evaluateSplit(lm, validation, o, t.prompt, (task, n, of) => progress.status(`eval ${task} ${n}/${of}`));
+          progress.status(null);
+          progress.log(`epoch ${epoch} validation: ${summary(evals, o.tasks)}`);
           const avg = average(evals);
           history.push({ epoch, average: avg, tasks: scores(evals, o.tasks) });
           run.log.write({ kind: 'eval', step: done, epoch, split: 'validation', average: avg, tasks: scores(evals, o.tasks) });
@@ -267,7 +278,14 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     if (!finished) return;
     restoreNamed(t.named, bestTensors, 'best epoch');
     await recorder().sync();
-    const testEvals = await evaluateSplit(lm, test, o, t.prompt, null);
+    const testProgress = new Progress('test', test.reduce((a, r) => a + r.length, 0), o.progress);
+    let testEvals: TaskEval[];
+    try {
+      testEvals = await evaluateSplit(lm, test, o, t.prompt, (_task, _n, _of, all) => testProgress.update(all));
+      testProgress.log(`test (best epoch ${best.epoch}): ${summary(testEvals, o.tasks)}`);
+    } finally {
+      testProgress.stop();
+    }
     const files = await writeOutputs(o, run, lm, t);
     const results = {
       method: o.method,

@@ -69,6 +69,8 @@ t('errors name the option, where it came from, and what is allowed', () => {
   assert.throws(() => sourceOptions(null, { ...base, tasks: 'rte,rte' }), /rte is listed twice/);
   assert.throws(() => sourceOptions(null, { ...base, 'task-sampling': '2' }), /kappa = 2\) must be below the number of source tasks \(2\)/);
   assert.throws(() => sourceOptions(null, { ...base, init: 'text' }), /init 'text' needs 'initText'/);
+  assert.throws(() => sourceOptions(null, { ...base, init: 'text', 'init-text': 'a' }), /every particle the same prompt/);
+  assert.is(sourceOptions(null, { ...base, init: 'text', 'init-text': 'a', method: 'vanilla' }).initText, 'a');
   assert.throws(() => sourceOptions(null, { ...base, method: 'spot', optimizer: 'svgd-rmsprop' }), /no SVGD direction/);
   assert.throws(() => targetOptions(null, base), /method 'bpt' needs 'source'/);
   assert.throws(() => targetOptions(null, { ...base, method: 'pt', source: 's' }), /does not use a source/);
