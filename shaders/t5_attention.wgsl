@@ -1,0 +1,633 @@
+// T5 attention, fused: scores q.k (T5 does not scale them by 1/sqrt(d)), the relative position bias
+// table[bucket(k - q), head], the key padding mask and the causal mask, softmax and the value
+// product in one pass, streaming over keys with an online softmax so that no T x S matrix exists.
+// The forward pass keeps each row's logsumexp; the backward passes recompute probabilities from it.
+//
+// Bucket ids come from a host-built i32 lookup indexed by the relative position clamped to
+// [-span, span]: Hugging Face computes the log-spaced buckets in float32 with PyTorch's log, whose
+// rounding at bucket edges a WGSL log need not reproduce. Every bucket is constant beyond
+// max_distance, so the clamp is exact.
+//
+// Two layouts of the same three kernels (forward, dq, dk/dv):
+//   staged    (portable; real GPUs) a workgroup owns BQ query rows (dk/dv: BK key rows) of one
+//             (batch, head) with TPR invocations per row. Q/dO/K/V tiles are staged in workgroup
+//             memory; scores of a BQ x BK tile go through `ts`, split among a row's invocations
+//             by key, and each invocation then owns the output columns t, t + TPR, ... of its row.
+//   subgroup  (below the subgroups marker; lavapipe) one lane per row and no workgroup memory:
+//             lanes of a subgroup read the other operand's rows together, one element each, and
+//             hand them out with subgroupShuffle. On lavapipe every storage load in a loop is a
+//             per-lane gather with a bounds check, workgroup memory costs more still and barriers
+//             are coroutine switches; this loads each element once per subgroup, not per lane.
+//
+// Bias gradient without float atomics: the dk/dv kernel sums dS along each diagonal (fixed k - q)
+// of its key block; `bias_grad_diag` adds those partial sums over batch and key blocks per
+// (head, k - q), and `bias_grad_table` over the relative positions of each bucket.
+
+struct Params {
+  batch: u32,
+  heads: u32,
+  tq: u32,
+  sk: u32,
+  // Position of the first query (a decoder step with a key/value cache).
+  q_offset: i32,
+  // Half-width of the bucket lookup: relative positions are clamped to [-span, span].
+  span: i32,
+  // Query blocks of BQ rows (forward, dq) and key blocks of BK rows (dk/dv).
+  nqb: u32,
+  nkb: u32,
+  // Query tiles of BK rows that the dk/dv kernel walks.
+  nqt: u32,
+  n_buckets: u32,
+  // Relative positions covered by the diagonal partial sums: d_min .. d_min + n_diag - 1.
+  n_diag: u32,
+  d_min: i32,
+  // Element offsets of dv and of the diagonal partial sums in the dk/dv output buffer.
+  dv_off: u32,
+  part_off: u32,
+  // FLAG_* bits. Uniform branches cost next to nothing, and every flag as an override would
+  // multiply the pipelines to compile.
+  flags: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+override DK: u32 = 64u;
+override BQ: u32 = 16u;
+override BK: u32 = 16u;
+override TPR: u32 = 1u;
+override WG: u32 = 64u;
+
+const FLAG_BIAS: u32 = 1u;
+const FLAG_MASK: u32 = 2u;
+const FLAG_MASK_F32: u32 = 4u;
+const FLAG_CAUSAL: u32 = 8u;
+const FLAG_BIAS_GRAD: u32 = 16u;
+fn flag(f: u32) -> bool { return (p.flags & f) != 0u; }
+
+// Output columns one invocation owns; MAXC bounds them (the host picks TPR >= dk / MAXC).
+override NCOL: u32 = (DK + TPR - 1u) / TPR;
+const MAXC: u32 = 128u;
+// Row stride of staged tiles: one word of padding keeps a column's reads off a single bank.
+override RS: u32 = DK + 1u;
+override TLEN: u32 = max(BQ, BK) * RS;
+// Score of a masked (query, key) pair; every real score is larger.
+const NEG: f32 = -3.0e38;
+
+// Bindings 1..5 are the same in the attention kernels.
+@group(0) @binding(1) var<storage, read> q_in: array<f32>;
+@group(0) @binding(2) var<storage, read> k_in: array<f32>;
+@group(0) @binding(3) var<storage, read> v_in: array<f32>;
+@group(0) @binding(4) var<storage, read> table: array<f32>;
+@group(0) @binding(5) var<storage, read> lookup: array<i32>;
+
+alias Tile = array<f32, TLEN>;
+var<workgroup> tq: Tile;
+var<workgroup> tdo: Tile;
+var<workgroup> tk: Tile;
+var<workgroup> tv: Tile;
+var<workgroup> ts: array<f32, BQ * BK>;
+var<workgroup> tp: array<f32, BQ * BK>;
+
+fn bias(h: u32, rel: i32) -> f32 {
+  if (!flag(FLAG_BIAS)) { return 0.0; }
+  let bucket = lookup[u32(clamp(rel, -p.span, p.span) + p.span)];
+  return table[u32(bucket) * p.heads + h];
+}
+
+// Copies `rows` rows starting at element g0 of `src` into a tile.
+fn stage(tile: ptr<workgroup, Tile>, src: ptr<storage, array<f32>, read>, g0: u32, rows: u32, lid: u32, nt: u32) {
+  for (var e = lid; e < rows * DK; e += nt) { (*tile)[(e / DK) * RS + e % DK] = (*src)[g0 + e]; }
+}
+
+fn causal_ok(kj: u32, qpos: i32) -> bool { return !flag(FLAG_CAUSAL) || i32(kj) <= qpos; }
+
+// Keys a block of queries can see: all, or with the causal mask up to its last query's position.
+fn key_end(last_qpos: i32) -> u32 {
+  if (!flag(FLAG_CAUSAL)) { return p.sk; }
+  return u32(clamp(last_qpos + 1, 0, i32(p.sk)));
+}
+
+// With the causal mask, a tile of queries q0 .. q0 + qn - 1 that all precede key k0 adds nothing.
+fn tile_live(k0: u32, q0: u32, qn: u32) -> bool {
+  return !flag(FLAG_CAUSAL) || i32(k0) <= i32(q0 + qn - 1u) + p.q_offset;
+}
+
+// The key mask's raw bits: an f32 or an i32 that is nonzero where the key is kept.
+fn mask_keep(m: u32) -> bool {
+  if (flag(FLAG_MASK_F32)) { return bitcast<f32>(m) != 0.0; }
+  return m != 0u;
+}
+
+// ---- forward --------------------------------------------------------------------------------
+
+@group(0) @binding(6) var<storage, read> mask_in: array<u32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(8) var<storage, read_write> lse_out: array<f32>;
+
+fn allowed_fwd(b: u32, kj: u32, qpos: i32) -> bool {
+  if (!causal_ok(kj, qpos)) { return false; }
+  if (!flag(FLAG_MASK)) { return true; }
+  return mask_keep(mask_in[b * p.sk + kj]);
+}
+
+@compute @workgroup_size(BQ * TPR)
+fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = wid.x + wid.y * nwg.x;
+  if (blk >= p.batch * p.heads * p.nqb) { return; }
+  let bh = blk / p.nqb;
+  let b = bh / p.heads;
+  let h = bh % p.heads;
+  let q0 = (blk % p.nqb) * BQ;
+  let qrows = min(BQ, p.tq - q0);
+  let r = lid / TPR;
+  let t = lid % TPR;
+  let qi = q0 + r;
+  let row_ok = r < qrows;
+  let qpos = i32(qi) + p.q_offset;
+  let kbase = bh * p.sk * DK;
+  stage(&tq, &q_in, (bh * p.tq + q0) * DK, qrows, lid, BQ * TPR);
+  let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+
+  var m = NEG;
+  var l = 0.0;
+  var acc: array<f32, MAXC>;
+  for (var k0 = 0u; k0 < kend; k0 += BK) {
+    let kn = min(BK, kend - k0);
+    // The first barrier also keeps this tile's writes of `ts` behind the last tile's reads.
+    workgroupBarrier();
+    stage(&tk, &k_in, kbase + k0 * DK, kn, lid, BQ * TPR);
+    stage(&tv, &v_in, kbase + k0 * DK, kn, lid, BQ * TPR);
+    workgroupBarrier();
+    for (var c = t; c < kn; c += TPR) {
+      let kj = k0 + c;
+      var s = NEG;
+      if (row_ok && allowed_fwd(b, kj, qpos)) {
+        var d = 0.0;
+        for (var x = 0u; x < DK; x++) { d += tq[r * RS + x] * tk[c * RS + x]; }
+        s = d + bias(h, i32(kj) - qpos);
+      }
+      ts[r * BK + c] = s;
+    }
+    if (TPR > 1u) { workgroupBarrier(); }
+    var mt = m;
+    for (var c = 0u; c < kn; c++) { mt = max(mt, ts[r * BK + c]); }
+    let alpha = exp(m - mt);
+    l *= alpha;
+    for (var j = 0u; j < NCOL; j++) { acc[j] *= alpha; }
+    for (var c = 0u; c < kn; c++) {
+      let s = ts[r * BK + c];
+      let pk = select(0.0, exp(s - mt), s > NEG);
+      l += pk;
+      for (var j = 0u; j < NCOL; j++) {
+        let x = t + j * TPR;
+        if (x < DK) { acc[j] += pk * tv[c * RS + x]; }
+      }
+    }
+    m = mt;
+  }
+  if (row_ok) {
+    let qg = (bh * p.tq + qi) * DK;
+    for (var j = 0u; j < NCOL; j++) {
+      let x = t + j * TPR;
+      if (x < DK) { out[qg + x] = finish(acc[j], l); }
+    }
+    if (t == 0u) { lse_out[bh * p.tq + qi] = logsumexp(m, l); }
+  }
+}
+
+// The output of a row from its accumulator: a row that sees no key at all gets 0.
+fn finish(acc: f32, l: f32) -> f32 { return select(0.0, acc / l, l > 0.0); }
+fn logsumexp(m: f32, l: f32) -> f32 { return select(NEG, m + log(l), l > 0.0); }
+
+// ---- backward -------------------------------------------------------------------------------
+// stats = [logsumexp (B*H*T) | D = rowsum(dO * O) (B*H*T) | key keep mask as 0/1 (B*S, if masked)]
+
+@group(0) @binding(6) var<storage, read> do_in: array<f32>;
+@group(0) @binding(7) var<storage, read> stats: array<f32>;
+@group(0) @binding(8) var<storage, read_write> grad_out: array<f32>;
+
+fn allowed_bwd(b: u32, kj: u32, qpos: i32) -> bool {
+  if (!causal_ok(kj, qpos)) { return false; }
+  if (!flag(FLAG_MASK)) { return true; }
+  return stats[2u * p.batch * p.heads * p.tq + b * p.sk + kj] != 0.0;
+}
+
+// P and dS = P * (dO.v - D) of a pair from its score s and dO.v, with P recomputed from the
+// logsumexp of the query's row (index `row` of stats).
+struct Pair { p: f32, ds: f32 }
+
+fn pair(s: f32, dp: f32, row: u32) -> Pair {
+  let pr = exp(s - stats[row]);
+  return Pair(pr, pr * (dp - stats[p.batch * p.heads * p.tq + row]));
+}
+
+// The pair of staged query row qr and key row kr.
+fn pair_staged(qr: u32, kr: u32, h: u32, rel: i32, row: u32) -> Pair {
+  var s = 0.0;
+  var dp = 0.0;
+  for (var x = 0u; x < DK; x++) {
+    s += tq[qr * RS + x] * tk[kr * RS + x];
+    dp += tdo[qr * RS + x] * tv[kr * RS + x];
+  }
+  return pair(s + bias(h, rel), dp, row);
+}
+
+// dq = sum_k dS[q, k] k: one workgroup per block of BQ queries, streaming over keys.
+@compute @workgroup_size(BQ * TPR)
+fn attention_backward_dq(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = wid.x + wid.y * nwg.x;
+  if (blk >= p.batch * p.heads * p.nqb) { return; }
+  let bh = blk / p.nqb;
+  let b = bh / p.heads;
+  let h = bh % p.heads;
+  let q0 = (blk % p.nqb) * BQ;
+  let qrows = min(BQ, p.tq - q0);
+  let r = lid / TPR;
+  let t = lid % TPR;
+  let qi = q0 + r;
+  let row_ok = r < qrows;
+  let qpos = i32(qi) + p.q_offset;
+  let kbase = bh * p.sk * DK;
+  stage(&tq, &q_in, (bh * p.tq + q0) * DK, qrows, lid, BQ * TPR);
+  stage(&tdo, &do_in, (bh * p.tq + q0) * DK, qrows, lid, BQ * TPR);
+  let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+
+  var acc: array<f32, MAXC>;
+  for (var k0 = 0u; k0 < kend; k0 += BK) {
+    let kn = min(BK, kend - k0);
+    workgroupBarrier();
+    stage(&tk, &k_in, kbase + k0 * DK, kn, lid, BQ * TPR);
+    stage(&tv, &v_in, kbase + k0 * DK, kn, lid, BQ * TPR);
+    workgroupBarrier();
+    for (var c = t; c < kn; c += TPR) {
+      let kj = k0 + c;
+      var ds = 0.0;
+      if (row_ok && allowed_bwd(b, kj, qpos)) { ds = pair_staged(r, c, h, i32(kj) - qpos, bh * p.tq + qi).ds; }
+      ts[r * BK + c] = ds;
+    }
+    if (TPR > 1u) { workgroupBarrier(); }
+    for (var c = 0u; c < kn; c++) {
+      let ds = ts[r * BK + c];
+      for (var j = 0u; j < NCOL; j++) {
+        let x = t + j * TPR;
+        if (x < DK) { acc[j] += ds * tk[c * RS + x]; }
+      }
+    }
+  }
+  if (row_ok) {
+    let qg = (bh * p.tq + qi) * DK;
+    for (var j = 0u; j < NCOL; j++) {
+      let x = t + j * TPR;
+      if (x < DK) { grad_out[qg + x] = acc[j]; }
+    }
+  }
+}
+
+// Sums of a BK x BK tile of dS (`ts`, key-major) along its diagonals t (lo) and t + BK (hi), for
+// the bias gradient. A key block's query tiles are square, so every diagonal k - q of the block
+// spans exactly two consecutive tiles: its sum is lo of tile j - 1 plus hi of tile j, written once
+// to slot (nqt - j) * BK + t of the block's partials, which holds relative position
+// k0 - q_offset + 1 - j * BK + t.
+fn diagonal_sums(t: u32) -> vec2f {
+  var lo = 0.0;
+  var hi = 0.0;
+  for (var kr = 0u; kr <= t; kr++) { lo += ts[kr * BK + kr + BK - 1u - t]; }
+  for (var qr = 0u; qr + t + 1u < BK; qr++) { hi += ts[(qr + t + 1u) * BK + qr]; }
+  return vec2(lo, hi);
+}
+
+// dk = sum_q dS[q, k] q and dv = sum_q P[q, k] dO[q]: one workgroup per block of BK keys,
+// streaming over query tiles of BK rows; with FLAG_BIAS_GRAD also the diagonal partial sums.
+@compute @workgroup_size(BK * TPR)
+fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = wid.x + wid.y * nwg.x;
+  if (blk >= p.batch * p.heads * p.nkb) { return; }
+  let bh = blk / p.nkb;
+  let b = bh / p.heads;
+  let h = bh % p.heads;
+  let k0 = (blk % p.nkb) * BK;
+  let krows = min(BK, p.sk - k0);
+  let r = lid / TPR;
+  let t = lid % TPR;
+  let kj = k0 + r;
+  let key_ok = r < krows;
+  let qbase = bh * p.tq * DK;
+  stage(&tk, &k_in, (bh * p.sk + k0) * DK, krows, lid, BK * TPR);
+  stage(&tv, &v_in, (bh * p.sk + k0) * DK, krows, lid, BK * TPR);
+  let part = p.part_off + blk * (p.nqt + 1u) * BK;
+  let bias_grad = flag(FLAG_BIAS_GRAD);
+
+  var dk: array<f32, MAXC>;
+  var dv: array<f32, MAXC>;
+  var carry = 0.0;
+  for (var j = 0u; j < p.nqt; j++) {
+    let q0 = j * BK;
+    let qn = min(BK, p.tq - q0);
+    let live = tile_live(k0, q0, qn);
+    if (live) {
+      workgroupBarrier();
+      stage(&tq, &q_in, qbase + q0 * DK, qn, lid, BK * TPR);
+      stage(&tdo, &do_in, qbase + q0 * DK, qn, lid, BK * TPR);
+      workgroupBarrier();
+      // Every entry of the tile is written (0 outside it): the diagonal sums read them all.
+      for (var c = t; c < BK; c += TPR) {
+        let qi = q0 + c;
+        let qpos = i32(qi) + p.q_offset;
+        var pg = Pair(0.0, 0.0);
+        if (key_ok && c < qn && allowed_bwd(b, kj, qpos)) { pg = pair_staged(c, r, h, i32(kj) - qpos, bh * p.tq + qi); }
+        tp[r * BK + c] = pg.p;
+        ts[r * BK + c] = pg.ds;
+      }
+      if (TPR > 1u || bias_grad) { workgroupBarrier(); }
+      for (var c = 0u; c < qn; c++) {
+        let pr = tp[r * BK + c];
+        let ds = ts[r * BK + c];
+        for (var jj = 0u; jj < NCOL; jj++) {
+          let x = t + jj * TPR;
+          if (x < DK) {
+            dv[jj] += pr * tdo[c * RS + x];
+            dk[jj] += ds * tq[c * RS + x];
+          }
+        }
+      }
+    }
+    if (bias_grad && lid < BK) {
+      var sums = vec2(0.0);
+      if (live) { sums = diagonal_sums(lid); }
+      grad_out[part + (p.nqt - j) * BK + lid] = carry + sums.y;
+      carry = sums.x;
+    }
+  }
+  if (bias_grad && lid < BK) { grad_out[part + lid] = carry; }
+  if (key_ok) {
+    let kg = (bh * p.sk + kj) * DK;
+    for (var jj = 0u; jj < NCOL; jj++) {
+      let x = t + jj * TPR;
+      if (x < DK) {
+        grad_out[kg + x] = dk[jj];
+        grad_out[p.dv_off + kg + x] = dv[jj];
+      }
+    }
+  }
+}
+
+// ---- small kernels --------------------------------------------------------------------------
+
+fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+@group(0) @binding(1) var<storage, read> pr_do: array<f32>;
+@group(0) @binding(2) var<storage, read> pr_o: array<f32>;
+@group(0) @binding(3) var<storage, read> pr_lse: array<f32>;
+@group(0) @binding(4) var<storage, read> pr_mask: array<u32>;
+@group(0) @binding(5) var<storage, read_write> pr_stats: array<f32>;
+
+// Fills `stats` for the backward kernels.
+@compute @workgroup_size(WG)
+fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  let rows = p.batch * p.heads * p.tq;
+  if (i < rows) {
+    var d = 0.0;
+    for (var x = 0u; x < DK; x++) { d += pr_do[i * DK + x] * pr_o[i * DK + x]; }
+    pr_stats[i] = pr_lse[i];
+    pr_stats[rows + i] = d;
+  }
+  if (flag(FLAG_MASK) && i < p.batch * p.sk) {
+    pr_stats[2u * rows + i] = select(0.0, 1.0, mask_keep(pr_mask[i]));
+  }
+}
+
+@group(0) @binding(1) var<storage, read> bg_part: array<f32>;
+@group(0) @binding(2) var<storage, read_write> bg_diag: array<f32>;
+
+// Per (head, relative position d): the sum over batch and key blocks of the diagonal partials.
+@compute @workgroup_size(WG)
+fn bias_grad_diag(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= p.heads * p.n_diag) { return; }
+  let h = i / p.n_diag;
+  let d = p.d_min + i32(i % p.n_diag);
+  let width = (p.nqt + 1u) * BK;
+  var sum = 0.0;
+  for (var b = 0u; b < p.batch; b++) {
+    for (var kb = 0u; kb < p.nkb; kb++) {
+      let l = d - (i32(kb * BK) - p.q_offset + 1 - i32(p.nqt * BK));
+      if (l >= 0 && l < i32(width)) { sum += bg_part[p.part_off + ((b * p.heads + h) * p.nkb + kb) * width + u32(l)]; }
+    }
+  }
+  bg_diag[i] = sum;
+}
+
+@group(0) @binding(1) var<storage, read> bt_diag: array<f32>;
+@group(0) @binding(2) var<storage, read> bt_lookup: array<i32>;
+@group(0) @binding(3) var<storage, read_write> bt_grad: array<f32>;
+
+// d table[bucket, h]: the sum over the relative positions that fall in the bucket.
+@compute @workgroup_size(WG)
+fn bias_grad_table(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= p.n_buckets * p.heads) { return; }
+  let bucket = i32(i / p.heads);
+  let h = i % p.heads;
+  var sum = 0.0;
+  for (var e = 0u; e < p.n_diag; e++) {
+    let d = p.d_min + i32(e);
+    if (bt_lookup[u32(clamp(d, -p.span, p.span) + p.span)] == bucket) { sum += bt_diag[h * p.n_diag + e]; }
+  }
+  bt_grad[i] = sum;
+}
+
+//!subgroups: everything below needs the `subgroups` feature; the host prepends `enable subgroups;`.
+// One lane per row (workgroups of BQ = BK lanes, whole subgroups of SG lanes); the lane's own row
+// (q and dO, or k and v) sits in private arrays, four rows of the other operand at a time are read
+// together: lane l loads element x0 + l of each, and subgroupShuffle hands element x0 + i to all.
+// Lanes past the last row mirror it (all lanes must take part in the shuffles) and store nothing.
+
+override SG: u32 = 8u;
+
+var<private> ra: array<f32, MAXC>;
+var<private> rb: array<f32, MAXC>;
+
+fn load_row(regs: ptr<private, array<f32, MAXC>>, src: ptr<storage, array<f32>, read>, g: u32) {
+  for (var x = 0u; x < DK; x++) { (*regs)[x] = (*src)[g + x]; }
+}
+
+// Element offsets of rows c .. c + 3 of a run of rows starting at row `first`, clamped to `last`.
+fn rows4(first: u32, c: u32, last: u32) -> vec4u {
+  return (first + min(vec4u(c) + vec4u(0u, 1u, 2u, 3u), vec4u(last))) * DK;
+}
+
+// Element x of four rows; past dk, the last element (it meets zeros in the private rows, or
+// accumulates into columns that are never stored).
+fn lane4(src: ptr<storage, array<f32>, read>, g: vec4u, x: u32) -> vec4f {
+  let xx = min(x, DK - 1u);
+  return vec4((*src)[g.x + xx], (*src)[g.y + xx], (*src)[g.z + xx], (*src)[g.w + xx]);
+}
+
+// The dot products of the private row with four rows of `src`.
+fn dot4(regs: ptr<private, array<f32, MAXC>>, src: ptr<storage, array<f32>, read>, g: vec4u, sl: u32) -> vec4f {
+  var d = vec4(0.0);
+  for (var x0 = 0u; x0 < DK; x0 += SG) {
+    let v = lane4(src, g, x0 + sl);
+    for (var i = 0u; i < SG; i++) { d += (*regs)[x0 + i] * subgroupShuffle(v, i); }
+  }
+  return d;
+}
+
+// acc += w . rows (the weighted sum of four rows of `src`).
+fn axpy4(acc: ptr<function, array<f32, MAXC>>, w: vec4f, src: ptr<storage, array<f32>, read>, g: vec4u, sl: u32) {
+  for (var x0 = 0u; x0 < DK; x0 += SG) {
+    let v = lane4(src, g, x0 + sl);
+    for (var i = 0u; i < SG; i++) { (*acc)[x0 + i] += dot(w, subgroupShuffle(v, i)); }
+  }
+}
+
+// Keys per online-softmax step (a multiple of 4).
+const KSTEP: u32 = 16u;
+
+@compute @workgroup_size(BQ)
+fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
+  let blk = wid.x + wid.y * nwg.x;
+  if (blk >= p.batch * p.heads * p.nqb) { return; }
+  let bh = blk / p.nqb;
+  let b = bh / p.heads;
+  let h = bh % p.heads;
+  let q0 = (blk % p.nqb) * BQ;
+  let qrows = min(BQ, p.tq - q0);
+  let qi = q0 + min(lid, qrows - 1u);
+  let row_ok = lid < qrows;
+  let qpos = i32(qi) + p.q_offset;
+  let qg = (bh * p.tq + qi) * DK;
+  load_row(&ra, &q_in, qg);
+  let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+
+  var m = NEG;
+  var l = 0.0;
+  var acc: array<f32, MAXC>;
+  var sp: array<f32, KSTEP>;
+  for (var k0 = 0u; k0 < kend; k0 += KSTEP) {
+    let kn = min(KSTEP, kend - k0);
+    var mt = m;
+    for (var c = 0u; c < kn; c += 4u) {
+      let s4 = dot4(&ra, &k_in, rows4(bh * p.sk, k0 + c, kend - 1u), sl);
+      for (var e = 0u; e < 4u; e++) {
+        let kj = k0 + c + e;
+        var s = NEG;
+        if (row_ok && kj < kend && allowed_fwd(b, kj, qpos)) { s = s4[e] + bias(h, i32(kj) - qpos); }
+        sp[c + e] = s;
+        mt = max(mt, s);
+      }
+    }
+    let alpha = exp(m - mt);
+    l *= alpha;
+    for (var x = 0u; x < DK; x++) { acc[x] *= alpha; }
+    for (var c = 0u; c < kn; c += 4u) {
+      let s4 = vec4(sp[c], sp[c + 1u], sp[c + 2u], sp[c + 3u]);
+      let p4 = select(vec4(0.0), exp(s4 - mt), s4 > vec4(NEG));
+      l += p4.x + p4.y + p4.z + p4.w;
+      axpy4(&acc, p4, &v_in, rows4(bh * p.sk, k0 + c, kend - 1u), sl);
+    }
+    m = mt;
+  }
+  if (row_ok) {
+    for (var x = 0u; x < DK; x++) { out[qg + x] = finish(acc[x], l); }
+    lse_out[bh * p.tq + qi] = logsumexp(m, l);
+  }
+}
+
+@compute @workgroup_size(BQ)
+fn attention_backward_dq_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
+  let blk = wid.x + wid.y * nwg.x;
+  if (blk >= p.batch * p.heads * p.nqb) { return; }
+  let bh = blk / p.nqb;
+  let b = bh / p.heads;
+  let h = bh % p.heads;
+  let q0 = (blk % p.nqb) * BQ;
+  let qrows = min(BQ, p.tq - q0);
+  let qi = q0 + min(lid, qrows - 1u);
+  let row_ok = lid < qrows;
+  let qpos = i32(qi) + p.q_offset;
+  let qg = (bh * p.tq + qi) * DK;
+  load_row(&ra, &q_in, qg);
+  load_row(&rb, &do_in, qg);
+  let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+
+  var acc: array<f32, MAXC>;
+  for (var c = 0u; c < kend; c += 4u) {
+    let g = rows4(bh * p.sk, c, kend - 1u);
+    let s4 = dot4(&ra, &k_in, g, sl);
+    let dp4 = dot4(&rb, &v_in, g, sl);
+    var ds4 = vec4(0.0);
+    for (var e = 0u; e < 4u; e++) {
+      let kj = c + e;
+      if (row_ok && kj < kend && allowed_bwd(b, kj, qpos)) { ds4[e] = pair(s4[e] + bias(h, i32(kj) - qpos), dp4[e], bh * p.tq + qi).ds; }
+    }
+    axpy4(&acc, ds4, &k_in, g, sl);
+  }
+  if (row_ok) {
+    for (var x = 0u; x < DK; x++) { grad_out[qg + x] = acc[x]; }
+  }
+}
+
+@compute @workgroup_size(BK)
+fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
+  let blk = wid.x + wid.y * nwg.x;
+  if (blk >= p.batch * p.heads * p.nkb) { return; }
+  let bh = blk / p.nkb;
+  let b = bh / p.heads;
+  let h = bh % p.heads;
+  let k0 = (blk % p.nkb) * BK;
+  let krows = min(BK, p.sk - k0);
+  let kj = k0 + min(lid, krows - 1u);
+  let key_ok = lid < krows;
+  let kg = (bh * p.sk + kj) * DK;
+  load_row(&ra, &k_in, kg);
+  load_row(&rb, &v_in, kg);
+  let part = p.part_off + blk * (p.nqt + 1u) * BK;
+  let bias_grad = flag(FLAG_BIAS_GRAD);
+
+  var dk: array<f32, MAXC>;
+  var dv: array<f32, MAXC>;
+  var carry = 0.0;
+  for (var j = 0u; j < p.nqt; j++) {
+    let q0 = j * BK;
+    let qn = min(BK, p.tq - q0);
+    let live = tile_live(k0, q0, qn);
+    if (live) {
+      for (var c = 0u; c < BK; c += 4u) {
+        let g = rows4(bh * p.tq, q0 + c, p.tq - 1u);
+        let s4 = dot4(&ra, &q_in, g, sl);
+        let dp4 = dot4(&rb, &do_in, g, sl);
+        var p4 = vec4(0.0);
+        var ds4 = vec4(0.0);
+        for (var e = 0u; e < 4u; e++) {
+          let qi = q0 + c + e;
+          let qpos = i32(qi) + p.q_offset;
+          if (key_ok && c + e < qn && allowed_bwd(b, kj, qpos)) {
+            let pg = pair(s4[e] + bias(h, i32(kj) - qpos), dp4[e], bh * p.tq + qi);
+            p4[e] = pg.p;
+            ds4[e] = pg.ds;
+          }
+          if (bias_grad) { ts[lid * BK + c + e] = ds4[e]; }
+        }
+        axpy4(&dv, p4, &do_in, g, sl);
+        axpy4(&dk, ds4, &q_in, g, sl);
+      }
+    }
+    if (bias_grad) {
+      workgroupBarrier();
+      var sums = vec2(0.0);
+      if (live) { sums = diagonal_sums(lid); }
+      grad_out[part + (p.nqt - j) * BK + lid] = carry + sums.y;
+      carry = sums.x;
+      workgroupBarrier();
+    }
+  }
+  if (bias_grad) { grad_out[part + lid] = carry; }
+  if (key_ok) {
+    for (var x = 0u; x < DK; x++) {
+      grad_out[kg + x] = dk[x];
+      grad_out[p.dv_off + kg + x] = dv[x];
+    }
+  }
+}

@@ -1,0 +1,362 @@
+// T5's fused attention (shaders/t5_attention.wgsl): unscaled scores, the relative position bias
+// looked up from (query, key) positions inside the kernel, key padding and causal masks, softmax
+// and the value product in one pass; and its VJP for q, k, v and the bias table.
+//
+// The bias table is an ordinary input, so T5 passes layer 0's table to every layer of a stack and
+// the tape sums the layers' table gradients. Its gradient kernels run only when the table needs
+// one (prompt tuning freezes it and gets dq, dk, dv alone).
+import code from '../../../shaders/t5_attention.wgsl';
+import { record } from '../../autograd/tape.js';
+import { gpu, GpuError, onShutdown } from '../../gpu/device.js';
+import { grid, type Kernel, type Overrides } from '../../gpu/kernels.js';
+import { Params } from '../../gpu/params.js';
+import { describeOp, expectDType, expectShape, launch } from '../../ops/launch.js';
+import { tensor } from '../../tensor/create.js';
+import { keep } from '../../tensor/scope.js';
+import { fmtShape, Tensor } from '../../tensor/tensor.js';
+
+// The subgroup kernels sit below a marker in the shader: adapters without the feature compile only
+// the part above it, and the part with subgroups needs the `enable` directive first.
+const PORTABLE_CODE = code.slice(0, code.indexOf('//!subgroups'));
+const SUBGROUP_CODE = `enable subgroups;\n${code}`;
+const kernel = (name: string, entry: string, inputs: number, outputs: number, subgroups = false): Kernel => ({
+  name: `t5_attention.${name}`,
+  code: subgroups ? SUBGROUP_CODE : PORTABLE_CODE,
+  entry,
+  inputs,
+  outputs,
+});
+const FORWARD = kernel('forward', 'attention_forward', 6, 2);
+const DQ = kernel('backward_dq', 'attention_backward_dq', 7, 1);
+const DKDV = kernel('backward_dkdv', 'attention_backward_dkdv', 7, 1);
+const FORWARD_SG = kernel('forward_sg', 'attention_forward_sg', 6, 2, true);
+const DQ_SG = kernel('backward_dq_sg', 'attention_backward_dq_sg', 7, 1, true);
+const DKDV_SG = kernel('backward_dkdv_sg', 'attention_backward_dkdv_sg', 7, 1, true);
+const PREP = kernel('backward_prep', 'backward_prep', 4, 1);
+const BIAS_DIAG = kernel('bias_grad_diag', 'bias_grad_diag', 1, 1);
+const BIAS_TABLE = kernel('bias_grad_table', 'bias_grad_table', 2, 1);
+
+const WG = 64;
+/** Output columns one invocation may own (MAXC in the shader). */
+const MAX_COLS = 128;
+/** Views of one storage start at 256-byte boundaries. */
+const ALIGN_ELEMS = 64;
+
+/**
+ * Hugging Face's `T5Attention._relative_position_bucket` for one relative position
+ * (key position - query position), bit for bit: the log-spaced buckets are computed in float32
+ * as PyTorch does (each operation rounded to float32, then truncated).
+ */
+export function relativePositionBucket(relPos: number, bidirectional: boolean, numBuckets: number, maxDistance: number): number {
+  let nb = numBuckets;
+  let bucket = 0;
+  let n: number;
+  if (bidirectional) {
+    nb = Math.floor(nb / 2);
+    if (relPos > 0) bucket += nb;
+    n = Math.abs(relPos);
+  } else {
+    n = -Math.min(relPos, 0);
+  }
+  const maxExact = Math.floor(nb / 2);
+  if (n < maxExact) return bucket + n;
+  const f = Math.fround;
+  const scaled = f(f(f(Math.log(f(n / maxExact))) / f(Math.log(maxDistance / maxExact))) * (nb - maxExact));
+  return bucket + Math.min(maxExact + Math.trunc(scaled), nb - 1);
+}
+
+/** The relative position bias of one attention call. */
+export interface T5AttentionBias {
+  /** f32 [numBuckets, H]: Hugging Face's `relative_attention_bias.weight`. */
+  table: Tensor;
+  /** True in the encoder; false (only keys at or before the query get distinct buckets) in the decoder. */
+  bidirectional: boolean;
+  numBuckets: number;
+  maxDistance: number;
+  /** Position of the first query (a decoder step after `queryOffset` cached positions); default 0. */
+  queryOffset?: number;
+}
+
+/**
+ * Kernel layout: 'staged' (portable; tiles in workgroup memory, for real GPUs) or 'subgroup'
+ * (a lane per row, rows shared by subgroup shuffles, no workgroup memory: for lavapipe).
+ */
+export type T5AttentionVariant = 'staged' | 'subgroup';
+
+export interface T5AttentionOptions {
+  /** Relative position bias; absent for cross-attention. */
+  bias?: T5AttentionBias;
+  /** i32 or f32 [B, S]: nonzero keeps a key, 0 masks it for every query. */
+  keyMask?: Tensor;
+  /** Queries see only keys at or before their own position (queryOffset + row). */
+  causal?: boolean;
+  /** Position of the first query when there is no bias (with a bias, `bias.queryOffset`). */
+  queryOffset?: number;
+  /** Kernel layout; by default 'subgroup' on software adapters that can run it, else 'staged'. */
+  variant?: T5AttentionVariant;
+}
+
+/** Lookup of bucket ids for relative positions -maxDistance..maxDistance, cached per configuration. */
+const lookups = new Map<string, Tensor>();
+onShutdown(() => lookups.clear());
+
+function bucketLookup(bidirectional: boolean, numBuckets: number, maxDistance: number): Tensor {
+  const key = `${bidirectional}/${numBuckets}/${maxDistance}`;
+  let t = lookups.get(key);
+  if (!t) {
+    // Beyond maxDistance every bucket is the last of its side, so clamping to it is exact.
+    const ids = Int32Array.from({ length: 2 * maxDistance + 1 }, (_, i) =>
+      relativePositionBucket(i - maxDistance, bidirectional, numBuckets, maxDistance),
+    );
+    t = keep(tensor(ids, [ids.length], 'i32'));
+    t.name = `t5 buckets ${key}`;
+    lookups.set(key, t);
+  }
+  return t;
+}
+
+interface Geometry {
+  B: number;
+  H: number;
+  T: number;
+  S: number;
+  dk: number;
+  offset: number;
+}
+
+interface Tiles {
+  subgroup: boolean;
+  /** Query rows per forward/dq workgroup. */
+  bq: number;
+  /** Key rows per tile; also the square tile of the dk/dv kernel. */
+  bk: number;
+  overrides: Overrides;
+}
+
+const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
+
+/** The subgroup size the subgroup kernels can rely on, or 0 when they cannot run here. */
+function fixedSubgroupSize(dk: number): number {
+  const g = gpu();
+  const { subgroupMinSize: min, subgroupMaxSize: max } = g.report;
+  return g.hasSubgroups && min === max && min >= 4 && dk <= MAX_COLS ? min : 0;
+}
+
+/** The kernel layouts this adapter can run for head size `dk`. */
+export function t5AttentionVariants(dk: number): T5AttentionVariant[] {
+  return fixedSubgroupSize(dk) > 0 ? ['staged', 'subgroup'] : ['staged'];
+}
+
+function chooseTiles(variant: T5AttentionVariant | undefined, dk: number): Tiles {
+  const sg = fixedSubgroupSize(dk);
+  if (variant === 'subgroup' && sg === 0) {
+    throw new GpuError(`t5Attention: the subgroup variant needs subgroups of one fixed size and dk <= ${MAX_COLS} (dk ${dk})`);
+  }
+  if (variant === 'subgroup' || (variant === undefined && sg > 0 && gpu().report.isSoftware)) {
+    const rows = Math.max(16, sg);
+    return { subgroup: true, bq: rows, bk: rows, overrides: { DK: dk, SG: sg } };
+  }
+  const tpr = Math.max(pow2ceil(Math.ceil(dk / MAX_COLS)), Math.min(16, pow2ceil(dk)));
+  const limit = gpu().device.limits.maxComputeWorkgroupStorageSize;
+  // Workgroup memory of dk/dv: four staged tiles (q, dO, k, v; row stride dk + 1), two score tiles.
+  const bytes = (tile: number) => 4 * (4 * tile * (dk + 1) + 2 * tile * tile);
+  let tile = 16;
+  while (tile > 1 && bytes(tile) > limit) tile /= 2;
+  return { subgroup: false, bq: tile, bk: tile, overrides: { DK: dk, TPR: tpr } };
+}
+
+/** Bits of Params.flags (FLAG_* in the shader). */
+const FLAG = { bias: 1, mask: 2, maskF32: 4, causal: 8, biasGrad: 16 } as const;
+
+function paramsFor(
+  g: Geometry,
+  flags: number,
+  span: number,
+  nqb: number,
+  bk: number,
+  extra: { nBuckets?: number; dvOff?: number; partOff?: number } = {},
+): Params {
+  const nkb = Math.ceil(g.S / bk);
+  const nqt = Math.ceil(g.T / bk);
+  return new Params()
+    .u32(g.B, g.H, g.T, g.S)
+    .i32(g.offset, span)
+    .u32(nqb, nkb, nqt, extra.nBuckets ?? 0, (nkb + nqt) * bk)
+    .i32(1 - g.offset - nqt * bk)
+    .u32(extra.dvOff ?? 0, extra.partOff ?? 0, flags);
+}
+
+function validate(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOptions): Geometry {
+  const op = 't5Attention';
+  expectDType(op, 'f32', q, k, v);
+  if (q.rank !== 4 || k.rank !== 4) throw new GpuError(`${op}: q and k must be [B,H,T,dk] and [B,H,S,dk], got ${q.describe()} and ${k.describe()}`);
+  const [B, H, T, dk] = q.shape as [number, number, number, number];
+  const S = k.shape[2]!;
+  expectShape(op, k, [B, H, S, dk], 'k');
+  expectShape(op, v, [B, H, S, dk], 'v');
+  if (B < 1 || H < 1 || T < 1 || S < 1 || dk < 1) throw new GpuError(`${op}: empty attention q ${fmtShape(q.shape)} k ${fmtShape(k.shape)}`);
+  const { bias, keyMask } = opts;
+  if (bias && opts.queryOffset !== undefined && bias.queryOffset !== undefined && bias.queryOffset !== opts.queryOffset) {
+    throw new GpuError(`${op}: queryOffset ${opts.queryOffset} disagrees with bias.queryOffset ${bias.queryOffset}`);
+  }
+  const offset = bias?.queryOffset ?? opts.queryOffset ?? 0;
+  if (!Number.isInteger(offset) || offset < 0) throw new GpuError(`${op}: queryOffset must be a non-negative integer, got ${offset}`);
+  if (bias) {
+    const { numBuckets: nb, maxDistance: md } = bias;
+    const maxExact = Math.floor((bias.bidirectional ? Math.floor(nb / 2) : nb) / 2);
+    if (!Number.isInteger(nb) || !Number.isInteger(md) || maxExact < 1 || md <= maxExact) {
+      throw new GpuError(`${op}: need integer numBuckets with at least one exact bucket and maxDistance above it, got numBuckets ${nb}, maxDistance ${md}`);
+    }
+    expectDType(op, 'f32', bias.table);
+    expectShape(op, bias.table, [nb, H], 'bias table');
+  }
+  if (keyMask) {
+    keyMask.assertAlive(op);
+    expectShape(op, keyMask, [B, S], 'keyMask');
+  }
+  return { B, H, T, S, dk, offset };
+}
+
+/**
+ * T5 attention: softmax(q k^T + bias + masks) v over [B, H, T, dk] queries and [B, H, S, dk]
+ * keys and values, without T5's absent 1/sqrt(dk) scaling. The bias is
+ * table[bucket(key position - query position), head]; masked keys get probability 0, and a query
+ * that sees no key at all gets a zero output. Differentiable in q, k, v and the bias table.
+ */
+export function t5Attention(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOptions = {}): Tensor {
+  const g = validate(q, k, v, opts);
+  const { bias, keyMask } = opts;
+  const tiles = chooseTiles(opts.variant, g.dk);
+  const lookup = bias ? bucketLookup(bias.bidirectional, bias.numBuckets, bias.maxDistance) : null;
+  const span = bias?.maxDistance ?? 0;
+  const nqb = Math.ceil(g.T / tiles.bq);
+  const flags =
+    (bias ? FLAG.bias : 0) |
+    (keyMask ? FLAG.mask : 0) |
+    (keyMask?.dtype === 'f32' ? FLAG.maskF32 : 0) |
+    (opts.causal ? FLAG.causal : 0);
+  const out = Tensor.empty(q.shape, 'f32', 't5Attention');
+  const lse = Tensor.empty([g.B * g.H * g.T], 'f32', 't5Attention.lse');
+  launch(tiles.subgroup ? FORWARD_SG : FORWARD, {
+    inputs: [q, k, v, bias?.table ?? q, lookup ?? q, keyMask ?? q],
+    outputs: [out, lse],
+    params: paramsFor(g, flags, span, nqb, tiles.bk),
+    overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
+    workgroups: grid(g.B * g.H * nqb),
+    label: describeOp('t5Attention', q, k, v),
+  });
+  const inputs = bias ? [q, k, v, bias.table] : [q, k, v];
+  const saved = [q, k, v, out, lse, ...(bias ? [bias.table, lookup!] : []), ...(keyMask ? [keyMask] : [])];
+  record(
+    't5Attention',
+    inputs,
+    out,
+    (dout, { saved: s, needs }) => {
+      const [sq, sk, sv, so, slse] = s as [Tensor, Tensor, Tensor, Tensor, Tensor];
+      const table = bias ? s[5]! : null;
+      const lut = bias ? s[6]! : null;
+      const mask = keyMask ? s[bias ? 7 : 5]! : null;
+      return attentionBackward(g, tiles, flags, span, { q: sq, k: sk, v: sv, out: so, lse: slse, dout, table, lookup: lut, mask }, needs, bias?.numBuckets ?? 0);
+    },
+    saved,
+  );
+  // Only the tape (which holds its own handle) reads the logsumexp after this.
+  lse.dispose();
+  return out;
+}
+
+interface Saved {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  out: Tensor;
+  lse: Tensor;
+  dout: Tensor;
+  table: Tensor | null;
+  lookup: Tensor | null;
+  mask: Tensor | null;
+}
+
+function attentionBackward(
+  g: Geometry,
+  tiles: Tiles,
+  flags: number,
+  span: number,
+  s: Saved,
+  needs: boolean[],
+  nBuckets: number,
+): Array<Tensor | null> {
+  const { B, H, T, S } = g;
+  const rows = B * H * T;
+  const label = (what: string) => describeOp(`t5Attention.${what}`, s.q, s.k, s.v);
+  const stats = Tensor.empty([2 * rows + (s.mask ? B * S : 0)], 'f32', 't5Attention.stats');
+  launch(PREP, {
+    inputs: [s.dout, s.out, s.lse, s.mask ?? s.dout],
+    outputs: [stats],
+    params: paramsFor(g, flags, span, 1, 1),
+    overrides: { DK: g.dk, WG },
+    workgroups: grid(Math.ceil(Math.max(rows, B * S) / WG)),
+    label: label('backward_prep'),
+  });
+  const inputs = [s.q, s.k, s.v, s.table ?? s.q, s.lookup ?? s.q, s.dout, stats];
+
+  let dq: Tensor | null = null;
+  if (needs[0]) {
+    const nqb = Math.ceil(T / tiles.bq);
+    dq = Tensor.empty(s.q.shape, 'f32', 't5Attention.dq');
+    launch(tiles.subgroup ? DQ_SG : DQ, {
+      inputs,
+      outputs: [dq],
+      params: paramsFor(g, flags, span, nqb, tiles.bk),
+      overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
+      workgroups: grid(B * H * nqb),
+      label: label('backward_dq'),
+    });
+  }
+
+  const biasGrad = s.table !== null && needs[3] === true;
+  if (!needs[1] && !needs[2] && !biasGrad) return [dq, null, null, ...(s.table ? [null] : [])];
+
+  // dk, dv and the diagonal partial sums share one output buffer (eight storage bindings at most).
+  const bk = tiles.bk;
+  const nkb = Math.ceil(S / bk);
+  const nqt = Math.ceil(T / bk);
+  const n = B * H * S * g.dk;
+  const padded = Math.ceil(n / ALIGN_ELEMS) * ALIGN_ELEMS;
+  const partOff = 2 * padded;
+  const partials = biasGrad ? B * H * nkb * (nqt + 1) * bk : 0;
+  const dkv = Tensor.empty([partOff + partials], 'f32', 't5Attention.dkdv');
+  const p = () => paramsFor(g, flags | (biasGrad ? FLAG.biasGrad : 0), span, 1, bk, { nBuckets, dvOff: padded, partOff });
+  launch(tiles.subgroup ? DKDV_SG : DKDV, {
+    inputs,
+    outputs: [dkv],
+    params: p(),
+    overrides: { ...tiles.overrides, BQ: bk, BK: bk },
+    workgroups: grid(B * H * nkb),
+    label: label('backward_dkdv'),
+  });
+  const dk = needs[1] ? dkv.view(s.k.shape, 0) : null;
+  const dv = needs[2] ? dkv.view(s.v.shape, padded) : null;
+  if (!biasGrad) return [dq, dk, dv, ...(s.table ? [null] : [])];
+
+  const nDiag = (nkb + nqt) * bk;
+  const diag = Tensor.empty([H * nDiag], 'f32', 't5Attention.bias_diag');
+  launch(BIAS_DIAG, {
+    inputs: [dkv],
+    outputs: [diag],
+    params: p(),
+    overrides: { BK: bk, WG },
+    workgroups: grid(Math.ceil((H * nDiag) / WG)),
+    label: label('bias_grad_diag'),
+  });
+  const dtable = Tensor.empty(s.table!.shape, 'f32', 't5Attention.dtable');
+  launch(BIAS_TABLE, {
+    inputs: [diag, s.lookup!],
+    outputs: [dtable],
+    params: p(),
+    overrides: { WG },
+    workgroups: grid(Math.ceil((nBuckets * H) / WG)),
+    label: label('bias_grad_table'),
+  });
+  return [dq, dk, dv, dtable];
+}

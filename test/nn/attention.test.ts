@@ -1,0 +1,306 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { valueAndGrad } from '../../src/autograd/grad.js';
+import { recorder } from '../../src/gpu/recorder.js';
+import { readSafetensors, toInt32 } from '../../src/io/safetensors.js';
+import {
+  relativePositionBucket,
+  t5Attention,
+  t5AttentionVariants,
+  type T5AttentionOptions,
+  type T5AttentionVariant,
+} from '../../src/nn/t5/attention.js';
+import { add, mul } from '../../src/ops/elementwise.js';
+import { sum } from '../../src/ops/reduce.js';
+import { tensor } from '../../src/tensor/create.js';
+import { keep, tidy } from '../../src/tensor/scope.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { assertClose, randArray, randInt, rng } from '../util/check.js';
+import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { sharedTest } from '../util/shared.js';
+
+const t = suite('t5 attention');
+// Head sizes: 1; odd sizes below and above a staged row's 16 invocations (partial column groups);
+// few distinct ones, since each compiles its own pipelines.
+const DKS = [1, 7, 13, 37];
+let VARIANTS: T5AttentionVariant[] = [];
+t.before(async () => {
+  await initGpu();
+  // Every layout this adapter runs (the subgroup one needs the feature and a fixed subgroup size).
+  VARIANTS = t5AttentionVariants(Math.max(...DKS));
+});
+
+interface Case {
+  B: number;
+  H: number;
+  T: number;
+  S: number;
+  dk: number;
+  bias: { bidirectional: boolean; numBuckets: number; maxDistance: number } | null;
+  offset: number;
+  causal: boolean;
+  /** 0/1 per (b, key), or null for no mask. */
+  mask: Float64Array | null;
+  maskI32: boolean;
+}
+
+interface Data {
+  q: Float64Array;
+  k: Float64Array;
+  v: Float64Array;
+  table: Float64Array;
+  w: Float64Array;
+}
+
+function randomCase(r: () => number): Case {
+  const B = randInt(r, 1, 3), H = randInt(r, 1, 3), T = randInt(r, 1, 37), S = randInt(r, 1, 41);
+  const dk = DKS[randInt(r, 0, DKS.length - 1)]!;
+  const bidirectional = r() < 0.5;
+  // Small bucket configurations put relative positions beyond maxDistance into these shapes.
+  const numBuckets = [4, 8, 32][randInt(r, 0, 2)]!;
+  const maxExact = (bidirectional ? numBuckets / 2 : numBuckets) / 2;
+  const bias = r() < 0.8 ? { bidirectional, numBuckets, maxDistance: randInt(r, maxExact + 1, 40) } : null;
+  const causal = r() < 0.4;
+  const offset = r() < 0.3 ? randInt(r, 1, 60) : 0;
+  let mask: Float64Array | null = null;
+  if (r() < 0.6) {
+    mask = new Float64Array(B * S);
+    for (let b = 0; b < B; b++) {
+      const len = randInt(r, 1, S);
+      for (let s = 0; s < len; s++) mask[b * S + s] = r() < 0.85 ? 1 : 0;
+    }
+  }
+  return { B, H, T, S, dk, bias, offset, causal, mask, maskI32: r() < 0.5 };
+}
+
+function randomData(r: () => number, c: Case): Data {
+  return {
+    q: randArray(r, c.B * c.H * c.T * c.dk),
+    k: randArray(r, c.B * c.H * c.S * c.dk),
+    v: randArray(r, c.B * c.H * c.S * c.dk),
+    table: randArray(r, (c.bias?.numBuckets ?? 0) * c.H, -2, 2),
+    w: randArray(r, c.B * c.H * c.T * c.dk),
+  };
+}
+
+/** Float64 T5 attention and, for the loss sum(w * out), its gradients. */
+function reference(c: Case, d: Data) {
+  const { B, H, T, S, dk } = c;
+  const out = new Float64Array(B * H * T * dk);
+  const dq = new Float64Array(d.q.length), dkk = new Float64Array(d.k.length), dv = new Float64Array(d.v.length);
+  const dtable = new Float64Array(d.table.length);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const bh = b * H + h;
+      for (let i = 0; i < T; i++) {
+        const qpos = c.offset + i;
+        const qrow = (bh * T + i) * dk;
+        const keys: number[] = [], s: number[] = [], buckets: number[] = [];
+        for (let j = 0; j < S; j++) {
+          if (c.causal && j > qpos) continue;
+          if (c.mask && c.mask[b * S + j] === 0) continue;
+          let dot = 0;
+          for (let x = 0; x < dk; x++) dot += d.q[qrow + x]! * d.k[(bh * S + j) * dk + x]!;
+          const bucket = c.bias ? relativePositionBucket(j - qpos, c.bias.bidirectional, c.bias.numBuckets, c.bias.maxDistance) : 0;
+          keys.push(j);
+          buckets.push(bucket);
+          s.push(dot + (c.bias ? d.table[bucket * H + h]! : 0));
+        }
+        if (keys.length === 0) continue;
+        const m = Math.max(...s);
+        const e = s.map((x) => Math.exp(x - m));
+        const z = e.reduce((a, x) => a + x, 0);
+        const p = e.map((x) => x / z);
+        keys.forEach((j, n) => {
+          for (let x = 0; x < dk; x++) out[qrow + x] += p[n]! * d.v[(bh * S + j) * dk + x]!;
+        });
+        const dp = keys.map((j) => {
+          let a = 0;
+          for (let x = 0; x < dk; x++) a += d.w[qrow + x]! * d.v[(bh * S + j) * dk + x]!;
+          return a;
+        });
+        const D = p.reduce((a, pn, n) => a + pn * dp[n]!, 0);
+        keys.forEach((j, n) => {
+          const ds = p[n]! * (dp[n]! - D);
+          const krow = (bh * S + j) * dk;
+          for (let x = 0; x < dk; x++) {
+            dq[qrow + x] += ds * d.k[krow + x]!;
+            dkk[krow + x] += ds * d.q[qrow + x]!;
+            dv[krow + x] += p[n]! * d.w[qrow + x]!;
+          }
+          if (c.bias) dtable[buckets[n]! * H + h] += ds;
+        });
+      }
+    }
+  }
+  return { out, dq, dk: dkk, dv, dtable };
+}
+
+function options(c: Case, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant): T5AttentionOptions {
+  return {
+    ...(c.bias && table ? { bias: { table, ...c.bias, queryOffset: c.offset } } : { queryOffset: c.offset }),
+    ...(mask ? { keyMask: mask } : {}),
+    causal: c.causal,
+    ...(variant ? { variant } : {}),
+  };
+}
+
+const describe = (c: Case, variant: string) =>
+  `${variant} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
+  `${c.bias ? ` ${c.bias.bidirectional ? 'bi' : 'uni'} ${c.bias.numBuckets}/${c.bias.maxDistance}` : ' nobias'}${c.mask ? (c.maskI32 ? ' mask-i32' : ' mask-f32') : ''}`;
+
+const maskTensor = (c: Case) => (c.mask ? (c.maskI32 ? tensor(Int32Array.from(c.mask), [c.B, c.S]) : tensor(c.mask, [c.B, c.S])) : null);
+
+/** Runs the op under valueAndGrad of sum(w * out); returns the output and the gradients. */
+async function gpuRun(c: Case, d: Data, variant: T5AttentionVariant) {
+  const res = tidy(() => {
+    const q = tensor(d.q, [c.B, c.H, c.T, c.dk]);
+    const k = tensor(d.k, [c.B, c.H, c.S, c.dk]);
+    const v = tensor(d.v, [c.B, c.H, c.S, c.dk]);
+    const table = c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null;
+    const opts = options(c, table, maskTensor(c), variant);
+    const w = tensor(d.w, [c.B, c.H, c.T, c.dk]);
+    let out: Tensor | null = null;
+    const wrt = table ? [q, k, v, table] : [q, k, v];
+    const { grads } = valueAndGrad(() => {
+      out = keep(t5Attention(q, k, v, opts));
+      return sum(mul(out, w));
+    }, wrt);
+    return { out: out!, grads };
+  });
+  const out = await read(res.out);
+  const grads = await Promise.all(res.grads.map(read));
+  res.out.dispose();
+  res.grads.forEach((g) => g.dispose());
+  return { out, grads };
+}
+
+sharedTest(t, 'relativePositionBucket matches Hugging Face for -200..200', ['fixtures', 't5-parity', 't5_v10_relu_tied', 'reference.safetensors'], (path) => {
+  const f = readSafetensors(path, (n) => n.startsWith('buckets.'));
+  const rel = toInt32(f.tensors.get('buckets.relative_position')!);
+  const bi = toInt32(f.tensors.get('buckets.bidirectional')!);
+  const uni = toInt32(f.tensors.get('buckets.unidirectional')!);
+  assert.is(rel.length, 401);
+  rel.forEach((r, i) => {
+    assert.is(relativePositionBucket(r, true, 32, 128), bi[i], `bidirectional bucket of ${r}`);
+    assert.is(relativePositionBucket(r, false, 32, 128), uni[i], `unidirectional bucket of ${r}`);
+  });
+});
+
+t('buckets are constant beyond maxDistance (the kernel clamps relative positions there)', () => {
+  for (const [nb, md] of [[32, 128], [8, 20], [4, 3], [64, 256]] as const) {
+    for (const bi of [true, false]) {
+      for (const sign of [-1, 1]) {
+        const edge = relativePositionBucket(sign * md, bi, nb, md);
+        for (const n of [md + 1, md + 7, 3 * md, 10000]) assert.is(relativePositionBucket(sign * n, bi, nb, md), edge, `nb ${nb} md ${md} rel ${sign * n}`);
+      }
+    }
+  }
+});
+
+t('forward and gradients match float64 over random odd shapes, every variant', async () => {
+  const r = rng(1234);
+  const cases = Array.from({ length: 10 }, () => randomCase(r));
+  // A query that sees no key at all: causal with key 0 masked and no offset.
+  cases.push({ B: 2, H: 2, T: 5, S: 6, dk: 7, bias: { bidirectional: false, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: true, mask: Float64Array.from([0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1]), maskI32: true });
+  // T5's own bucket configuration with relative positions beyond maxDistance on both sides, and a
+  // decoder step after 140 cached positions.
+  cases.push({ B: 1, H: 2, T: 5, S: 150, dk: 13, bias: { bidirectional: true, numBuckets: 32, maxDistance: 128 }, offset: 0, causal: false, mask: null, maskI32: false });
+  cases.push({ B: 2, H: 1, T: 3, S: 145, dk: 7, bias: { bidirectional: false, numBuckets: 32, maxDistance: 128 }, offset: 141, causal: true, mask: null, maskI32: false });
+  for (const c of cases) {
+    const d = randomData(r, c);
+    const ref = reference(c, d);
+    for (const variant of VARIANTS) {
+      const what = describe(c, variant);
+      const { out, grads } = await gpuRun(c, d, variant);
+      assertClose(out, ref.out, { rtol: 1e-5, atol: 1e-6, what: `out ${what}` });
+      assertClose(grads[0]!, ref.dq, { rtol: 2e-5, atol: 1e-6, what: `dq ${what}` });
+      assertClose(grads[1]!, ref.dk, { rtol: 2e-5, atol: 1e-6, what: `dk ${what}` });
+      assertClose(grads[2]!, ref.dv, { rtol: 2e-5, atol: 1e-6, what: `dv ${what}` });
+      if (c.bias) assertClose(grads[3]!, ref.dtable, { rtol: 2e-5, atol: 1e-6, what: `dtable ${what}` });
+    }
+  }
+});
+
+t('one bias table shared by two calls accumulates both gradients', async () => {
+  const r = rng(99);
+  const c: Case = { B: 2, H: 3, T: 9, S: 9, dk: 7, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
+  const d1 = randomData(r, c), d2 = { ...randomData(r, c), table: d1.table };
+  const want = reference(c, d1).dtable.map((x, i) => x + reference(c, d2).dtable[i]!);
+  for (const variant of VARIANTS) {
+    const g = tidy(() => {
+      const table = tensor(d1.table, [8, 3]);
+      const shape = [c.B, c.H, c.T, c.dk];
+      const call = (d: Data) => sum(mul(t5Attention(tensor(d.q, shape), tensor(d.k, shape), tensor(d.v, shape), options(c, table, null, variant)), tensor(d.w, shape)));
+      return valueAndGrad(() => add(call(d1), call(d2)), [table]).grads[0]!;
+    });
+    assertClose(await read(g), want, { rtol: 2e-5, atol: 1e-6, what: `shared table ${variant}` });
+    g.dispose();
+  }
+});
+
+t('gradcheck: q, k, v and the bias table', async () => {
+  const r = rng(5);
+  const cases: Case[] = [
+    { B: 2, H: 2, T: 7, S: 11, dk: 7, bias: { bidirectional: true, numBuckets: 8, maxDistance: 5 }, offset: 0, causal: false, mask: Float64Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]), maskI32: false },
+    { B: 1, H: 3, T: 6, S: 9, dk: 13, bias: { bidirectional: false, numBuckets: 8, maxDistance: 6 }, offset: 3, causal: true, mask: null, maskI32: false },
+  ];
+  for (const c of cases) {
+    const d = randomData(r, c);
+    for (const variant of VARIANTS) {
+      await gradcheck(
+        ([q, k, v, table]) => t5Attention(q!, k!, v!, options(c, table!, maskTensor(c), variant)),
+        [
+          { shape: [c.B, c.H, c.T, c.dk], data: d.q },
+          { shape: [c.B, c.H, c.S, c.dk], data: d.k },
+          { shape: [c.B, c.H, c.S, c.dk], data: d.v },
+          { shape: [c.bias!.numBuckets, c.H], data: d.table },
+        ],
+        { eps: 1e-2, rtol: 1e-2 },
+      );
+    }
+  }
+});
+
+t('a frozen bias table dispatches no bias-gradient kernels', async () => {
+  const r = rng(17);
+  const c: Case = { B: 2, H: 2, T: 6, S: 8, dk: 7, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
+  const d = randomData(r, c);
+  const count = (which: number[]) => {
+    const before = recorder().snapshot().dispatches;
+    tidy(() => {
+      const xs = [tensor(d.q, [2, 2, 6, 7]), tensor(d.k, [2, 2, 8, 7]), tensor(d.v, [2, 2, 8, 7]), tensor(d.table, [8, 2])];
+      const w = tensor(d.w, [2, 2, 6, 7]);
+      valueAndGrad(() => sum(mul(t5Attention(xs[0]!, xs[1]!, xs[2]!, options(c, xs[3]!, null)), w)), which.map((i) => xs[i]!));
+    });
+    return recorder().snapshot().dispatches - before;
+  };
+  const onlyQ = count([0]);
+  const qkv = count([0, 1, 2]);
+  const all = count([0, 1, 2, 3]);
+  // dk/dv is one kernel; the table adds its two reduction kernels and nothing else.
+  assert.is(qkv - onlyQ, 1, 'q, k, v vs q only');
+  assert.is(all - qkv, 2, 'with the table vs without');
+  await recorder().sync();
+});
+
+t('errors name the op and the shapes', () => {
+  const msg = (fn: () => void) => {
+    try {
+      tidy(fn);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  };
+  const q = () => tensor(new Float32Array(2 * 3 * 4 * 5), [2, 3, 4, 5]);
+  const k = () => tensor(new Float32Array(2 * 3 * 6 * 5), [2, 3, 6, 5]);
+  assert.match(msg(() => t5Attention(q(), tensor(new Float32Array(2 * 3 * 6 * 4), [2, 3, 6, 4]), k())), /t5Attention: k has shape \[2,3,6,4\], expected \[2,3,6,5\]/);
+  assert.match(msg(() => t5Attention(q(), k(), k(), { keyMask: tensor(new Float32Array(6), [1, 6]) })), /t5Attention: keyMask has shape \[1,6\], expected \[2,6\]/);
+  const table = () => tensor(new Float32Array(32 * 2), [32, 2]);
+  assert.match(msg(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 128 } })), /bias table has shape \[32,2\], expected \[32,3\]/);
+  assert.match(msg(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 8 } })), /maxDistance 8/);
+  assert.match(msg(() => t5Attention(q(), k(), k(), { queryOffset: -1 })), /queryOffset must be a non-negative integer/);
+});
+
+t.run();
