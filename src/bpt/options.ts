@@ -63,6 +63,8 @@ export interface SourceOptions extends TrainOptions {
   score: 'sum' | 'mean';
   tokenLoss: 'mean' | 'sum';
   bandwidth: 'median' | number;
+  teachers: string | null;
+  distillWeight: number;
 }
 
 export interface TargetOptions extends TrainOptions {
@@ -136,6 +138,8 @@ export const SOURCE_SCHEMA: Schema = {
   score: field.enum("particle j's score is -grad of its loss summed or averaged over its examples (sets the attraction/repulsion balance)", ['sum', 'mean'], 'sum'),
   tokenLoss: field.enum("an example's loss: mean or sum of its target tokens' NLL", ['mean', 'sum'], 'mean'),
   bandwidth: field.numberOrEnum('RBF bandwidth h: median heuristic or a fixed value', ['median'], 'median', 0),
+  teachers: field.string("MPT: a 'spot' source run whose per-task prompts are distillation teachers; null = no distillation", null),
+  distillWeight: field.number('MPT: weight of the KL(teacher || student) distillation term', 1, { min: 0 }),
 };
 
 export const TARGET_SCHEMA: Schema = {
@@ -192,6 +196,7 @@ export function sourceOptions(configFile: string | null, flags: Record<string, u
     throw new ConfigError("init 'text' gives every particle the same prompt, where SVGD has no repulsion to separate them; use init 'vocab' or 'uniform'");
   }
   if (o.method !== 'bpt' && o.optimizer === 'svgd-rmsprop') throw new ConfigError(`optimizer 'svgd-rmsprop' is the SVGD code's rule; method '${o.method}' has no SVGD direction`);
+  if (o.teachers !== null && o.method !== 'mpt') throw new ConfigError(`'teachers' (distillation) applies to method 'mpt', not '${o.method}'`);
   if (o.method === 'spot' && o.taskSampling !== null) throw new ConfigError("method 'spot' trains every task's prompt each step; taskSampling does not apply");
   return o;
 }

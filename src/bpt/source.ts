@@ -8,7 +8,7 @@
 //            SGD) or is followed by the SVGD code's RMSProp ascent.
 //   vanilla: one prompt on all source tasks (the same balanced per-task batches, mean loss).
 //   spot:    one prompt per source task, all trained in the same batched step.
-//   mpt:     a shared P o (U_k V_k) per source task (MPT without its distillation).
+//   mpt:     a shared P o (U_k V_k) per source task, optionally distilled from SPoT teachers.
 // Outputs: prompts.safetensors (the stack), mean/ (PEFT adapter of the mean prompt), adapters/<name>/
 // per prompt, multitask/ for mpt; run.json lists them.
 import { join } from 'node:path';
@@ -16,14 +16,15 @@ import { valueAndGrad } from '../autograd/grad.js';
 import { noGrad } from '../autograd/tape.js';
 import { SvgdRmsprop } from '../bayes/rmsprop.js';
 import { kernelStats, readKernelStats, svgdDirection } from '../bayes/svgd.js';
-import { seq2seq, tokenNll } from '../nn/t5/seq2seq.js';
-import { mul, neg } from '../ops/elementwise.js';
+import { seq2seq, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
+import { add, mul, neg } from '../ops/elementwise.js';
 import { reshape, sum } from '../ops/reduce.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { writeSplits } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { distillationLoss, loadTeachers } from './baselines/mpt.js';
 import type { Resolved } from './config.js';
 import type { RunMode } from '../nn/t5/model.js';
 import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from './data.js';
@@ -108,13 +109,25 @@ interface StepOutput {
   value: Tensor;
   rowLoss: Tensor;
   stats: Tensor | null;
+  extra: Tensor | null;
 }
 
-/** The batched objective, its gradients (module.named() order) and the per-row example losses. */
+/** The batched objective, its gradients (module.named() order), the per-row example losses and the extra term. */
 export interface ObjectiveOutput {
   value: Tensor;
   grads: Tensor[];
   rowLoss: Tensor;
+  extra: Tensor | null;
+}
+
+/** A recorded scalar added to the objective (MPT's distillation), from the batch and the student's logits. */
+export type ExtraTerm = (h: HostBatch, batch: Seq2SeqBatch, logits: Tensor) => Tensor;
+
+/** A handle in the current scope for a tensor kept across valueAndGrad's scope (the kept one is dropped). */
+function adopt(kept: Tensor): Tensor {
+  const own = kept.view(kept.shape);
+  kept.dispose();
+  return own;
 }
 
 /**
@@ -124,31 +137,32 @@ export interface ObjectiveOutput {
  * other row depends on particle j. Tensors belong to the caller's scope.
  */
 export function sourceObjective(lm: LoadedModel, module: PromptModule, h: HostBatch, scale: readonly number[],
-  tokenLoss: 'mean' | 'sum', mode: RunMode): ObjectiveOutput {
+  tokenLoss: 'mean' | 'sum', mode: RunMode, extraTerm?: ExtraTerm): ObjectiveOutput {
   const wObj = lossWeights(h, scale, tokenLoss);
   const wEx = lossWeights(h, new Array<number>(h.rows).fill(1), tokenLoss);
   const batch = uploadBatch(h);
   const objW = tensor(wObj, [h.rows, h.targetLength]);
   const exW = tensor(wEx, [h.rows, h.targetLength]);
   let rowLoss: Tensor | null = null;
+  let extra: Tensor | null = null;
   const { value, grads } = valueAndGrad(() => {
     const out = seq2seq(lm.model, batch, module.prompt(h, batch), mode);
     const nll = tokenNll(out.logits, batch.labels);
     rowLoss = noGrad(() => keep(sum(mul(nll, exW), 1)));
-    return sum(mul(nll, objW));
+    const objective = sum(mul(nll, objW));
+    if (!extraTerm) return objective;
+    const e = extraTerm(h, batch, out.logits);
+    extra = noGrad(() => keep(e.view(e.shape)));
+    return add(objective, e);
   }, [...module.named().values()]);
-  // A handle in the caller's scope; the kept one that outlived valueAndGrad's scope is dropped.
-  const kept = rowLoss!;
-  const own = kept.view(kept.shape);
-  kept.dispose();
-  return { value, grads, rowLoss: own };
+  return { value, grads, rowLoss: adopt(rowLoss!), extra: extra ? adopt(extra) : null };
 }
 
 /** Records one source step (forward, backward, direction, update); returns tensors to read back. */
 function recordStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, stepper: Stepper, h: HostBatch,
-  scale: readonly number[], seed: number, wantStats: boolean): StepOutput {
+  scale: readonly number[], seed: number, wantStats: boolean, extraTerm?: ExtraTerm): StepOutput {
   return tidy(() => {
-    const { value, grads, rowLoss } = sourceObjective(lm, module, h, scale, o.tokenLoss, { training: o.modelDropout, seed });
+    const { value, grads, rowLoss, extra } = sourceObjective(lm, module, h, scale, o.tokenLoss, { training: o.modelDropout, seed }, extraTerm);
     let stats: Tensor | null = null;
     if (o.method === 'bpt' && module instanceof StackPrompts) {
       const [m, l, d] = module.stack.shape as [number, number, number];
@@ -159,7 +173,7 @@ function recordStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, ste
       if (stepper.kind === 'rmsprop') stepper.opt.step(flat, dir.phi);
       else stepper.opt.step([reshape(neg(dir.phi), [m, l, d])]);
     } else if (stepper.kind === 'gradient') stepper.opt.step(grads);
-    return { value, rowLoss, stats };
+    return { value, rowLoss, stats, extra };
   });
 }
 
@@ -215,6 +229,7 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
   const lm = loadModel(o.model, o.tokenizer);
   let module: PromptModule | null = null;
   let stepper: Stepper | null = null;
+  let teachers: StackPrompts | null = null;
   try {
     const encOpts = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
     const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, encOpts));
@@ -222,6 +237,9 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
     writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     module = makeModule(o, lm);
     stepper = makeStepper(o, module);
+    teachers = o.teachers === null ? null : loadTeachers(o.teachers, o.tasks, o.promptLength, lm.model.config.d_model);
+    const teacher = teachers;
+    const distill: ExtraTerm | undefined = teacher ? (h, batch, logits) => distillationLoss(lm, h, batch, logits, teacher, o.distillWeight) : undefined;
     const streams = train.map((rows, k) => new TaskStream(rows.length, o.seed, k));
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
     const resumed = run.resumed;
@@ -258,13 +276,14 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
         const h = collate(picked.rows, { padId, decoderStartId: startId, padMultiple: o.padMultiple, promptIndex: picked.promptIndex });
         const lrScale = schedule(s);
         if (step.kind === 'gradient') step.opt.setLrScale(lrScale);
-        const out = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log);
+        const out = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log, distill);
         try {
           const objective = await out.value.item();
           const rowLoss = (await out.rowLoss.toArray()) as Float32Array;
           const loss = rowLoss.reduce((a, b) => a + b, 0) / rowLoss.length;
           if (!log) return { loss: Number.isFinite(objective) ? loss : objective };
           const fields: Record<string, unknown> = { objective, lr: o.lr * (step.kind === 'gradient' ? lrScale : 1), tasks: tasks.map((t) => o.tasks[t]), ...lossFields(o, picked.rows, picked.promptIndex, rowLoss) };
+          if (out.extra) fields.distill = await out.extra.item();
           if (out.stats) {
             const st = await readKernelStats(out.stats);
             Object.assign(fields, { h: st.h, mean_off_diagonal_k: st.meanOffDiagonalK, attraction: st.attraction, repulsion: st.repulsion });
@@ -290,6 +309,7 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
   } finally {
     module?.dispose();
     stepper?.opt.dispose();
+    teachers?.dispose();
     releaseModel(lm);
   }
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runEval } from '../../src/bpt/eval_stage.js';
+import { readLog } from '../../src/bpt/log.js';
 import { evalOptions, sourceOptions, targetOptions } from '../../src/bpt/options.js';
 import { loadAdapter, type MultitaskAdapter } from '../../src/bpt/peft.js';
 import { runSource } from '../../src/bpt/source.js';
@@ -28,8 +29,8 @@ const common = (out: string) => ({
   'prompt-length': '4', 'max-input-length': '48', 'warmup-steps': '1', 'eval-mode': 'rank',
 });
 
-async function source(method: string): Promise<string> {
-  await runSource(sourceOptions(null, { ...common(`src-${method}`), tasks: 'mrpc,cola', method, steps: '3', particles: '2' }), false);
+async function source(method: string, flags: Record<string, string> = {}): Promise<string> {
+  await runSource(sourceOptions(null, { ...common(`src-${method}`), tasks: 'mrpc,cola', method, steps: '3', particles: '2', ...flags }), false);
   return join(root, `src-${method}`);
 }
 
@@ -80,8 +81,10 @@ t('ATTEMPT: input-dependent mixture of frozen source prompts and the target prom
   await evalMatches('attempt', r);
 });
 
-t('MPT: shared P o (U_k V_k) on the sources, P initialises the target', async () => {
-  const src = await source('mpt');
+t('MPT: shared P o (U_k V_k) on the sources, distilled from SPoT teachers; P initialises the target', async () => {
+  const src = await source('mpt', { teachers: join(root, 'src-spot'), 'log-every': '1' });
+  const distill = readLog(join(src, 'log.jsonl')).map((r) => r.distill as number);
+  assert.ok(distill.length === 3 && distill.every((d) => d > 0), `KL(teacher || student) > 0: ${distill.join(', ')}`);
   const multi = loadAdapter(join(src, 'multitask'), 16) as MultitaskAdapter;
   assert.equal(multi.tasks, ['mrpc', 'cola']);
   await evalMatches('mpt', await target('mpt', { method: 'mpt', source: src }));

@@ -1,0 +1,53 @@
+// MPT's distillation (Wang et al., 2023): while the shared P o (U_k V_k) trains on the source tasks,
+// per-task teacher prompts (a SPoT source run) pull its output distributions towards theirs:
+//   weight * mean over target tokens of KL(p_teacher || p_student).
+// (MPT also matches hidden states with an MSE term; that term is not implemented.)
+import { join } from 'node:path';
+import { noGrad } from '../../autograd/tape.js';
+import { seq2seq } from '../../nn/t5/seq2seq.js';
+import type { Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
+import { exp, mul, sub } from '../../ops/elementwise.js';
+import { reshape, sum } from '../../ops/reduce.js';
+import { logSoftmax } from '../../ops/softmax.js';
+import { readSafetensors, toFloat32 } from '../../io/safetensors.js';
+import { tensor } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { IGNORE, type HostBatch } from '../data.js';
+import { upload } from '../host.js';
+import type { LoadedModel } from '../model.js';
+import { StackPrompts } from '../prompts.js';
+import { readRun } from '../run.js';
+
+/** Teacher prompts in the order of `tasks`, from a SPoT source run. */
+export function loadTeachers(dir: string, tasks: readonly string[], promptLength: number, dModel: number): StackPrompts {
+  const run = readRun(dir, 'source');
+  if (run.method !== 'spot') throw new Error(`${dir}: teachers come from a 'spot' source run, this one is '${run.method}'`);
+  const path = join(dir, 'prompts.safetensors');
+  const { tensors, metadata } = readSafetensors(path);
+  const t = tensors.get('prompts');
+  const names = JSON.parse(metadata.bpt_names ?? '[]') as string[];
+  if (!t || t.shape.length !== 3 || t.shape[1] !== promptLength || t.shape[2] !== dModel) {
+    throw new Error(`${path}: teacher prompts are [${t?.shape.join(', ') ?? 'missing'}], expected [${names.length}, ${promptLength}, ${dModel}]`);
+  }
+  const data = toFloat32(t, path);
+  const size = promptLength * dModel;
+  const out = new Float32Array(tasks.length * size);
+  tasks.forEach((task, k) => {
+    const i = names.indexOf(task);
+    if (i < 0) throw new Error(`${dir}: no teacher prompt for task '${task}' (it has: ${names.join(', ')})`);
+    out.set(data.subarray(i * size, (i + 1) * size), k * size);
+  });
+  return new StackPrompts(upload({ data: out, shape: [tasks.length, promptLength, dModel] }));
+}
+
+/**
+ * weight * mean over the batch's target tokens of KL(teacher || student), the teacher being each
+ * row's task prompt run without dropout and without gradients. A recorded scalar.
+ */
+export function distillationLoss(lm: LoadedModel, h: HostBatch, batch: Seq2SeqBatch, studentLogits: Tensor, teacher: StackPrompts, weight: number): Tensor {
+  const teacherLogp = noGrad(() => logSoftmax(seq2seq(lm.model, batch, teacher.prompt(h), { training: false }).logits));
+  const count = h.labels.reduce((n, l) => n + (l === IGNORE ? 0 : 1), 0);
+  const w = Float32Array.from(h.labels, (l) => (l === IGNORE ? 0 : weight / Math.max(1, count)));
+  const kl = sum(mul(exp(teacherLogp), sub(teacherLogp, logSoftmax(studentLogits))), -1);
+  return sum(mul(kl, reshape(tensor(w, [h.rows, h.targetLength]), kl.shape)));
+}
