@@ -149,6 +149,10 @@ export function readConfigFile(path: string, schema: Schema): Record<string, unk
  * a value out of bounds, or a required field left unset.
  */
 export function resolveConfig(schema: Schema, file: Record<string, unknown> = {}, flags: Record<string, unknown> = {}, fileName = 'config'): Resolved {
+  const flagNames = new Map(Object.keys(schema).map((n) => [kebab(n), n]));
+  for (const flag of Object.keys(flags)) {
+    if (!flagNames.has(flag)) throw new ConfigError(`unknown option --${flag}`);
+  }
   const out: Resolved = {};
   for (const [name, f] of Object.entries(schema)) {
     const flag = flags[kebab(name)];

@@ -25,12 +25,16 @@ export interface DataOptions {
   maxTargetLength: number;
   padMultiple: number;
   splitSeed: number;
+  progress: ProgressMode;
+  out: string;
+}
+
+/** Options of the stages that evaluate. */
+export interface EvalFields {
   maxEval: number | null;
   evalBatchSize: number;
   evalMode: EvalMode;
   maxNewTokens: number | null;
-  progress: ProgressMode;
-  out: string;
 }
 
 /** Options of the training stages. */
@@ -67,7 +71,7 @@ export interface SourceOptions extends TrainOptions {
   distillWeight: number;
 }
 
-export interface TargetOptions extends TrainOptions {
+export interface TargetOptions extends TrainOptions, EvalFields {
   method: TargetMethod;
   source: string | null;
   lr: number | null;
@@ -82,7 +86,7 @@ export interface TargetOptions extends TrainOptions {
   attemptTemperature: number | null;
 }
 
-export interface EvalOptions extends DataOptions {
+export interface EvalOptions extends DataOptions, EvalFields {
   adapter: string | null;
   split: 'validation' | 'test';
 }
@@ -99,12 +103,15 @@ const DATA: SchemaOf<DataOptions> = {
   maxTargetLength: field.int('max target tokens', 128, { min: 2 }),
   padMultiple: field.int('pad batch lengths up to a multiple of this (fewer distinct kernel shapes)', 8, { min: 1 }),
   splitSeed: field.int('seed of the ATTEMPT splits', 42, { min: 0 }),
+  progress: field.enum('progress display: auto (bar on a TTY, lines otherwise)', ['auto', 'bar', 'lines', 'none'], 'auto'),
+  out: field.string('output directory'),
+};
+
+const EVAL: SchemaOf<EvalFields> = {
   maxEval: field.int('evaluate on at most this many validation/test examples per task; null = all', null, { min: 1 }),
   evalBatchSize: field.int('evaluation batch size', 64, { min: 1 }),
   evalMode: field.enum('evaluation: greedy generation (invalid labels count wrong) or rank classification', ['generate', 'rank'], 'generate'),
   maxNewTokens: field.int('generation length; null = longest label + 1 (span tasks: maxTargetLength)', null, { min: 1 }),
-  progress: field.enum('progress display: auto (bar on a TTY, lines otherwise)', ['auto', 'bar', 'lines', 'none'], 'auto'),
-  out: field.string('output directory'),
 };
 
 const TRAIN: SchemaOf<Omit<TrainOptions, keyof DataOptions>> = {
@@ -144,6 +151,7 @@ export const SOURCE_SCHEMA: Schema = {
 
 export const TARGET_SCHEMA: Schema = {
   ...DATA,
+  ...EVAL,
   ...TRAIN,
   method: field.enum('target method', TARGET_METHODS, 'bpt'),
   source: field.string('source stage output directory (bpt, vanilla, spot, attempt, mpt)', null),
@@ -161,6 +169,7 @@ export const TARGET_SCHEMA: Schema = {
 
 export const EVAL_SCHEMA: Schema = {
   ...DATA,
+  ...EVAL,
   adapter: field.string('a PEFT adapter directory, or a target output directory; null = the bare model', null),
   split: field.enum('which split to score', ['validation', 'test'], 'test'),
   out: field.string('results JSON file'),

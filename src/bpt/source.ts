@@ -225,7 +225,7 @@ async function writeOutputs(o: SourceOptions, run: Run, lm: LoadedModel, module:
 
 /** Runs (or, with `resume`, continues) the source stage described by `o`. */
 export async function runSource(o: SourceOptions, resume: boolean): Promise<void> {
-  const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval }));
+  const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: null }));
   const lm = loadModel(o.model, o.tokenizer);
   let module: PromptModule | null = null;
   let stepper: Stepper | null = null;

@@ -26,7 +26,7 @@ t.after(() => rmSync(root, { recursive: true, force: true }));
 
 const common = (out: string) => ({
   model: join(root, 'model'), 'data-dir': join(root, 'data'), out: join(root, out), progress: 'none',
-  'prompt-length': '4', 'max-input-length': '48', 'warmup-steps': '1', 'eval-mode': 'rank',
+  'prompt-length': '4', 'max-input-length': '48', 'warmup-steps': '1',
 });
 
 async function source(method: string, flags: Record<string, string> = {}): Promise<string> {
@@ -37,7 +37,7 @@ async function source(method: string, flags: Record<string, string> = {}): Promi
 interface Results { test: { average: number; tasks: Record<string, { score: number }> }; validation: { average: number } }
 
 async function target(name: string, flags: Record<string, string>): Promise<Results> {
-  await runTarget(targetOptions(null, { ...common(name), tasks: 'rte', epochs: '1', 'batch-size': '6', ...flags }), false);
+  await runTarget(targetOptions(null, { ...common(name), tasks: 'rte', epochs: '1', 'batch-size': '6', 'eval-mode': 'rank', ...flags }), false);
   const r = JSON.parse(readFileSync(join(root, name, 'results.json'), 'utf8')) as Results;
   assert.ok(r.test.average >= 0 && r.test.average <= 100);
   return r;
@@ -46,7 +46,10 @@ async function target(name: string, flags: Record<string, string>): Promise<Resu
 /** `bpt eval` of a target run directory gives the run's own test scores. */
 async function evalMatches(name: string, r: Results, tasks = 'rte'): Promise<void> {
   const out = join(root, `${name}.eval.json`);
-  await runEval(evalOptions(null, { ...common(name), out, tasks, adapter: join(root, name) }));
+  await runEval(evalOptions(null, {
+    model: join(root, 'model'), 'data-dir': join(root, 'data'), progress: 'none', 'max-input-length': '48',
+    out, tasks, adapter: join(root, name), 'eval-mode': 'rank',
+  }));
   const e = JSON.parse(readFileSync(out, 'utf8')) as { tasks: Record<string, { score: number }> };
   for (const [k, v] of Object.entries(r.test.tasks)) assert.is(e.tasks[k]!.score, v.score, `${name}: eval of ${k}`);
 }

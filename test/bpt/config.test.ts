@@ -65,6 +65,7 @@ t('errors name the option, where it came from, and what is allowed', () => {
   assert.throws(() => sourceOptions(null, { ...base, bandwidth: '-1' }), /'bandwidth' must be median or a number > 0/);
   assert.throws(() => sourceOptions(null, { ...base, optimizer: 'adam' }), /one of adamw, adafactor, sgd, svgd-rmsprop/);
   assert.throws(() => sourceOptions(null, { tasks: 'rte', out: 'o' }), /'model' is required: set --model/);
+  assert.throws(() => sourceOptions(null, { ...base, 'eval-mode': 'rank' }), /unknown option --eval-mode/);
   assert.throws(() => sourceOptions(null, { ...base, tasks: 'rte,nli' }), /unknown task 'nli'/);
   assert.throws(() => sourceOptions(null, { ...base, tasks: 'rte,rte' }), /rte is listed twice/);
   assert.throws(() => sourceOptions(null, { ...base, 'task-sampling': '2' }), /kappa = 2\) must be below the number of source tasks \(2\)/);
