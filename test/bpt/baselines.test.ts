@@ -11,6 +11,7 @@ import { evalOptions, sourceOptions, targetOptions } from '../../src/bpt/options
 import { loadAdapter, type MultitaskAdapter } from '../../src/bpt/peft.js';
 import { runSource } from '../../src/bpt/source.js';
 import { runTarget } from '../../src/bpt/target.js';
+import { recorder } from '../../src/gpu/recorder.js';
 import { initGpu } from '../util/gpu.js';
 import { tempDir, tinyGlue, tinyModelDir } from './fixtures.js';
 
@@ -106,6 +107,14 @@ t('full fine-tuning: every weight trains (AdamW), the model is saved as an HF ch
   const r = await target('finetune', { method: 'finetune' });
   assert.ok(existsSync(join(root, 'finetune', 'model', 'model.safetensors')));
   await evalMatches('finetune', r);
+});
+
+t('a whole source and target run leaves no GPU memory in use (no tensor outlives its step)', async () => {
+  const before = recorder().pool.snapshot().inUse;
+  await runSource(sourceOptions(null, { ...common('leak-src'), tasks: 'mrpc,cola', steps: '12', particles: '3', 'log-every': '5' }), false);
+  await runTarget(targetOptions(null, { ...common('leak-tgt'), tasks: 'rte,mrpc', source: join(root, 'leak-src'), epochs: '2', 'batch-size': '5' }), false);
+  await recorder().sync();
+  assert.is(recorder().pool.snapshot().inUse, before);
 });
 
 t.run();
