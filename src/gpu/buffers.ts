@@ -3,7 +3,9 @@
 // handing a buffer out earlier could let a fresh upload clobber data a recorded dispatch still reads.
 import { gpu, GpuError } from './device.js';
 
-const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// UNIFORM too: a kernel may read a <= 64 KiB range of a tensor through a uniform binding, which
+// software adapters (lavapipe) load far faster than storage (matmul's uniform-panel variant).
+const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 /** Storage binding offsets must be multiples of this on every adapter we target. */
 export const BUFFER_ALIGN = 256;
 
@@ -35,7 +37,7 @@ export class BufferPool {
   private pending: GPUBuffer[] = [];
   private stats: PoolStats = { allocated: 0, inUse: 0, peakInUse: 0, buffersCreated: 0 };
 
-  /** A buffer of at least `bytes` bytes (STORAGE | COPY_SRC | COPY_DST). */
+  /** A buffer of at least `bytes` bytes (STORAGE | UNIFORM | COPY_SRC | COPY_DST). */
   acquire(bytes: number, what: string): GPUBuffer {
     const g = gpu();
     const size = sizeClass(bytes);

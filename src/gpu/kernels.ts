@@ -19,6 +19,8 @@ export interface Kernel {
   readonly inputs: number;
   /** Number of read-write storage bindings after the inputs. */
   readonly outputs: number;
+  /** How many of the last inputs are `var<uniform>` bindings (each at most 64 KiB) instead of storage. */
+  readonly uniformInputs?: number;
 }
 
 /** Override constants for one pipeline; numbers or booleans as WGSL allows. */
@@ -42,8 +44,8 @@ onShutdown(() => {
   checks = [];
 });
 
-function bindGroupLayout(inputs: number, outputs: number): GPUBindGroupLayout {
-  const key = `${inputs}/${outputs}`;
+function bindGroupLayout(inputs: number, outputs: number, uniforms: number): GPUBindGroupLayout {
+  const key = `${inputs}/${outputs}/${uniforms}`;
   let layout = layouts.get(key);
   if (!layout) {
     const entries: GPUBindGroupLayoutEntry[] = [
@@ -53,7 +55,7 @@ function bindGroupLayout(inputs: number, outputs: number): GPUBindGroupLayout {
       entries.push({
         binding: i + 1,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: i < inputs ? 'read-only-storage' : 'storage' },
+        buffer: { type: i >= inputs ? 'storage' : i >= inputs - uniforms ? 'uniform' : 'read-only-storage' },
       });
     }
     layout = gpu().device.createBindGroupLayout({ entries, label: `layout ${key}` });
@@ -91,7 +93,7 @@ export function pipelineFor(kernel: Kernel, overrides: Overrides = {}): Compiled
   let compiled = pipelines.get(key);
   if (!compiled) {
     const device = gpu().device;
-    const layout = bindGroupLayout(kernel.inputs, kernel.outputs);
+    const layout = bindGroupLayout(kernel.inputs, kernel.outputs, kernel.uniformInputs ?? 0);
     const module = shaderModule(kernel);
     const constants: Record<string, number> = {};
     for (const k of keys) constants[k] = Number(overrides[k]);

@@ -79,6 +79,8 @@ export class Profiler {
     this.batch = null;
     this.pendingReads.push(
       (async () => {
+        // The recorder submits right after this returns; mapping before that submit is an error.
+        await Promise.resolve();
         await gpuWait(staging.mapAsync(GPUMapMode.READ));
         const t = new BigInt64Array(staging.getMappedRange());
         const records = batch.labels.map(([label, kernel], i) => ({

@@ -1,0 +1,108 @@
+// f32 matmul: every kernel variant of the engine, the variant the tuner picks, tfjs-webgpu's
+// matMul on the same adapter and OpenBLAS through NumPy, on 1024^3 and the shapes T5 training
+// runs at a BPT batch (8 sequences x 228 tokens, d_model 512, d_ff 2048), forward and backward.
+//   node dist/bench/matmul.js [--quick] [--no-peers]
+import { parseArgs } from 'node:util';
+import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
+import { recorder } from '../src/gpu/recorder.js';
+import { tuningEnabled } from '../src/gpu/tune.js';
+import { matmul, matmulChoice, matmulVariants, tuneMatmul, type MatmulVariant } from '../src/ops/matmul.js';
+import { tensor } from '../src/tensor/create.js';
+import { keep, tidy } from '../src/tensor/scope.js';
+import { printTable, timeOurs, writeResults, type Row, type Timing, type TimingOptions } from './lib/harness.js';
+import { numpyMatmul, tfjsPeer, timePeerStep } from './lib/peers.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'no-peers': { type: 'boolean', default: false } } });
+
+interface Shape {
+  name: string;
+  a: number[];
+  b: number[];
+  transA: boolean;
+  transB: boolean;
+}
+const T = 8 * 228;
+const SHAPES: Shape[] = [
+  { name: '1024x1024x1024', a: [1024, 1024], b: [1024, 1024], transA: false, transB: false },
+  { name: 'attn proj [1824,512]x[512,512]', a: [T, 512], b: [512, 512], transA: false, transB: false },
+  { name: 'ff in [1824,512]x[512,2048]', a: [T, 512], b: [512, 2048], transA: false, transB: false },
+  { name: 'ff in dX [1824,2048]x[512,2048]^T', a: [T, 2048], b: [512, 2048], transA: false, transB: true },
+  { name: 'ff in dW [1824,512]^T x[1824,2048]', a: [T, 512], b: [T, 2048], transA: true, transB: false },
+  { name: 'skinny [8,512]x[512,512]', a: [8, 512], b: [512, 512], transA: false, transB: false },
+];
+const shapes = values.quick ? SHAPES.slice(0, 2) : SHAPES;
+
+await initGpu();
+const report = gpu().report;
+process.stdout.write(`adapter: ${report.description} (${report.vendor} ${report.architecture}), features: ${report.features.join(' ')}\n`);
+
+const flopsOf = (s: Shape) => {
+  const [ar, ac] = s.a.slice(-2) as [number, number];
+  const [m, k] = s.transA ? [ac, ar] : [ar, ac];
+  const n = s.transB ? s.b[s.b.length - 2]! : s.b[s.b.length - 1]!;
+  return 2 * m * n * k;
+};
+const random = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.618) * 0.5);
+const numelOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+
+/** Slow variants (shared-memory tiling on a CPU adapter) get fewer timed iterations. */
+function optionsFor(firstMs: number): TimingOptions {
+  if (firstMs > 400) return { warmup: 0, gpuIters: 3, minSamples: 3, maxTime: 1 };
+  return values.quick ? { gpuIters: 3, minSamples: 5, maxTime: 1 } : { gpuIters: 5, minSamples: 5, maxTime: 2 };
+}
+
+const rows: Row[] = [];
+const tfjs = values['no-peers'] ? { skipped: '--no-peers' } : await tfjsPeer();
+if ('skipped' in tfjs) process.stdout.write(`tfjs-webgpu: skipped (${tfjs.skipped})\n`);
+const numpy = values['no-peers']
+  ? { skipped: '--no-peers' }
+  : numpyMatmul(shapes.map((s) => ({ aShape: s.a, bShape: s.b, transA: s.transA, transB: s.transB })), { maxTime: values.quick ? 0.5 : 1.5 });
+if ('skipped' in numpy) process.stdout.write(`numpy: skipped (${numpy.skipped})\n`);
+else process.stdout.write(`numpy ${numpy.version} (${numpy.blas})\n`);
+
+for (const [si, s] of shapes.entries()) {
+  const flops = flopsOf(s);
+  const opts = { transA: s.transA, transB: s.transB };
+  const a = keep(tensor(random(numelOf(s.a)), s.a));
+  const b = keep(tensor(random(numelOf(s.b)), s.b));
+  const tuned = tuningEnabled() ? await tuneMatmul(s.a, s.b, opts) : null;
+  const chosen = matmulChoice(s.a, s.b, opts);
+  process.stdout.write(`${s.name}: ${tuned ? `tuner chose ${tuned.choice} (${tuned.clock})` : `heuristic chose ${chosen} (BPT_TUNE=0)`}\n`);
+  const ours = new Map<MatmulVariant, Timing>();
+  for (const variant of matmulVariants(s.a, s.b, opts)) {
+    const run = () => tidy(() => void matmul(a, b, { ...opts, variant }));
+    const t0 = performance.now();
+    run();
+    await recorder().sync();
+    const timing = await timeOurs(run, optionsFor(performance.now() - t0));
+    ours.set(variant, timing);
+    rows.push({ case: s.name, impl: `ours:${variant}`, timing, flops, ...(variant === chosen ? { notes: { chosen: 'yes' } } : {}) });
+  }
+  a.dispose();
+  b.dispose();
+  const best = ours.get(chosen)!;
+  const notes: Record<string, string | number> = {};
+  if (!('skipped' in tfjs)) {
+    const peer = tfjs.matmul(s.a, s.b, s.transA, s.transB);
+    const timing = await timePeerStep(peer.step, values.quick ? { minSamples: 5, maxTime: 1 } : { minSamples: 5, maxTime: 2 });
+    peer.dispose();
+    rows.push({ case: s.name, impl: `tfjs-webgpu ${tfjs.version}`, timing, flops });
+    notes.vs_tfjs = timing.wallMs / best.wallMs;
+  }
+  if (!('skipped' in numpy)) {
+    const timing = numpy.timings[si]!;
+    rows.push({ case: s.name, impl: 'numpy (OpenBLAS)', timing, flops });
+    notes.vs_numpy = timing.wallMs / best.wallMs;
+  }
+  // Speed-ups of the chosen variant's wall time over the peers' wall times (same clock for all).
+  rows.push({ case: s.name, impl: `ours (${chosen})`, timing: best, flops, notes });
+}
+
+printTable(rows);
+const path = writeResults('matmul', rows, {
+  tfjs: 'skipped' in tfjs ? tfjs : { version: tfjs.version, sameDevice: true },
+  numpy: 'skipped' in numpy ? numpy : { version: numpy.version, blas: numpy.blas },
+  tuning: tuningEnabled() ? 'on' : 'off (BPT_TUNE=0)',
+});
+process.stdout.write(`\nwrote ${path}\n`);
+await shutdownGpu();

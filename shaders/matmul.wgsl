@@ -1,0 +1,289 @@
+// Batched matrix multiplication C[z] = op(A)[z] x op(B)[z] in f32, in several variants chosen per
+// shape and per adapter by src/ops/matmul.ts (and src/gpu/tune.ts). op() is a transpose or not:
+// the host passes element strides of op(A) along (m, k) and of op(B) along (k, n), so no variant
+// materialises a transpose. C is contiguous [batch, M, N] (split-K: [split, batch, M, N]).
+//
+// Variants:
+//   mm_tiled     portable register tiling: each invocation computes a 4x4 block straight from
+//                storage; also the split-K variant (z = batch x split, partial sums reduced after).
+//   mm_shared    workgroup-memory tiling (64x64 tile, 16x16 invocations of 4x4) for real GPUs,
+//                where coalesced tile loads and on-chip reuse win.
+//   mm_pack      packs op(B) into 16-column panels for mm_uniform (below the subgroup marker).
+//   mm_subgroup  lanes over columns; A values are loaded once per 8 k and handed out with
+//                subgroupBroadcast, so a lane's only per-k load is its own B vector.
+//   mm_uniform   software adapters (lavapipe): B comes through a 64 KiB uniform-buffer panel, each
+//                lane of an 8-lane subgroup loads a quarter row of it and subgroupBroadcast hands
+//                it to the others; every lane owns two rows of A and 16 columns.
+// On lavapipe every storage load is a per-lane scalar gather with a bounds check (the costliest
+// thing a kernel does there), a uniform-buffer gather costs about half, a broadcast is one shuffle,
+// and every loop-carried variable is blended with the loop mask once per iteration: the lavapipe
+// kernels load as little per FMA as they can and fold several k into each accumulator update.
+
+struct Params {
+  m: u32, n: u32, k: u32, batch: u32,
+  sam: u32, sak: u32, sbk: u32, sbn: u32,
+  // Batch rank (<= 4); this dispatch's K range [k0, k0 + kn); 1 to add into C instead of storing.
+  rank: u32, k0: u32, kn: u32, accum: u32,
+  // mm_uniform: the 16-column block. Split-K: number of K chunks and their length.
+  jb: u32, split: u32, kchunk: u32, panel: u32,
+  // Output batch dims and each operand's batch strides (0 where it broadcasts), right-aligned.
+  bshape: vec4u,
+  abatch: vec4u,
+  bbatch: vec4u,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+override WG: u32 = 64;
+
+// Element offsets of A and B for output matrix z (NumPy broadcasting over the batch dims).
+fn batch_offsets(z: u32) -> vec2u {
+  var rem = z;
+  var off = vec2u(0u);
+  for (var d = 3; d >= 4 - i32(p.rank); d--) {
+    let size = p.bshape[d];
+    let c = rem % size;
+    rem = rem / size;
+    off += c * vec2u(p.abatch[d], p.bbatch[d]);
+  }
+  return off;
+}
+
+// ---- mm_tiled (and split-K) --------------------------------------------------------------------
+@group(0) @binding(1) var<storage, read> ta: array<f32>;
+@group(0) @binding(2) var<storage, read> tb: array<f32>;
+@group(0) @binding(3) var<storage, read_write> tc: array<f32>;
+
+// 8x8 invocations of 4x4: a workgroup covers 32x32 outputs. Out-of-range rows and columns load a
+// clamped (valid) element and are never stored, so the inner loop has no branches.
+@compute @workgroup_size(8, 8)
+fn mm_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let zb = wid.z / p.split;
+  let s = wid.z % p.split;
+  let m0 = (wid.y * 8u + lid.y) * 4u;
+  let n0 = (wid.x * 8u + lid.x) * 4u;
+  let off = batch_offsets(zb);
+  let kb = s * p.kchunk;
+  let ke = min(p.k, kb + p.kchunk);
+  var ar: vec4u;
+  var bc: vec4u;
+  for (var i = 0u; i < 4u; i++) {
+    ar[i] = off.x + min(m0 + i, p.m - 1u) * p.sam;
+    bc[i] = off.y + min(n0 + i, p.n - 1u) * p.sbn;
+  }
+  var acc: array<vec4f, 4>;
+  for (var k = kb; k < ke; k++) {
+    let ka = k * p.sak;
+    let kbb = k * p.sbk;
+    let b = vec4f(tb[bc.x + kbb], tb[bc.y + kbb], tb[bc.z + kbb], tb[bc.w + kbb]);
+    acc[0] += ta[ar.x + ka] * b;
+    acc[1] += ta[ar.y + ka] * b;
+    acc[2] += ta[ar.z + ka] * b;
+    acc[3] += ta[ar.w + ka] * b;
+  }
+  let cbase = (s * p.batch + zb) * p.m * p.n;
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (m0 + i < p.m && n0 + j < p.n) { tc[cbase + (m0 + i) * p.n + n0 + j] = acc[i][j]; }
+    }
+  }
+}
+
+// ---- mm_shared ---------------------------------------------------------------------------------
+const TILE: u32 = 64u;
+const BK: u32 = 16u;
+// [BK][TILE] with rows padded by one: k-major tile loads then write to different banks.
+const SROW: u32 = 65u;
+var<workgroup> sa: array<f32, 1040>; // sa[k * SROW + m]
+var<workgroup> sb: array<f32, 1040>; // sb[k * SROW + n]
+
+// 256 invocations load a 64x16 tile of each operand per step, four elements each, in the order
+// that makes neighbouring invocations read neighbouring addresses for either transpose.
+@compute @workgroup_size(16, 16)
+fn mm_shared(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+             @builtin(local_invocation_index) li: u32) {
+  let zb = wid.z;
+  let m0 = wid.y * TILE;
+  let n0 = wid.x * TILE;
+  let off = batch_offsets(zb);
+  let a_kmajor = p.sak == 1u;
+  let b_nmajor = p.sbn == 1u;
+  var acc: array<vec4f, 4>;
+  for (var kt = 0u; kt < p.k; kt += BK) {
+    for (var e = 0u; e < 4u; e++) {
+      let i = li + e * 256u;
+      // (row or column within the tile, k within the tile)
+      let am = select(i % TILE, i / BK, a_kmajor);
+      let ak = select(i / TILE, i % BK, a_kmajor);
+      let bn = select(i % TILE, i / BK, !b_nmajor);
+      let bk = select(i / TILE, i % BK, !b_nmajor);
+      let gm = m0 + am;
+      let gka = kt + ak;
+      let gn = n0 + bn;
+      let gkb = kt + bk;
+      var av = 0.0;
+      if (gm < p.m && gka < p.k) { av = ta[off.x + gm * p.sam + gka * p.sak]; }
+      var bv = 0.0;
+      if (gn < p.n && gkb < p.k) { bv = tb[off.y + gkb * p.sbk + gn * p.sbn]; }
+      sa[ak * SROW + am] = av;
+      sb[bk * SROW + bn] = bv;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < BK; k++) {
+      let bo = k * SROW + lid.x * 4u;
+      let b = vec4f(sb[bo], sb[bo + 1u], sb[bo + 2u], sb[bo + 3u]);
+      for (var i = 0u; i < 4u; i++) { acc[i] += sa[k * SROW + lid.y * 4u + i] * b; }
+    }
+    workgroupBarrier();
+  }
+  let cbase = zb * p.m * p.n;
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      let gm = m0 + lid.y * 4u + i;
+      let gn = n0 + lid.x * 4u + j;
+      if (gm < p.m && gn < p.n) { tc[cbase + gm * p.n + gn] = acc[i][j]; }
+    }
+  }
+}
+
+//!subgroups: everything below needs the `subgroups` feature; the host prepends `enable subgroups;`.
+
+// ---- mm_pack: op(B) -> panels of [kp][16] (row k, 16 columns), panel (kc, jb) at
+// (kc * njb + jb) * kp * 16; rows past K and columns past N are zero. Grid: x over a panel's
+// elements, y = jb, z = kc.
+@group(0) @binding(1) var<storage, read> pk_b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pk_out: array<f32>;
+
+@compute @workgroup_size(256)
+fn mm_pack(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+           @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  let per = p.panel * 16u;
+  if (e >= per) { return; }
+  let k = wid.z * p.panel + e / 16u;
+  let n = wid.y * 16u + e % 16u;
+  var v = 0.0;
+  if (k < p.k && n < p.n) { v = pk_b[k * p.sbk + n * p.sbn]; }
+  pk_out[(wid.z * nwg.y + wid.y) * per + e] = v;
+}
+
+// ---- mm_uniform --------------------------------------------------------------------------------
+@group(0) @binding(1) var<storage, read> ua: array<f32>;
+@group(0) @binding(2) var<uniform> ub: array<vec4f, 4096>;
+@group(0) @binding(3) var<storage, read_write> uc: array<f32>;
+
+fn a_row(r: u32) -> u32 {
+  let z = r / p.m;
+  return batch_offsets(z).x + (r % p.m) * p.sam + p.k0 * p.sak;
+}
+
+// Rows are the flattened (batch, m) of the output (B has no batch here). Needs 8-lane subgroups:
+// per 4 k, lane l reads vec4 l and l + 8 of the panel's 4x16 block, i.e. 4 columns of one k.
+@compute @workgroup_size(WG)
+fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+              @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
+  let rows = p.batch * p.m;
+  let r = ((wid.x + wid.y * nwg.x) * WG + lid.x) * 2u;
+  let o0 = a_row(min(r, rows - 1u));
+  let o1 = a_row(min(r + 1u, rows - 1u));
+  let s = p.sak;
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
+  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
+  for (var k = 0u; k < p.kn; k += 4u) {
+    let u = ub[k * 4u + sl];
+    let w = ub[k * 4u + 8u + sl];
+    let ka = k * s;
+    // Panel rows past K are zero, but A there is another row's data (or garbage): mask it.
+    let a0 = ua[o0 + ka];
+    let a1 = select(0.0, ua[o0 + ka + s], k + 1u < p.kn);
+    let a2 = select(0.0, ua[o0 + ka + 2u * s], k + 2u < p.kn);
+    let a3 = select(0.0, ua[o0 + ka + 3u * s], k + 3u < p.kn);
+    let b0 = ua[o1 + ka];
+    let b1 = select(0.0, ua[o1 + ka + s], k + 1u < p.kn);
+    let b2 = select(0.0, ua[o1 + ka + 2u * s], k + 2u < p.kn);
+    let b3 = select(0.0, ua[o1 + ka + 3u * s], k + 3u < p.kn);
+    // Column group j of rows k..k+3 sits in lanes j, j + 4 of u (k, k+1) and of w (k+2, k+3).
+    var x0 = subgroupBroadcast(u, 0u); var x1 = subgroupBroadcast(u, 4u);
+    var x2 = subgroupBroadcast(w, 0u); var x3 = subgroupBroadcast(w, 4u);
+    c0 += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+    d0 += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3;
+    x0 = subgroupBroadcast(u, 1u); x1 = subgroupBroadcast(u, 5u);
+    x2 = subgroupBroadcast(w, 1u); x3 = subgroupBroadcast(w, 5u);
+    c1 += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+    d1 += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3;
+    x0 = subgroupBroadcast(u, 2u); x1 = subgroupBroadcast(u, 6u);
+    x2 = subgroupBroadcast(w, 2u); x3 = subgroupBroadcast(w, 6u);
+    c2 += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+    d2 += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3;
+    x0 = subgroupBroadcast(u, 3u); x1 = subgroupBroadcast(u, 7u);
+    x2 = subgroupBroadcast(w, 3u); x3 = subgroupBroadcast(w, 7u);
+    c3 += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+    d3 += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3;
+  }
+  let acc = array<vec4f, 8>(c0, c1, c2, c3, d0, d1, d2, d3);
+  for (var h = 0u; h < 2u; h++) {
+    if (r + h < rows) {
+      for (var j = 0u; j < 16u; j++) {
+        let n = p.jb * 16u + j;
+        if (n < p.n) {
+          let at = (r + h) * p.n + n;
+          var v = acc[h * 4u + j / 4u][j % 4u];
+          if (p.accum != 0u) { v += uc[at]; }
+          uc[at] = v;
+        }
+      }
+    }
+  }
+}
+
+// ---- mm_subgroup -------------------------------------------------------------------------------
+@group(0) @binding(1) var<storage, read> sga: array<f32>;
+@group(0) @binding(2) var<storage, read> sgb: array<f32>;
+@group(0) @binding(3) var<storage, read_write> sgc: array<f32>;
+
+const SG_ROWS: u32 = 8u;
+
+// A workgroup owns 8 rows and WG x 4 columns (lane = 4 columns). Every 8 k, lane l loads
+// A[row, k + l % 8] for the 8 rows; the 8 broadcasts of each hand every lane all 64 values.
+// Needs subgroups of at least 8 lanes; all lanes of a workgroup share its rows, so any
+// subgroup layout works.
+@compute @workgroup_size(WG)
+fn mm_subgroup(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+               @builtin(subgroup_invocation_id) sl: u32) {
+  let zb = wid.z;
+  let off = batch_offsets(zb);
+  let m0 = wid.y * SG_ROWS;
+  let n0 = (wid.x * WG + lid.x) * 4u;
+  var bcol: vec4u;
+  for (var j = 0u; j < 4u; j++) { bcol[j] = off.y + min(n0 + j, p.n - 1u) * p.sbn; }
+  var arow: array<u32, 8>;
+  for (var i = 0u; i < SG_ROWS; i++) { arow[i] = off.x + min(m0 + i, p.m - 1u) * p.sam; }
+  let l8 = sl % 8u;
+  var acc: array<vec4f, 8>;
+  for (var k0 = 0u; k0 < p.k; k0 += 8u) {
+    let kl = k0 + l8;
+    let live = kl < p.k;
+    let kla = min(kl, p.k - 1u) * p.sak;
+    var av: array<f32, 8>;
+    for (var i = 0u; i < SG_ROWS; i++) { av[i] = select(0.0, sga[arow[i] + kla], live); }
+    let kn = min(8u, p.k - k0);
+    var bv: array<vec4f, 8>;
+    for (var q = 0u; q < 8u; q++) {
+      let kb = min(k0 + q, p.k - 1u) * p.sbk;
+      bv[q] = select(vec4f(0.0), vec4f(sgb[bcol.x + kb], sgb[bcol.y + kb], sgb[bcol.z + kb], sgb[bcol.w + kb]), q < kn);
+    }
+    for (var i = 0u; i < SG_ROWS; i++) {
+      let a = av[i];
+      acc[i] += subgroupBroadcast(a, 0u) * bv[0] + subgroupBroadcast(a, 1u) * bv[1]
+              + subgroupBroadcast(a, 2u) * bv[2] + subgroupBroadcast(a, 3u) * bv[3]
+              + subgroupBroadcast(a, 4u) * bv[4] + subgroupBroadcast(a, 5u) * bv[5]
+              + subgroupBroadcast(a, 6u) * bv[6] + subgroupBroadcast(a, 7u) * bv[7];
+    }
+  }
+  let cbase = zb * p.m * p.n;
+  for (var i = 0u; i < SG_ROWS; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (m0 + i < p.m && n0 + j < p.n) { sgc[cbase + (m0 + i) * p.n + n0 + j] = acc[i][j]; }
+    }
+  }
+}

@@ -1,0 +1,362 @@
+// Batched f32 matrix multiplication with transposes folded into strides, its VJP, and the choice
+// among the kernel variants of shaders/matmul.wgsl (by shape, and per adapter through the tuner).
+//
+// Variants (see the shader's header for how each one works):
+//   tiled     portable 4x4 register tiling; the fallback that runs everywhere
+//   splitk    tiled over K chunks into partial sums, then a reduction: few output tiles, long K
+//   shared    workgroup-memory tiling: what real GPUs want for large outputs
+//   subgroup  A handed out by subgroupBroadcast (subgroups of >= 8 lanes)
+//   uniform   B read through 64 KiB uniform-buffer panels and shared by subgroupBroadcast: the fast
+//             path on lavapipe, where a storage load is a branchy per-lane gather (subgroups of
+//             >= 8 lanes, one B for every batch)
+import code from '../../shaders/matmul.wgsl';
+import { needsGrad, record } from '../autograd/tape.js';
+import { gpu, GpuError } from '../gpu/device.js';
+import { grid, type Kernel } from '../gpu/kernels.js';
+import { Params } from '../gpu/params.js';
+import { choose, tune, type TuneResult } from '../gpu/tune.js';
+import { tensor } from '../tensor/create.js';
+import { keep, tidy } from '../tensor/scope.js';
+import { fmtShape, numel, Tensor, type Shape } from '../tensor/tensor.js';
+import { fill } from './fill.js';
+import { expectDType, launch } from './launch.js';
+import { sum, sumTo } from './reduce.js';
+
+// The subgroup kernels sit below a marker in the shader file: adapters without the feature compile
+// only the part above it, and the part with subgroups needs the `enable` directive first.
+const SUBGROUP_MARK = code.indexOf('//!subgroups');
+const PORTABLE_CODE = code.slice(0, SUBGROUP_MARK);
+const SUBGROUP_CODE = `enable subgroups;\n${code}`;
+
+const TILED: Kernel = { name: 'matmul.tiled', code: PORTABLE_CODE, entry: 'mm_tiled', inputs: 2, outputs: 1 };
+const SHARED: Kernel = { name: 'matmul.shared', code: PORTABLE_CODE, entry: 'mm_shared', inputs: 2, outputs: 1 };
+const SUBGROUP: Kernel = { name: 'matmul.subgroup', code: SUBGROUP_CODE, entry: 'mm_subgroup', inputs: 2, outputs: 1 };
+const PACK: Kernel = { name: 'matmul.pack', code: SUBGROUP_CODE, entry: 'mm_pack', inputs: 1, outputs: 1 };
+const UNIFORM: Kernel = {
+  name: 'matmul.uniform', code: SUBGROUP_CODE, entry: 'mm_uniform', inputs: 2, outputs: 1, uniformInputs: 1,
+};
+
+/** The kernel variants, in the order the tests and benchmarks list them. */
+export const MATMUL_VARIANTS = ['tiled', 'splitk', 'shared', 'subgroup', 'uniform'] as const;
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
+
+export interface MatmulOptions {
+  /** Use a's last two axes transposed ([..., K, M] holds op(A) = [..., M, K]). */
+  transA?: boolean;
+  /** Use b's last two axes transposed ([..., N, K] holds op(B) = [..., K, N]). */
+  transB?: boolean;
+  /** Force a kernel variant (tests, benchmarks); it must be available for the shapes. */
+  variant?: MatmulVariant;
+}
+
+const MAX_BATCH_RANK = 4;
+const MAX_GRID = 65535;
+/** Tiled/split-K output tile (8x8 invocations of 4x4), shared-memory tile, subgroup-kernel rows. */
+const TILE = 32, SHARED_TILE = 64, SG_ROWS = 8;
+/** Uniform panels: 16 columns by up to 1024 rows = 16384 floats = one 64 KiB uniform binding. */
+const PANEL_COLS = 16, PANEL_FLOATS = 16384, PANEL_MAX_ROWS = PANEL_FLOATS / PANEL_COLS, UNIFORM_WG = 64;
+
+/** Everything a kernel needs to know about one product, derived and checked on the host. */
+interface Geometry {
+  aShape: Shape;
+  bShape: Shape;
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  k: number;
+  n: number;
+  /** Element strides of op(A) along m and k, and of op(B) along k and n. */
+  sam: number;
+  sak: number;
+  sbk: number;
+  sbn: number;
+  batchShape: number[];
+  batch: number;
+  /** Per output batch axis, the operand's element stride (0 where it broadcasts). */
+  aBatchStrides: number[];
+  bBatchStrides: number[];
+  /** True when B differs between output matrices (the uniform variant needs one B). */
+  bBatched: boolean;
+}
+
+function describe(g: Pick<Geometry, 'aShape' | 'bShape' | 'transA' | 'transB'>): string {
+  return `${fmtShape(g.aShape)}${g.transA ? '^T' : ''} x ${fmtShape(g.bShape)}${g.transB ? '^T' : ''}`;
+}
+
+function batchStrides(batch: Shape, matrix: number, out: number[]): number[] {
+  const strides = new Array<number>(out.length).fill(0);
+  let s = matrix;
+  for (let i = batch.length - 1; i >= 0; i--) {
+    const axis = out.length - batch.length + i;
+    strides[axis] = batch[i] === 1 && out[axis] !== 1 ? 0 : s;
+    s *= batch[i]!;
+  }
+  return strides;
+}
+
+function geometry(aShape: Shape, bShape: Shape, transA: boolean, transB: boolean): Geometry {
+  const what = () => describe({ aShape, bShape, transA, transB });
+  if (aShape.length < 2 || bShape.length < 2) throw new GpuError(`matmul: operands need at least 2 axes, got ${what()}`);
+  const [ar, ac] = aShape.slice(-2) as [number, number];
+  const [br, bc] = bShape.slice(-2) as [number, number];
+  const [m, k] = transA ? [ac, ar] : [ar, ac];
+  const [kb, n] = transB ? [bc, br] : [br, bc];
+  if (k !== kb) throw new GpuError(`matmul: inner dimensions differ (${k} vs ${kb}) in ${what()}`);
+  const aBatch = aShape.slice(0, -2), bBatch = bShape.slice(0, -2);
+  const rank = Math.max(aBatch.length, bBatch.length);
+  const batchShape: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = aBatch[aBatch.length - rank + i] ?? 1;
+    const db = bBatch[bBatch.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new GpuError(`matmul: batch dimensions do not broadcast in ${what()}`);
+    batchShape.push(da === 1 ? db : da);
+  }
+  if (rank > MAX_BATCH_RANK) throw new GpuError(`matmul: at most ${MAX_BATCH_RANK} batch axes, got ${what()}`);
+  return {
+    aShape, bShape, transA, transB, m, k, n,
+    sam: transA ? 1 : k, sak: transA ? m : 1, sbk: transB ? 1 : n, sbn: transB ? k : 1,
+    batchShape, batch: numel(batchShape),
+    aBatchStrides: batchStrides(aBatch, ar * ac, batchShape),
+    bBatchStrides: batchStrides(bBatch, br * bc, batchShape),
+    bBatched: numel(bBatch) > 1,
+  };
+}
+
+interface Extra { k0?: number; kn?: number; accum?: boolean; jb?: number; split?: number; kchunk?: number; panel?: number }
+
+function params(g: Geometry, x: Extra = {}): Params {
+  const pad = (xs: number[], v: number) => [...new Array<number>(MAX_BATCH_RANK - xs.length).fill(v), ...xs] as [number, number, number, number];
+  return new Params()
+    .u32(g.m, g.n, g.k, g.batch, g.sam, g.sak, g.sbk, g.sbn)
+    .u32(g.batchShape.length, x.k0 ?? 0, x.kn ?? g.k, x.accum ? 1 : 0)
+    .u32(x.jb ?? 0, x.split ?? 1, x.kchunk ?? g.k, x.panel ?? 0)
+    .vec4u(...pad(g.batchShape, 1))
+    .vec4u(...pad(g.aBatchStrides, 0))
+    .vec4u(...pad(g.bBatchStrides, 0));
+}
+
+const cdiv = (a: number, b: number) => Math.ceil(a / b);
+
+function subgroupsOf8(): boolean {
+  const g = gpu();
+  return g.hasSubgroups && g.report.subgroupMinSize >= 8;
+}
+
+/** Split count for split-K: enough chunks of >= 32 k to give the GPU some 64 tiles of work. */
+function splitCount(g: Geometry): number {
+  const tiles = cdiv(g.m, TILE) * cdiv(g.n, TILE) * g.batch;
+  return Math.max(2, Math.min(32, Math.floor(g.k / 32), cdiv(64, tiles)));
+}
+
+function available(g: Geometry): MatmulVariant[] {
+  const out: MatmulVariant[] = ['tiled'];
+  if (g.k >= 64 && g.batch * splitCount(g) <= MAX_GRID) out.push('splitk');
+  out.push('shared');
+  if (subgroupsOf8()) {
+    out.push('subgroup');
+    if (!g.bBatched) out.push('uniform');
+  }
+  return out;
+}
+
+/** The static heuristic (BPT_TUNE=0, or nothing measured yet for this adapter and shape class). */
+function heuristic(g: Geometry, avail: readonly MatmulVariant[]): MatmulVariant {
+  const has = (v: MatmulVariant) => avail.includes(v);
+  const tiles = cdiv(g.m, TILE) * cdiv(g.n, TILE) * g.batch;
+  const fewTiles = tiles < 16 && g.k >= 256;
+  if (gpu().report.isSoftware) {
+    // Measured on lavapipe: uniform panels win from a few hundred rows (1824x512x512: 25 GFLOP/s
+    // against 8 for subgroup and 5 for tiled); below that the subgroup kernel does, split-K never.
+    if (has('uniform') && g.batch * g.m >= 256) return 'uniform';
+    return has('subgroup') ? 'subgroup' : 'tiled';
+  }
+  if (has('splitk') && fewTiles) return 'splitk';
+  return g.m >= SHARED_TILE && g.n >= SHARED_TILE ? 'shared' : 'tiled';
+}
+
+const pow2 = (x: number) => 2 ** Math.round(Math.log2(Math.max(x, 1)));
+
+/** Shapes that share a tuned choice: dimensions rounded to powers of two, transposes, batching. */
+function shapeClass(g: Geometry): string {
+  const t = `${g.transA ? 't' : 'n'}${g.transB ? 't' : 'n'}`;
+  return `m${pow2(g.m)}.k${pow2(g.k)}.n${pow2(g.n)}.${t}.z${pow2(g.batch)}${g.bBatched ? 'b' : ''}`;
+}
+
+function tuneRequest(g: Geometry) {
+  const candidates = available(g);
+  return { family: 'matmul', shapeClass: shapeClass(g), candidates, fallback: heuristic(g, candidates) };
+}
+
+/** Random inputs of the request's shapes and a runner, for the tuner. */
+function tuneInputs(g: Geometry) {
+  return () => {
+    const rand = (shape: Shape) => keep(tensor(Float32Array.from({ length: numel(shape) }, (_, i) => Math.sin(i * 0.618)), shape));
+    const a = rand(g.aShape), b = rand(g.bShape);
+    return {
+      run: (v: MatmulVariant) => tidy(() => void dispatch(a, b, g, v)),
+      dispose: () => { a.dispose(); b.dispose(); },
+    };
+  };
+}
+
+function pick(g: Geometry, forced: MatmulVariant | undefined): MatmulVariant {
+  if (forced) {
+    if (!available(g).includes(forced)) throw new GpuError(`matmul: variant "${forced}" cannot run ${describe(g)} on this adapter`);
+    return forced;
+  }
+  return choose(tuneRequest(g), tuneInputs(g));
+}
+
+function checkGrid(g: Geometry, dims: readonly number[]): void {
+  if (dims.some((d) => d > MAX_GRID)) throw new GpuError(`matmul: ${describe(g)} needs a dispatch grid [${dims}] beyond ${MAX_GRID}`);
+}
+
+/** Records the kernels of one product; the output is contiguous [...batch, M, N]. */
+function dispatch(a: Tensor, b: Tensor, g: Geometry, variant: MatmulVariant): Tensor {
+  const shape = [...g.batchShape, g.m, g.n];
+  if (numel(shape) === 0) return Tensor.empty(shape, 'f32', 'matmul');
+  if (g.k === 0) return fill(shape, 0);
+  const label = `matmul ${describe(g)} ${variant}`;
+  if (variant === 'splitk') {
+    const split = splitCount(g);
+    const partial = Tensor.empty([split, ...shape], 'f32', 'matmul.partial');
+    const wg = [cdiv(g.n, TILE), cdiv(g.m, TILE), g.batch * split] as const;
+    checkGrid(g, wg);
+    launch(TILED, { inputs: [a, b], outputs: [partial], params: params(g, { split, kchunk: cdiv(g.k, split) }), workgroups: wg, label });
+    const out = sum(partial, 0);
+    partial.dispose();
+    return out;
+  }
+  const out = Tensor.empty(shape, 'f32', 'matmul');
+  if (variant === 'uniform') {
+    uniformPanels(a, b, out, g, label);
+    return out;
+  }
+  let kernel = TILED, wg: readonly [number, number, number] = [cdiv(g.n, TILE), cdiv(g.m, TILE), g.batch];
+  let overrides = {};
+  if (variant === 'shared') {
+    kernel = SHARED;
+    wg = [cdiv(g.n, SHARED_TILE), cdiv(g.m, SHARED_TILE), g.batch];
+  } else if (variant === 'subgroup') {
+    // Lanes cover 4 columns each: a narrow output gets a narrow workgroup (>= 8 lanes to broadcast).
+    const lanes = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(cdiv(g.n, 4)))));
+    kernel = SUBGROUP;
+    overrides = { WG: lanes };
+    wg = [cdiv(g.n, 4 * lanes), cdiv(g.m, SG_ROWS), g.batch];
+  }
+  checkGrid(g, wg);
+  launch(kernel, { inputs: [a, b], outputs: [out], params: params(g), overrides, workgroups: wg, label });
+  return out;
+}
+
+/**
+ * The uniform variant: pack op(B) into [rows][16] panels (one dispatch), then one dispatch per
+ * panel, each binding its 64 KiB window as a uniform buffer; K beyond one panel accumulates.
+ * Panels are packed densely; a binding may run over into the next panel, which it never reads.
+ */
+function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: string): void {
+  const kp = Math.min(PANEL_MAX_ROWS, cdiv(g.k, 4) * 4);
+  const nkc = cdiv(g.k, kp), njb = cdiv(g.n, PANEL_COLS);
+  const per = kp * PANEL_COLS;
+  checkGrid(g, [cdiv(per, 256), njb, nkc]);
+  const packed = Tensor.empty([(nkc * njb - 1) * per + PANEL_FLOATS], 'f32', 'matmul.panels');
+  launch(PACK, { inputs: [b], outputs: [packed], params: params(g, { panel: kp }), workgroups: [cdiv(per, 256), njb, nkc], label: `${label} pack` });
+  const rows = g.batch * g.m;
+  // Two rows per lane; fewer rows get smaller workgroups so that both CPU threads have work.
+  const lanes = cdiv(rows, 2);
+  const wgSize = Math.min(UNIFORM_WG, Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, lanes / 4)))));
+  const wg = grid(cdiv(lanes, wgSize));
+  for (let kc = 0; kc < nkc; kc++) {
+    for (let jb = 0; jb < njb; jb++) {
+      const panel = packed.view([PANEL_FLOATS], (kc * njb + jb) * per);
+      const k0 = kc * kp;
+      launch(UNIFORM, {
+        inputs: [a, panel],
+        outputs: [out],
+        params: params(g, { k0, kn: Math.min(kp, g.k - k0), accum: kc > 0, jb }),
+        overrides: { WG: wgSize },
+        workgroups: wg,
+        label,
+      });
+      panel.dispose();
+    }
+  }
+  packed.dispose();
+}
+
+/** A product without recording (forward and VJP share it); a forced variant applies if it can run. */
+function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean, variant?: MatmulVariant): Tensor {
+  const g = geometry(a.shape, b.shape, transA, transB);
+  const v = variant && available(g).includes(variant) ? variant : pick(g, undefined);
+  return dispatch(a, b, g, v);
+}
+
+/**
+ * op(a) x op(b) over the last two axes, where op transposes when `transA` / `transB` is set,
+ * with NumPy broadcasting over the leading (batch) axes, e.g. [B,M,K] x [K,N] -> [B,M,N].
+ * Differentiable in both operands; the VJP computes only the gradients that are needed.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  expectDType('matmul', 'f32', a, b);
+  const tA = opts.transA ?? false, tB = opts.transB ?? false;
+  const g = geometry(a.shape, b.shape, tA, tB);
+  const out = dispatch(a, b, g, pick(g, opts.variant));
+  const v = opts.variant;
+  // dA reads B and dB reads A: save only the operand whose partner needs a gradient.
+  const wantA = needsGrad(a), wantB = needsGrad(b);
+  const save = [...(wantA ? [b] : []), ...(wantB ? [a] : [])];
+  return record(
+    'matmul',
+    [a, b],
+    out,
+    (grad, { saved, needs }) => {
+      const sb = wantA ? saved[0]! : null;
+      const sa = wantB ? saved[wantA ? 1 : 0]! : null;
+      return [needs[0] && sb ? gradA(grad, sb, a.shape, tA, tB, v) : null, needs[1] && sa ? gradB(grad, sa, b.shape, tA, tB, v) : null];
+    },
+    save,
+  );
+}
+
+/** dA: g x op(B)^T, transposed back when A was used transposed, summed over broadcast batch axes. */
+function gradA(g: Tensor, b: Tensor, aShape: Shape, tA: boolean, tB: boolean, v?: MatmulVariant): Tensor {
+  const full = tA ? product(b, g, tB, true, v) : product(g, b, false, !tB, v);
+  return sumTo(full, aShape);
+}
+
+/**
+ * dB: op(A)^T x g (transposed back for transB). When B has no batch but A does (a weight applied
+ * to a batch), the batch folds into the reduction axis: one [K, B*M] x [B*M, N] product, no
+ * per-batch gradients to sum.
+ */
+function gradB(g: Tensor, a: Tensor, bShape: Shape, tA: boolean, tB: boolean, v?: MatmulVariant): Tensor {
+  const aBatch = numel(a.shape.slice(0, -2));
+  if (numel(bShape.slice(0, -2)) === 1 && aBatch > 1 && !tA) {
+    const [m, k] = a.shape.slice(-2) as [number, number];
+    const a2 = a.view([aBatch * m, k]);
+    const g2 = g.view([aBatch * m, g.shape[g.rank - 1]!]);
+    return (tB ? product(g2, a2, true, false, v) : product(a2, g2, true, false, v)).view(bShape);
+  }
+  const full = tB ? product(g, a, true, tA, v) : product(a, g, !tA, false, v);
+  return sumTo(full, bShape);
+}
+
+/** The variants that can compute op(a) x op(b) for these shapes on this adapter. */
+export function matmulVariants(aShape: Shape, bShape: Shape, opts: Omit<MatmulOptions, 'variant'> = {}): MatmulVariant[] {
+  return available(geometry(aShape, bShape, opts.transA ?? false, opts.transB ?? false));
+}
+
+/** The variant `matmul` would use now for these shapes (tuned if cached, else the heuristic). */
+export function matmulChoice(aShape: Shape, bShape: Shape, opts: Omit<MatmulOptions, 'variant'> = {}): MatmulVariant {
+  return pick(geometry(aShape, bShape, opts.transA ?? false, opts.transB ?? false), undefined);
+}
+
+/** Times every available variant for these shapes and caches the fastest for this adapter. */
+export function tuneMatmul(
+  aShape: Shape,
+  bShape: Shape,
+  opts: Omit<MatmulOptions, 'variant'> & { reps?: number } = {},
+): Promise<TuneResult<MatmulVariant>> {
+  const g = geometry(aShape, bShape, opts.transA ?? false, opts.transB ?? false);
+  return tune(tuneRequest(g), tuneInputs(g), opts.reps === undefined ? {} : { reps: opts.reps });
+}
