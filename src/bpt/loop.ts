@@ -33,12 +33,25 @@ export interface LoopSpec {
 
 /**
  * Runs steps startStep..totalSteps-1 (see the file comment), or stops early after `stopAfter`
- * steps. Returns true when the run reached its last step.
+ * steps or on SIGINT / SIGTERM (the current step finishes and a checkpoint is written; a second
+ * signal quits at once). Returns true when the run reached its last step.
  */
 export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
   const progress = new Progress(spec.label, spec.totalSteps, spec.progress, spec.startStep);
   const end = spec.stopAfter === null ? spec.totalSteps : Math.min(spec.totalSteps, spec.startStep + spec.stopAfter);
   let smoothed: number | null = null;
+  let signal: string | null = null;
+  const onSignal = (sig: string): void => {
+    if (signal) {
+      progress.stop();
+      process.exit(130);
+    }
+    signal = sig;
+    progress.log(`${sig}: finishing this step and writing a checkpoint (send it again to quit at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let stopped = end;
   try {
     for (let s = spec.startStep; s < end; s++) {
       const done = s + 1;
@@ -52,16 +65,24 @@ export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
       const info: ProgressInfo = { loss: smoothed };
       progress.update(done, info);
       const boundary = spec.after ? await spec.after(done, progress) : false;
-      if (boundary || (spec.checkpointEvery > 0 && done % spec.checkpointEvery === 0) || done === end) {
+      if (boundary || signal || (spec.checkpointEvery > 0 && done % spec.checkpointEvery === 0) || done === end) {
         await spec.checkpoint(done);
+      }
+      if (signal) {
+        stopped = done;
+        break;
       }
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress.stop();
   }
-  if (end < spec.totalSteps) {
-    run.log.write({ kind: 'event', step: end, event: 'stopped', message: `stopped after step ${end} of ${spec.totalSteps}; continue with --resume` });
-    process.stderr.write(`${run.dir}: stopped after step ${end} of ${spec.totalSteps}; continue with --resume\n`);
+  if (stopped < spec.totalSteps) {
+    const why = signal ? `interrupted (${signal})` : 'stopped';
+    const message = `${why} after step ${stopped} of ${spec.totalSteps}; continue with --resume`;
+    run.log.write({ kind: 'event', step: stopped, event: 'stopped', message });
+    process.stderr.write(`${run.dir}: ${message}\n`);
     return false;
   }
   return true;

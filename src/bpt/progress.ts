@@ -45,6 +45,8 @@ export class Progress {
         hideCursor: true,
         linewrap: true,
         barsize: 24,
+        // trainLoop handles SIGINT itself (checkpoint, then stop); the bar must not swallow it.
+        gracefulExit: false,
         etaBuffer: 50,
         progressCalculationRelative: true,
       }, cliProgress.Presets.shades_classic);

@@ -2,7 +2,7 @@
 // -> `bpt eval` on a tiny random T5 (saved as a Hugging Face checkpoint) and tiny GLUE-format
 // tasks, driven by a JSON config plus flags. Then bad input: each fails with exit code 1, a
 // message naming the problem, and no output written.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,34 @@ t('source -> target -> eval through the CLI, config file plus flags', () => {
   const ev = json(out) as { tasks: Record<string, { score: number }> };
   assert.is(ev.tasks.rte!.score, results.test.tasks.rte!.score, 'eval of the saved adapter reproduces the target run');
   assert.is(readFileSync(join(root, 'eval.predictions.jsonl'), 'utf8').trim().split('\n').length, 4);
+});
+
+t('SIGINT finishes the step and writes a checkpoint that --resume continues from', async () => {
+  const out = join(root, 'interrupted');
+  const args = ['source', '--model', join(root, 'model'), '--data-dir', join(root, 'data'), '--tasks', 'rte,cola', '--out', out,
+    '--steps', '400', '--particles', '2', '--prompt-length', '4', '--max-input-length', '48', '--checkpoint-every', '0', '--log-every', '1'];
+  const child = spawn(process.execPath, [CLI, ...args, '--progress', 'lines'], { env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+  let err = '';
+  let sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (!sent && /source bpt [1-9]\d*\//.test(err)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.is(code, 0, err);
+  const m = /interrupted \(SIGINT\) after step (\d+) of 400/.exec(err);
+  assert.ok(m, err);
+  const at = Number(m![1]);
+  assert.ok(existsSync(join(out, 'checkpoint.safetensors')));
+  assert.is(json(join(out, 'run.json')).status, 'running');
+  const resumed = bpt(...args, '--resume', '--stop-after', '2', '--progress', 'none');
+  assert.is(resumed.code, 0, resumed.err);
+  assert.match(resumed.err, new RegExp(`stopped after step ${at + 2} of 400`));
+  const steps = readLog(join(out, 'log.jsonl')).filter((r) => r.kind === 'step').map((r) => r.step);
+  assert.equal(steps, Array.from({ length: at + 2 }, (_, i) => i + 1), 'one log, each step once');
 });
 
 t('bad input fails with a clear message and writes nothing', () => {
