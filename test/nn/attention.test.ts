@@ -11,6 +11,8 @@ import {
   type T5AttentionVariant,
 } from '../../src/nn/t5/attention.js';
 import { add, mul } from '../../src/ops/elementwise.js';
+import { matmul } from '../../src/ops/matmul.js';
+import { softmax } from '../../src/ops/softmax.js';
 import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { keep, tidy } from '../../src/tensor/scope.js';
@@ -151,6 +153,13 @@ const describe = (c: Case, variant: string) =>
 
 const maskTensor = (c: Case) => (c.mask ? (c.maskI32 ? tensor(Int32Array.from(c.mask), [c.B, c.S]) : tensor(c.mask, [c.B, c.S])) : null);
 
+/** Reads tensors back and disposes them. */
+async function readAll(ts: Tensor[]): Promise<Float64Array[]> {
+  const out = await Promise.all(ts.map(read));
+  ts.forEach((x) => x.dispose());
+  return out;
+}
+
 /** Runs the op under valueAndGrad of sum(w * out); returns the output and the gradients. */
 async function gpuRun(c: Case, d: Data, variant: T5AttentionVariant) {
   const res = tidy(() => {
@@ -166,13 +175,10 @@ async function gpuRun(c: Case, d: Data, variant: T5AttentionVariant) {
       out = keep(t5Attention(q, k, v, opts));
       return sum(mul(out, w));
     }, wrt);
-    return { out: out!, grads };
+    return [out!, ...grads];
   });
-  const out = await read(res.out);
-  const grads = await Promise.all(res.grads.map(read));
-  res.out.dispose();
-  res.grads.forEach((g) => g.dispose());
-  return { out, grads };
+  const [out, ...grads] = await readAll(res);
+  return { out: out!, grads };
 }
 
 sharedTest(t, 'relativePositionBucket matches Hugging Face for -200..200', ['fixtures', 't5-parity', 't5_v10_relu_tied', 'reference.safetensors'], (path) => {
@@ -234,8 +240,76 @@ t('one bias table shared by two calls accumulates both gradients', async () => {
       const call = (d: Data) => sum(mul(t5Attention(tensor(d.q, shape), tensor(d.k, shape), tensor(d.v, shape), options(c, table, null, variant)), tensor(d.w, shape)));
       return valueAndGrad(() => add(call(d1), call(d2)), [table]).grads[0]!;
     });
-    assertClose(await read(g), want, { rtol: 2e-5, atol: 1e-6, what: `shared table ${variant}` });
-    g.dispose();
+    assertClose((await readAll([g]))[0]!, want, { rtol: 2e-5, atol: 1e-6, what: `shared table ${variant}` });
+  }
+});
+
+/** Key masks of right-padded rows with the given real lengths. */
+const lengthMask = (S: number, lengths: number[]) => Float64Array.from({ length: lengths.length * S }, (_, i) => (i % S < lengths[Math.floor(i / S)]! ? 1 : 0));
+
+/** The additive score mask of a case, [B, H, T, S]: bias where a key is seen, -inf elsewhere. */
+function scoreMask(c: Case, table: Float64Array): { mask: Float64Array; bucket: Int32Array } {
+  const mask = new Float64Array(c.B * c.H * c.T * c.S);
+  const bucket = new Int32Array(mask.length).fill(-1);
+  for (let b = 0; b < c.B; b++) {
+    for (let h = 0; h < c.H; h++) {
+      for (let i = 0; i < c.T; i++) {
+        for (let j = 0; j < c.S; j++) {
+          const at = ((b * c.H + h) * c.T + i) * c.S + j;
+          const qpos = c.offset + i;
+          if ((c.causal && j > qpos) || (c.mask && c.mask[b * c.S + j] === 0)) {
+            mask[at] = -Infinity;
+            continue;
+          }
+          if (!c.bias) continue;
+          bucket[at] = relativePositionBucket(j - qpos, c.bias.bidirectional, c.bias.numBuckets, c.bias.maxDistance);
+          mask[at] = table[bucket[at]! * c.H + h]!;
+        }
+      }
+    }
+  }
+  return { mask, bucket };
+}
+
+t('matches the composite of matmul and masked softmax, gradients included', async () => {
+  const r = rng(77);
+  const cases: Case[] = [
+    { B: 2, H: 3, T: 19, S: 23, dk: 13, bias: { bidirectional: true, numBuckets: 8, maxDistance: 9 }, offset: 0, causal: false, mask: null, maskI32: false },
+    { B: 3, H: 2, T: 11, S: 17, dk: 7, bias: { bidirectional: false, numBuckets: 16, maxDistance: 12 }, offset: 6, causal: true, mask: null, maskI32: false },
+    { B: 2, H: 1, T: 9, S: 9, dk: 7, bias: null, offset: 0, causal: false, mask: null, maskI32: true },
+  ];
+  cases[0]!.mask = lengthMask(23, [23, 16]);
+  cases[2]!.mask = lengthMask(9, [5, 6]);
+  for (const c of cases) {
+    const d = randomData(r, c);
+    const { mask, bucket } = scoreMask(c, d.table);
+    const qs = [c.B, c.H, c.T, c.dk], ks = [c.B, c.H, c.S, c.dk];
+    const run = (fn: (q: Tensor, k: Tensor, v: Tensor, extra: Tensor | null) => Tensor, extra: () => Tensor | null) =>
+      tidy(() => {
+        const q = tensor(d.q, qs), k = tensor(d.k, ks), v = tensor(d.v, ks), e = extra();
+        let out: Tensor | null = null;
+        const { grads } = valueAndGrad(() => {
+          out = keep(fn(q, k, v, e));
+          return sum(mul(out, tensor(d.w, qs)));
+        }, e ? [q, k, v, e] : [q, k, v]);
+        return [out!, ...grads];
+      });
+    const composite = await readAll(
+      run((q, k, v, m) => matmul(softmax(matmul(q, k, { transB: true }), { mask: m! }), v), () => tensor(mask, [c.B, c.H, c.T, c.S])),
+    );
+    // The table's gradient is the score mask's gradient summed over each bucket's entries.
+    const dtable = new Float64Array(d.table.length);
+    bucket.forEach((bk, at) => {
+      if (bk >= 0) dtable[bk * c.H + (Math.floor(at / (c.T * c.S)) % c.H)] += composite[4]![at]!;
+    });
+    for (const variant of VARIANTS) {
+      const fused = await readAll(
+        run((q, k, v, table) => t5Attention(q, k, v, options(c, table, maskTensor(c), variant)), () => (c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null)),
+      );
+      const what = describe(c, variant);
+      ['out', 'dq', 'dk', 'dv'].forEach((name, i) => assertClose(fused[i]!, composite[i]!, { rtol: 2e-5, atol: 1e-6, what: `${name} ${what}` }));
+      if (c.bias) assertClose(fused[4]!, dtable, { rtol: 2e-5, atol: 1e-6, what: `dtable ${what}` });
+    }
   }
 });
 
