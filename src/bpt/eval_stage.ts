@@ -1,7 +1,7 @@
 // `bpt eval`: scores a model with a prompt on a split of some tasks. The prompt comes from a PEFT
 // adapter directory (PROMPT_TUNING: one prompt for every task; MULTITASK_PROMPT_TUNING: each task
-// its own, looked up by name) or from a target run directory (its adapter, its ATTEMPT file, or
-// its fine-tuned model). Results go to one JSON file, predictions beside it, both atomically.
+// its own, looked up by name), a target run directory (its adapter, its ATTEMPT file, or its
+// fine-tuned model) or a source run directory (its mean prompt). Results go to one JSON file, predictions beside it, both atomically.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/safetensors.js';
@@ -17,6 +17,7 @@ import { ADAPTER_CONFIG, loadAdapter, type Adapter } from './peft.js';
 import { Progress } from './progress.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
 import { readRun, RUN_FILE } from './run.js';
+import { SOURCE_FILES } from './source.js';
 
 /** Where the prompt (or the model) to evaluate lives. */
 type PromptSource =
@@ -29,7 +30,8 @@ export function resolvePromptSource(adapter: string | null, model: string): Prom
   if (adapter === null) return { kind: 'none', model };
   if (existsSync(join(adapter, ADAPTER_CONFIG))) return { kind: 'adapter', dir: adapter, model };
   if (!existsSync(join(adapter, RUN_FILE))) throw new Error(`${adapter}: neither a PEFT adapter (${ADAPTER_CONFIG}) nor a bpt run (${RUN_FILE})`);
-  const run = readRun(adapter, 'target');
+  const run = readRun(adapter);
+  if (run.stage === 'source') return { kind: 'adapter', dir: join(adapter, SOURCE_FILES.mean), model };
   if (run.method === 'finetune') return { kind: 'none', model: join(adapter, 'model') };
   if (run.method === 'attempt') return { kind: 'attempt', file: join(adapter, 'attempt.safetensors'), model };
   return { kind: 'adapter', dir: join(adapter, 'adapter'), model };

@@ -67,6 +67,9 @@ t('vanilla transfer: one source prompt on the union, used as the target init', a
   const src = await source('vanilla');
   assert.equal(JSON.parse(readFileSync(join(src, 'run.json'), 'utf8')).info.prompts, ['prompt']);
   await evalMatches('vanilla', await target('vanilla', { method: 'vanilla', source: src }));
+  const out = join(root, 'src-vanilla.eval.json');
+  await runEval(evalOptions(null, { model: join(root, 'model'), 'data-dir': join(root, 'data'), progress: 'none', 'max-input-length': '48', out, tasks: 'rte', adapter: src }));
+  assert.is(JSON.parse(readFileSync(out, 'utf8')).prompt, 'adapter', 'a source run directory evaluates its mean prompt');
 });
 
 t('SPoT: per-task source prompts, the most similar one initialises the target', async () => {
