@@ -3,11 +3,12 @@
 import { initGpu, gpu, shutdownGpu } from '../gpu/device.js';
 import { helpText, parseCommand, UsageError, type Command } from './command.js';
 import { evalCommand } from './commands/eval.js';
+import { forwardCommand } from './commands/forward.js';
 import { infoCommand } from './commands/info.js';
 import { sourceCommand } from './commands/source.js';
 import { targetCommand } from './commands/target.js';
 
-const COMMANDS: Command[] = [infoCommand, sourceCommand, targetCommand, evalCommand];
+const COMMANDS: Command[] = [infoCommand, forwardCommand, sourceCommand, targetCommand, evalCommand];
 
 
 function usage(): string {

@@ -1,0 +1,102 @@
+// `bpt forward`: everything a person porting a checkpoint compares against Hugging Face, from the
+// inputs layout of ../shared/fixtures/t5-parity/*/reference.safetensors.
+import { valueAndGrad } from '../autograd/grad.js';
+import { loadHfCheckpoint } from '../io/checkpoint.js';
+import { readSafetensors, toFloat32, toInt32, type HostTensor } from '../io/safetensors.js';
+import { relativePositionBucket } from '../nn/t5/attention.js';
+import { greedyGenerate } from '../nn/t5/generate.js';
+import { seq2seq, tokenNll } from '../nn/t5/seq2seq.js';
+import { disposeModel, modelFromCheckpoint } from '../nn/t5/weights.js';
+import { noGrad } from '../autograd/tape.js';
+import { keep, tidy } from '../tensor/scope.js';
+import { tensor } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** The outputs of `bpt forward`, number arrays flattened row-major with their shapes alongside. */
+export interface ForwardReport {
+  precision: 'f32';
+  shapes: Record<string, number[]>;
+  encoder_last_hidden_state: number[];
+  logits: number[];
+  token_nll: number[];
+  loss: number;
+  grad_P: number[] | null;
+  greedy_sequences: number[][];
+  buckets_bidirectional: number[];
+  buckets_unidirectional: number[];
+}
+
+function input(tensors: Map<string, HostTensor>, name: string, file: string): HostTensor {
+  const t = tensors.get(name);
+  if (!t) throw new Error(`${file}: tensor "${name}" is missing (have: ${[...tensors.keys()].join(', ')})`);
+  return t;
+}
+
+/** Runs the model of `modelDir` on the inputs file and returns every quantity of the parity fixture. */
+export async function forwardReport(modelDir: string, inputsFile: string, greedyTokens = 10): Promise<ForwardReport> {
+  const model = modelFromCheckpoint(loadHfCheckpoint(modelDir));
+  const { tensors } = readSafetensors(inputsFile);
+  const ids = input(tensors, 'inputs.input_ids', inputsFile);
+  const mask = input(tensors, 'inputs.attention_mask', inputsFile);
+  const labels = input(tensors, 'inputs.labels', inputsFile);
+  const decIn = input(tensors, 'inputs.decoder_input_ids', inputsFile);
+  const hostP = tensors.get('inputs.P');
+  const [b, s] = ids.shape as [number, number];
+  const l = hostP ? hostP.shape[0]! : 0;
+  const fullMask = toInt32(mask, 'inputs.attention_mask');
+  if (mask.shape[0] !== b || mask.shape[1] !== l + s) {
+    throw new Error(`${inputsFile}: inputs.attention_mask is [${mask.shape}], expected [${b}, ${l + s}] (prompt + tokens)`);
+  }
+  const tokenMask = new Float32Array(b * s);
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < l; j++) {
+      if (fullMask[i * (l + s) + j] !== 1) throw new Error(`${inputsFile}: attention_mask must be 1 over the prompt (row ${i}, position ${j})`);
+    }
+    for (let j = 0; j < s; j++) tokenMask[i * s + j] = fullMask[i * (l + s) + l + j]!;
+  }
+  const batch = tidy(() => ({
+    inputIds: keep(tensor(toInt32(ids, 'inputs.input_ids'), ids.shape, 'i32')),
+    attentionMask: keep(tensor(tokenMask, [b, s])),
+    decoderInputIds: keep(tensor(toInt32(decIn, 'inputs.decoder_input_ids'), decIn.shape, 'i32')),
+    labels: keep(tensor(toInt32(labels, 'inputs.labels'), labels.shape, 'i32')),
+  }));
+  const P: Tensor | undefined = hostP ? keep(tensor(toFloat32(hostP, 'inputs.P'), hostP.shape)) : undefined;
+  try {
+    const out = noGrad(() =>
+      tidy(() => {
+        const o = seq2seq(model, batch, P);
+        return { hidden: o.encoderHidden, logits: o.logits, nll: tokenNll(o.logits, batch.labels), loss: o.loss };
+      }),
+    );
+    const grad = P ? valueAndGrad(() => seq2seq(model, batch, P).loss, [P]) : null;
+    const read = async (t: Tensor) => Array.from(await t.toArray());
+    const report: ForwardReport = {
+      precision: 'f32',
+      shapes: {
+        encoder_last_hidden_state: [...out.hidden.shape],
+        logits: [...out.logits.shape],
+        token_nll: [...out.nll.shape],
+        grad_P: P ? [...P.shape] : [],
+      },
+      encoder_last_hidden_state: await read(out.hidden),
+      logits: await read(out.logits),
+      token_nll: await read(out.nll),
+      loss: await out.loss.item(),
+      grad_P: grad ? await read(grad.grads[0]!) : null,
+      greedy_sequences: await greedyGenerate(model, batch.inputIds, batch.attentionMask, { maxNewTokens: greedyTokens, ...(P ? { prompt: P } : {}) }),
+      buckets_bidirectional: [],
+      buckets_unidirectional: [],
+    };
+    for (let r = -200; r <= 200; r++) {
+      const { relative_attention_num_buckets: nb, relative_attention_max_distance: md } = model.config;
+      report.buckets_bidirectional.push(relativePositionBucket(r, true, nb, md));
+      report.buckets_unidirectional.push(relativePositionBucket(r, false, nb, md));
+    }
+    [out.hidden, out.logits, out.nll, out.loss, ...(grad ? [grad.value, ...grad.grads] : [])].forEach((t) => t.dispose());
+    return report;
+  } finally {
+    Object.values(batch).forEach((t) => t.dispose());
+    P?.dispose();
+    disposeModel(model);
+  }
+}

@@ -1,0 +1,217 @@
+// T5 encoder-decoder on the engine, following Hugging Face's T5ForConditionalGeneration layer for
+// layer so that its checkpoints load by name and its outputs match (see test/nn/t5_parity.test.ts).
+//
+// Facts of T5 that matter here: pre-norm residual blocks with RMSNorm (no mean, no bias); no
+// 1/sqrt(d) attention scaling; one relative-position bias table per stack, owned by block 0 and
+// reused by the later blocks; bidirectional buckets in the encoder, causal ones in the decoder;
+// cross-attention without position bias; relu (v1.0) or gated-gelu_new (v1.1, flan, mT5, ByT5)
+// feed-forward; a tied lm_head scales the decoder output by d_model^-0.5.
+import { GpuError } from '../../gpu/device.js';
+import { add, gelu, mul, relu, scale, sigmoid } from '../../ops/elementwise.js';
+import { dropout } from '../../ops/dropout.js';
+import { embedding } from '../../ops/embedding.js';
+import { concat, permute } from '../../ops/layout.js';
+import { matmul } from '../../ops/matmul.js';
+import { reshape } from '../../ops/reduce.js';
+import { rmsNorm } from '../../ops/rmsnorm.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { t5Attention } from './attention.js';
+import type { T5Config } from './config.js';
+
+/** Dropout settings for a forward pass; T5 applies `config.dropout_rate` in training mode. */
+export interface RunMode {
+  training: boolean;
+  /** Seed of the counter-based dropout RNG; each dropout site derives its own stream from it. */
+  seed?: number;
+}
+
+/** Keys and values of one decoder layer, grown by one position per generation step. */
+export interface LayerCache {
+  selfK: Tensor | null;
+  selfV: Tensor | null;
+  crossK: Tensor;
+  crossV: Tensor;
+}
+
+/** The per-layer caches of an incremental decode, and how many positions they hold. */
+export interface DecoderCache {
+  layers: LayerCache[];
+  length: number;
+}
+
+type Act = (x: Tensor) => Tensor;
+
+function activation(name: string): Act {
+  switch (name) {
+    case 'relu':
+      return relu;
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast':
+      return gelu;
+    case 'silu':
+    case 'swish':
+      return (x) => mul(x, sigmoid(x));
+    default:
+      throw new GpuError(`T5: feed-forward activation "${name}" is not supported (relu, gelu_new, silu are)`);
+  }
+}
+
+/** A T5 model whose parameters are GPU tensors named as in Hugging Face's state_dict. */
+export class T5Model {
+  readonly config: T5Config;
+  readonly params: ReadonlyMap<string, Tensor>;
+  private readonly act: Act;
+  private dropoutSite = 0;
+
+  constructor(config: T5Config, params: ReadonlyMap<string, Tensor>) {
+    this.config = config;
+    this.params = params;
+    this.act = activation(config.dense_act_fn);
+  }
+
+  /** A parameter by its Hugging Face name. */
+  p(name: string): Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new GpuError(`T5: parameter ${name} is missing`);
+    return t;
+  }
+
+  /** Token embeddings [B, S, d] of i32 ids [B, S] (no scaling, as in T5). */
+  embed(ids: Tensor): Tensor {
+    return embedding(this.p('shared.weight'), ids);
+  }
+
+  private linear(x: Tensor, name: string): Tensor {
+    return matmul(x, this.p(`${name}.weight`), { transB: true });
+  }
+
+  private drop(x: Tensor, mode: RunMode): Tensor {
+    const site = this.dropoutSite++;
+    if (!mode.training || this.config.dropout_rate === 0) return x;
+    return dropout(x, this.config.dropout_rate, { seed: mode.seed ?? 0, offset: site, training: true });
+  }
+
+  private norm(x: Tensor, name: string): Tensor {
+    return rmsNorm(x, this.p(`${name}.weight`), this.config.layer_norm_epsilon);
+  }
+
+  /** [B, T, H*dk] -> [B, H, T, dk]. */
+  private splitHeads(x: Tensor): Tensor {
+    const [b, t] = x.shape as [number, number, number];
+    return permute(reshape(x, [b, t, this.config.num_heads, this.config.d_kv]), [0, 2, 1, 3]);
+  }
+
+  /** [B, H, T, dk] -> [B, T, H*dk]. */
+  private mergeHeads(x: Tensor): Tensor {
+    const [b, h, t, dk] = x.shape as [number, number, number, number];
+    return reshape(permute(x, [0, 2, 1, 3]), [b, t, h * dk]);
+  }
+
+  private biasFor(stack: 'encoder' | 'decoder', queryOffset = 0) {
+    return {
+      table: this.p(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`),
+      bidirectional: stack === 'encoder',
+      numBuckets: this.config.relative_attention_num_buckets,
+      maxDistance: this.config.relative_attention_max_distance,
+      queryOffset,
+    };
+  }
+
+  private feedForward(x: Tensor, prefix: string, mode: RunMode): Tensor {
+    const h = this.norm(x, `${prefix}.layer_norm`);
+    const ff = `${prefix}.DenseReluDense`;
+    const inner = this.config.is_gated_act
+      ? mul(this.act(this.linear(h, `${ff}.wi_0`)), this.linear(h, `${ff}.wi_1`))
+      : this.act(this.linear(h, `${ff}.wi`));
+    return add(x, this.drop(this.linear(this.drop(inner, mode), `${ff}.wo`), mode));
+  }
+
+  /**
+   * Encoder stack over input embeddings [B, S, d] (tokens, or a soft prompt followed by tokens)
+   * with a key mask [B, S] (1 = attend). Returns the final-normed hidden states [B, S, d].
+   */
+  encode(inputsEmbeds: Tensor, mask: Tensor, mode: RunMode = { training: false }): Tensor {
+    this.dropoutSite = 0;
+    let x = this.drop(inputsEmbeds, mode);
+    const bias = this.biasFor('encoder');
+    for (let i = 0; i < this.config.num_layers; i++) {
+      const a = `encoder.block.${i}.layer.0`;
+      const h = this.norm(x, `${a}.layer_norm`);
+      const att = t5Attention(
+        this.splitHeads(this.linear(h, `${a}.SelfAttention.q`)),
+        this.splitHeads(this.linear(h, `${a}.SelfAttention.k`)),
+        this.splitHeads(this.linear(h, `${a}.SelfAttention.v`)),
+        { bias, keyMask: mask },
+      );
+      x = add(x, this.drop(this.linear(this.mergeHeads(att), `${a}.SelfAttention.o`), mode));
+      x = this.feedForward(x, `encoder.block.${i}.layer.1`, mode);
+    }
+    return this.drop(this.norm(x, 'encoder.final_layer_norm'), mode);
+  }
+
+  /**
+   * Decoder stack under teacher forcing or one step of incremental decoding.
+   * `decoderIds` [B, T]; `encoderHidden` [B, S, d] with its mask [B, S]. With a cache, the ids are
+   * the new positions only; keys and values of earlier positions come from the cache, which is
+   * updated in place (its old tensors disposed). Returns hidden states [B, T, d] before the head.
+   */
+  decode(decoderIds: Tensor, encoderHidden: Tensor, encoderMask: Tensor, mode: RunMode = { training: false }, cache?: DecoderCache): Tensor {
+    this.dropoutSite = 1 << 16;
+    let x = this.drop(this.embed(decoderIds), mode);
+    const offset = cache?.length ?? 0;
+    const bias = this.biasFor('decoder', offset);
+    for (let i = 0; i < this.config.num_decoder_layers; i++) {
+      const b = `decoder.block.${i}`;
+      const h = this.norm(x, `${b}.layer.0.layer_norm`);
+      let k = this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.k`));
+      let v = this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.v`));
+      const layer = cache?.layers[i];
+      if (layer) {
+        if (layer.selfK && layer.selfV) {
+          k = concat([layer.selfK, k], 2);
+          v = concat([layer.selfV, v], 2);
+          layer.selfK.dispose();
+          layer.selfV.dispose();
+        }
+        layer.selfK = k.ref();
+        layer.selfV = v.ref();
+      }
+      const self = t5Attention(this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.q`)), k, v, { bias, causal: true });
+      x = add(x, this.drop(this.linear(this.mergeHeads(self), `${b}.layer.0.SelfAttention.o`), mode));
+
+      const c = `${b}.layer.1`;
+      const hc = this.norm(x, `${c}.layer_norm`);
+      const ck = layer?.crossK ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.k`));
+      const cv = layer?.crossV ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.v`));
+      const cross = t5Attention(this.splitHeads(this.linear(hc, `${c}.EncDecAttention.q`)), ck, cv, { keyMask: encoderMask });
+      x = add(x, this.drop(this.linear(this.mergeHeads(cross), `${c}.EncDecAttention.o`), mode));
+      x = this.feedForward(x, `${b}.layer.2`, mode);
+    }
+    if (cache) cache.length += decoderIds.shape[1]!;
+    return this.drop(this.norm(x, 'decoder.final_layer_norm'), mode);
+  }
+
+  /** Vocabulary logits [B, T, V] from decoder hidden states. */
+  logits(hidden: Tensor): Tensor {
+    if (this.config.tie_word_embeddings) {
+      return matmul(scale(hidden, this.config.d_model ** -0.5), this.p('shared.weight'), { transB: true });
+    }
+    return matmul(hidden, this.p('lm_head.weight'), { transB: true });
+  }
+
+  /** Cross-attention keys and values of every decoder layer, computed once for generation. */
+  newCache(encoderHidden: Tensor): DecoderCache {
+    const layers: LayerCache[] = [];
+    for (let i = 0; i < this.config.num_decoder_layers; i++) {
+      const c = `decoder.block.${i}.layer.1.EncDecAttention`;
+      layers.push({
+        selfK: null,
+        selfV: null,
+        crossK: this.splitHeads(this.linear(encoderHidden, `${c}.k`)),
+        crossV: this.splitHeads(this.linear(encoderHidden, `${c}.v`)),
+      });
+    }
+    return { layers, length: 0 };
+  }
+}

@@ -1,0 +1,46 @@
+// Teacher-forced sequence-to-sequence passes: the loss that every training stage minimises.
+import { crossEntropy } from '../../ops/cross_entropy.js';
+import { reshape } from '../../ops/reduce.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { prependPrompt, type PromptInput } from '../prompt.js';
+import type { RunMode, T5Model } from './model.js';
+
+/** A tokenised batch on the GPU. Labels use -100 for positions that do not count. */
+export interface Seq2SeqBatch {
+  /** i32 [B, S], right-padded with 0. */
+  inputIds: Tensor;
+  /** f32 [B, S]: 1 for real tokens. */
+  attentionMask: Tensor;
+  /** i32 [B, T]: labels shifted right, starting with the decoder start token. */
+  decoderInputIds: Tensor;
+  /** i32 [B, T]. */
+  labels: Tensor;
+}
+
+export interface Seq2SeqOutput {
+  encoderHidden: Tensor;
+  /** The key mask the encoder used (prompt positions included). */
+  encoderMask: Tensor;
+  logits: Tensor;
+  /** Mean cross-entropy over non-ignored label tokens. */
+  loss: Tensor;
+}
+
+/** Encoder (with an optional soft prompt), decoder and head under teacher forcing. */
+export function seq2seq(model: T5Model, batch: Seq2SeqBatch, prompt?: PromptInput, mode: RunMode = { training: false }): Seq2SeqOutput {
+  const { embeds, mask } = prompt
+    ? prependPrompt(model, batch.inputIds, batch.attentionMask, prompt)
+    : { embeds: model.embed(batch.inputIds), mask: batch.attentionMask };
+  const encoderHidden = model.encode(embeds, mask, mode);
+  const hidden = model.decode(batch.decoderInputIds, encoderHidden, mask, mode);
+  const logits = model.logits(hidden);
+  const [b, t, v] = logits.shape as [number, number, number];
+  const loss = crossEntropy(reshape(logits, [b * t, v]), reshape(batch.labels, [b * t]), { ignoreIndex: -100, reduction: 'mean' });
+  return { encoderHidden, encoderMask: mask, logits, loss };
+}
+
+/** Per-token negative log-likelihood [B, T] (0 where the label is ignored). */
+export function tokenNll(logits: Tensor, labels: Tensor): Tensor {
+  const [b, t, v] = logits.shape as [number, number, number];
+  return reshape(crossEntropy(reshape(logits, [b * t, v]), reshape(labels, [b * t]), { ignoreIndex: -100, reduction: 'none' }), [b, t]);
+}

@@ -1,0 +1,53 @@
+// Moves a Hugging Face checkpoint between the host (src/io) and GPU tensors named as in HF's
+// state_dict, and builds random checkpoints of any T5 variant for tests and benchmarks.
+import { keep } from '../../tensor/scope.js';
+import { tensor } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { HfCheckpoint, HostParam } from '../../io/checkpoint.js';
+import { t5ParameterShapes, type T5Config } from './config.js';
+import { T5Model } from './model.js';
+import { normal, rng } from '../../util/random.js';
+
+/** Uploads every parameter of a loaded checkpoint and returns the model. */
+export function modelFromCheckpoint(ckpt: HfCheckpoint): T5Model {
+  const params = new Map<string, Tensor>();
+  for (const [name, p] of ckpt.tensors) {
+    const t = keep(tensor(p.data, p.shape));
+    t.name = name;
+    params.set(name, t);
+  }
+  return new T5Model(ckpt.config, params);
+}
+
+/** Reads every parameter back to the host (for saving a trained model). */
+export async function modelToHost(model: T5Model): Promise<Map<string, HostParam>> {
+  const out = new Map<string, HostParam>();
+  for (const [name, t] of model.params) out.set(name, { data: (await t.toArray()) as Float32Array, shape: [...t.shape] });
+  return out;
+}
+
+/** Frees the model's parameters. */
+export function disposeModel(model: T5Model): void {
+  for (const t of model.params.values()) t.dispose();
+}
+
+/**
+ * A random checkpoint of `config` with HF-like initial scales (normal with std factor/sqrt(fan_in)
+ * for linears, 1 for norms plus noise so a wrong epsilon or weight shows up in tests).
+ */
+export function randomCheckpoint(config: T5Config, seed = 1): HfCheckpoint {
+  const gauss = normal(rng(seed));
+  const tensors = new Map<string, HostParam>();
+  for (const { name, shape } of t5ParameterShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (name.endsWith('layer_norm.weight')) for (let i = 0; i < n; i++) data[i] = 1 + 0.2 * gauss();
+    else if (name.endsWith('relative_attention_bias.weight')) for (let i = 0; i < n; i++) data[i] = gauss();
+    else {
+      const std = name === 'shared.weight' || name === 'lm_head.weight' ? 1 : 1 / Math.sqrt(shape[1]!);
+      for (let i = 0; i < n; i++) data[i] = std * gauss();
+    }
+    tensors.set(name, { data, shape: [...shape] });
+  }
+  return { config, tensors, warnings: [] };
+}
