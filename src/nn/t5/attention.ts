@@ -37,7 +37,7 @@ const BIAS_DIAG = kernel('bias_grad_diag', 'bias_grad_diag', 1, 1);
 const BIAS_TABLE = kernel('bias_grad_table', 'bias_grad_table', 2, 1);
 
 const WG = 64;
-/** Output columns one invocation may own (MAXC in the shader). */
+/** Output columns one invocation may own (MAXC in the shader): a staged row's share, a subgroup lane's row. */
 const MAX_COLS = 128;
 /** Views of one storage start at 256-byte boundaries. */
 const ALIGN_ELEMS = 64;
@@ -162,6 +162,7 @@ function chooseTiles(variant: T5AttentionVariant | undefined, dk: number): Tiles
   const bytes = (tile: number) => 4 * (4 * tile * (dk + 1) + 2 * tile * tile);
   let tile = 16;
   while (tile > 1 && bytes(tile) > limit) tile /= 2;
+  if (bytes(tile) > limit) throw new GpuError(`t5Attention: head size ${dk} needs more than ${limit} bytes of workgroup memory`);
   return { subgroup: false, bq: tile, bk: tile, overrides: { DK: dk, TPR: tpr } };
 }
 
@@ -246,17 +247,18 @@ export function t5Attention(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOp
     label: describeOp('t5Attention', q, k, v),
   });
   const inputs = bias ? [q, k, v, bias.table] : [q, k, v];
+  // The tape keeps its own handles on these; the VJP finds them by position.
   const saved = [q, k, v, out, lse, ...(bias ? [bias.table, lookup!] : []), ...(keyMask ? [keyMask] : [])];
   record(
     't5Attention',
     inputs,
     out,
     (dout, { saved: s, needs }) => {
-      const [sq, sk, sv, so, slse] = s as [Tensor, Tensor, Tensor, Tensor, Tensor];
-      const table = bias ? s[5]! : null;
-      const lut = bias ? s[6]! : null;
-      const mask = keyMask ? s[bias ? 7 : 5]! : null;
-      return attentionBackward(g, tiles, flags, span, { q: sq, k: sk, v: sv, out: so, lse: slse, dout, table, lookup: lut, mask }, needs, bias?.numBuckets ?? 0);
+      const [sq, sk, sv, so, slse, ...rest] = s as [Tensor, Tensor, Tensor, Tensor, Tensor, ...Tensor[]];
+      const [table, lut] = bias ? [rest.shift()!, rest.shift()!] : [null, null];
+      const mask = keyMask ? rest.shift()! : null;
+      const tensors = { q: sq, k: sk, v: sv, out: so, lse: slse, dout, table, lookup: lut, mask };
+      return attentionBackward(g, tiles, flags, span, tensors, needs, bias?.numBuckets ?? 0);
     },
     saved,
   );
