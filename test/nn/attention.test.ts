@@ -54,6 +54,9 @@ interface Data {
   w: Float64Array;
 }
 
+/** Key masks of right-padded rows with the given real lengths. */
+const lengthMask = (S: number, lengths: number[]) => Float64Array.from({ length: lengths.length * S }, (_, i) => (i % S < lengths[Math.floor(i / S)]! ? 1 : 0));
+
 function randomCase(r: () => number): Case {
   const B = randInt(r, 1, 3), H = randInt(r, 1, 3), T = randInt(r, 1, 37), S = randInt(r, 1, 41);
   const dk = DKS[randInt(r, 0, DKS.length - 1)]!;
@@ -213,6 +216,8 @@ t('forward and gradients match float64 over random odd shapes, every variant', a
   // decoder step after 140 cached positions.
   cases.push({ B: 1, H: 2, T: 5, S: 150, dk: 13, bias: { bidirectional: true, numBuckets: 32, maxDistance: 128 }, offset: 0, causal: false, mask: null, maskI32: false });
   cases.push({ B: 2, H: 1, T: 3, S: 145, dk: 7, bias: { bidirectional: false, numBuckets: 32, maxDistance: 128 }, offset: 141, causal: true, mask: null, maskI32: false });
+  // T5-small's and t5-base's head size.
+  cases.push({ B: 1, H: 2, T: 21, S: 19, dk: 64, bias: { bidirectional: true, numBuckets: 32, maxDistance: 128 }, offset: 0, causal: false, mask: lengthMask(19, [17]), maskI32: false });
   for (const c of cases) {
     const d = randomData(r, c);
     const ref = reference(c, d);
@@ -243,9 +248,6 @@ t('one bias table shared by two calls accumulates both gradients', async () => {
     assertClose((await readAll([g]))[0]!, want, { rtol: 2e-5, atol: 1e-6, what: `shared table ${variant}` });
   }
 });
-
-/** Key masks of right-padded rows with the given real lengths. */
-const lengthMask = (S: number, lengths: number[]) => Float64Array.from({ length: lengths.length * S }, (_, i) => (i % S < lengths[Math.floor(i / S)]! ? 1 : 0));
 
 /** The additive score mask of a case, [B, H, T, S]: bias where a key is seen, -inf elsewhere. */
 function scoreMask(c: Case, table: Float64Array): { mask: Float64Array; bucket: Int32Array } {
