@@ -17,7 +17,7 @@ import { noGrad } from '../autograd/tape.js';
 import { SvgdRmsprop } from '../bayes/rmsprop.js';
 import { kernelStats, readKernelStats, svgdDirection } from '../bayes/svgd.js';
 import type { RunMode } from '../nn/t5/model.js';
-import { seq2seq, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
+import { seq2seqLogits, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { add, mul, neg } from '../ops/elementwise.js';
 import { reshape, sum } from '../ops/reduce.js';
@@ -146,7 +146,7 @@ export function sourceObjective(lm: LoadedModel, module: PromptModule, h: HostBa
   let rowLoss: Tensor | null = null;
   let extra: Tensor | null = null;
   const { value, grads } = valueAndGrad(() => {
-    const out = seq2seq(lm.model, batch, module.prompt(h, batch), mode);
+    const out = seq2seqLogits(lm.model, batch, module.prompt(h, batch), mode);
     const nll = tokenNll(out.logits, batch.labels);
     rowLoss = noGrad(() => keep(sum(mul(nll, exW), 1)));
     const objective = sum(mul(nll, objW));

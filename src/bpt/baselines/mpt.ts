@@ -4,7 +4,7 @@
 // (MPT also matches hidden states with an MSE term; that term is not implemented.)
 import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
-import { seq2seq } from '../../nn/t5/seq2seq.js';
+import { seq2seqLogits } from '../../nn/t5/seq2seq.js';
 import type { Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
 import { exp, mul, sub } from '../../ops/elementwise.js';
 import { reshape, sum } from '../../ops/reduce.js';
@@ -45,7 +45,7 @@ export function loadTeachers(dir: string, tasks: readonly string[], promptLength
  * row's task prompt run without dropout and without gradients. A recorded scalar.
  */
 export function distillationLoss(lm: LoadedModel, h: HostBatch, batch: Seq2SeqBatch, studentLogits: Tensor, teacher: StackPrompts, weight: number): Tensor {
-  const teacherLogp = noGrad(() => logSoftmax(seq2seq(lm.model, batch, teacher.prompt(h), { training: false }).logits));
+  const teacherLogp = noGrad(() => logSoftmax(seq2seqLogits(lm.model, batch, teacher.prompt(h), { training: false }).logits));
   const count = h.labels.reduce((n, l) => n + (l === IGNORE ? 0 : 1), 0);
   const w = Float32Array.from(h.labels, (l) => (l === IGNORE ? 0 : weight / Math.max(1, count)));
   const kl = sum(mul(exp(teacherLogp), sub(teacherLogp, logSoftmax(studentLogits))), -1);

@@ -17,26 +17,37 @@ export interface Seq2SeqBatch {
   labels: Tensor;
 }
 
-export interface Seq2SeqOutput {
+export interface Seq2SeqLogits {
   encoderHidden: Tensor;
   /** The key mask the encoder used (prompt positions included). */
   encoderMask: Tensor;
   logits: Tensor;
+}
+
+export interface Seq2SeqOutput extends Seq2SeqLogits {
   /** Mean cross-entropy over non-ignored label tokens. */
   loss: Tensor;
 }
 
-/** Encoder (with an optional soft prompt), decoder and head under teacher forcing. */
-export function seq2seq(model: T5Model, batch: Seq2SeqBatch, prompt?: PromptInput, mode: RunMode = { training: false }): Seq2SeqOutput {
+/**
+ * Encoder (with an optional soft prompt), decoder and head under teacher forcing, without a loss:
+ * for objectives built from per-token NLL (`tokenNll`) or from the logits themselves.
+ */
+export function seq2seqLogits(model: T5Model, batch: Seq2SeqBatch, prompt?: PromptInput, mode: RunMode = { training: false }): Seq2SeqLogits {
   const { embeds, mask } = prompt
     ? prependPrompt(model, batch.inputIds, batch.attentionMask, prompt)
     : { embeds: model.embed(batch.inputIds), mask: batch.attentionMask };
   const encoderHidden = model.encode(embeds, mask, mode);
   const hidden = model.decode(batch.decoderInputIds, encoderHidden, mask, mode);
-  const logits = model.logits(hidden);
-  const [b, t, v] = logits.shape as [number, number, number];
-  const loss = crossEntropy(reshape(logits, [b * t, v]), reshape(batch.labels, [b * t]), { ignoreIndex: -100, reduction: 'mean' });
-  return { encoderHidden, encoderMask: mask, logits, loss };
+  return { encoderHidden, encoderMask: mask, logits: model.logits(hidden) };
+}
+
+/** `seq2seqLogits` plus the mean cross-entropy over the batch's non-ignored label tokens. */
+export function seq2seq(model: T5Model, batch: Seq2SeqBatch, prompt?: PromptInput, mode: RunMode = { training: false }): Seq2SeqOutput {
+  const out = seq2seqLogits(model, batch, prompt, mode);
+  const [b, t, v] = out.logits.shape as [number, number, number];
+  const loss = crossEntropy(reshape(out.logits, [b * t, v]), reshape(batch.labels, [b * t]), { ignoreIndex: -100, reduction: 'mean' });
+  return { ...out, loss };
 }
 
 /** Per-token negative log-likelihood [B, T] (0 where the label is ignored). */
