@@ -4,7 +4,8 @@
 // fine-tuned model) or a source run directory (its mean prompt). Results go to one JSON file, predictions beside it, both atomically.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { readSafetensors, toFloat32, writeFileAtomic } from '../io/safetensors.js';
+import { loadExtras } from '../nn/t5/extras.js';
 import type { EvalResult } from '../tasks/index.js';
 import { loadAttempt } from './baselines/attempt.js';
 import { encodeExamples, type Encoded } from './data.js';
@@ -18,12 +19,14 @@ import { Progress } from './progress.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
 import { readRun, RUN_FILE } from './run.js';
 import { SOURCE_FILES } from './source.js';
+import { EXTRAS_FILE } from './target.js';
 
 /** Where the prompt (or the model) to evaluate lives. */
 type PromptSource =
   | { kind: 'none'; model: string }
   | { kind: 'adapter'; dir: string; model: string }
-  | { kind: 'attempt'; file: string; model: string };
+  | { kind: 'attempt'; file: string; model: string }
+  | { kind: 'extras'; file: string; model: string };
 
 /** Resolves `--adapter` (a PEFT directory or a target run directory) and the model it goes with. */
 export function resolvePromptSource(adapter: string | null, model: string): PromptSource {
@@ -33,6 +36,7 @@ export function resolvePromptSource(adapter: string | null, model: string): Prom
   const run = readRun(adapter);
   if (run.stage === 'source') return { kind: 'adapter', dir: join(adapter, SOURCE_FILES.mean), model };
   if (run.method === 'finetune') return { kind: 'none', model: join(adapter, 'model') };
+  if (run.method === 'adapter' || run.method === 'bitfit') return { kind: 'extras', file: join(adapter, EXTRAS_FILE), model };
   if (run.method === 'attempt') return { kind: 'attempt', file: join(adapter, 'attempt.safetensors'), model };
   return { kind: 'adapter', dir: join(adapter, 'adapter'), model };
 }
@@ -55,6 +59,11 @@ function adapterModule(a: Adapter, tasks: readonly string[], dir: string): { mod
 function buildPrompt(src: PromptSource, lm: LoadedModel, tasks: readonly string[]): { module: PromptModule | null; index: number[] } {
   if (src.kind === 'none') return { module: null, index: tasks.map(() => 0) };
   if (src.kind === 'attempt') return { module: loadAttempt(src.file, lm.model), index: tasks.map(() => 0) };
+  if (src.kind === 'extras') {
+    const { tensors } = readSafetensors(src.file);
+    loadExtras(lm.model, new Map([...tensors].map(([k, t]) => [k, { data: toFloat32(t, `${src.file}: ${k}`), shape: t.shape }])));
+    return { module: null, index: tasks.map(() => 0) };
+  }
   return adapterModule(loadAdapter(src.dir, lm.model.config.d_model), tasks, src.dir);
 }
 

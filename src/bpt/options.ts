@@ -6,7 +6,10 @@ import { ConfigError, field, readConfigFile, resolveConfig, type Schema } from '
 import { parseTaskRef } from './datasets.js';
 
 export const SOURCE_METHODS = ['bpt', 'vanilla', 'spot', 'mpt'] as const;
-export const TARGET_METHODS = ['bpt', 'pt', 'vanilla', 'spot', 'attempt', 'mpt', 'finetune'] as const;
+export const TARGET_METHODS = ['bpt', 'pt', 'vanilla', 'spot', 'attempt', 'mpt', 'finetune', 'adapter', 'bitfit'] as const;
+
+/** Methods that train the model's own weights or additions to them rather than a prompt (one task each). */
+export const WEIGHT_METHODS: readonly TargetMethod[] = ['finetune', 'adapter', 'bitfit'];
 export type SourceMethod = (typeof SOURCE_METHODS)[number];
 export type TargetMethod = (typeof TARGET_METHODS)[number];
 export type OptimizerName = 'adamw' | 'adafactor' | 'sgd' | 'svgd-rmsprop';
@@ -76,6 +79,7 @@ export interface TargetOptions extends TrainOptions, EvalFields {
   source: string | null;
   lr: number | null;
   lrLowRank: number;
+  bottleneck: number;
   epochs: number;
   batchSize: number;
   sigma: number;
@@ -155,7 +159,8 @@ export const TARGET_SCHEMA: Schema = {
   ...TRAIN,
   method: field.enum('target method', TARGET_METHODS, 'bpt'),
   source: field.string('source stage output directory (bpt, vanilla, spot, attempt, mpt)', null),
-  lr: field.number('learning rate of P (prompt methods) or of all weights (finetune); null = 0.3, finetune 3e-4', null, { above: 0 }),
+  lr: field.number('learning rate of P (prompt methods) or of the trained weights; null = 0.3 for prompts, 3e-4 finetune, 1e-3 adapter and bitfit', null, { above: 0 }),
+  bottleneck: field.int('adapter: bottleneck width of each adapter', 64, { min: 1 }),
   lrLowRank: field.number('learning rate of U, V', 0.4, { above: 0 }),
   epochs: field.int('epochs (validation after each, the best is kept)', 20, { min: 1 }),
   batchSize: field.int('training batch size', 32, { min: 1 }),
@@ -219,7 +224,7 @@ export function targetOptions(configFile: string | null, flags: Record<string, u
   if (needsSource && o.source === null) throw new ConfigError(`method '${o.method}' needs 'source' (the output directory of bpt source)`);
   if (!needsSource && o.source !== null) throw new ConfigError(`method '${o.method}' does not use a source; remove 'source'`);
   if (o.optimizer === 'svgd-rmsprop') throw new ConfigError("optimizer 'svgd-rmsprop' only applies to the SVGD source stage");
-  if (o.method === 'finetune' && o.tasks.length > 1) throw new ConfigError('finetune trains one model per task; give one task');
+  if (WEIGHT_METHODS.includes(o.method) && o.tasks.length > 1) throw new ConfigError(`${o.method} trains one model per task; give one task`);
   return o;
 }
 
@@ -235,7 +240,7 @@ function resolve<T>(schema: Schema, configFile: string | null, flags: Record<str
   return resolveConfig(schema, file, flags, configFile ?? 'config') as unknown as T;
 }
 
-/** The learning rate of P for a target run (0.3 for prompts, 3e-4 for full fine-tuning unless set). */
+/** The learning rate of P for a target run (0.3 for prompts, 3e-4 full fine-tuning, 1e-3 adapters and BitFit, unless set). */
 export function targetLr(o: TargetOptions): number {
-  return o.lr ?? (o.method === 'finetune' ? 3e-4 : 0.3);
+  return o.lr ?? ({ finetune: 3e-4, adapter: 1e-3, bitfit: 1e-3 } as Partial<Record<TargetMethod, number>>)[o.method] ?? 0.3;
 }

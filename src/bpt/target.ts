@@ -3,11 +3,12 @@
 // With several tasks the run is multi-target: batches mix the tasks, each row's prompt is its
 // task's (BPT, MPT: a shared P and per-task U_k, V_k; other prompt methods share one prompt).
 // Outputs: adapter/ (PEFT; multitask/ too for low-rank methods), attempt.safetensors or model/
-// (finetune), results.json, predictions_<split>.jsonl, run.json, log.jsonl.
+// (finetune), extras.safetensors (adapter, bitfit), results.json, predictions_<split>.jsonl, run.json, log.jsonl.
 import { join } from 'node:path';
 import { recorder } from '../gpu/recorder.js';
 import { saveHfCheckpoint } from '../io/checkpoint.js';
-import { readSafetensors, toFloat32, writeFileAtomic } from '../io/safetensors.js';
+import { readSafetensors, toFloat32, writeFileAtomic, writeSafetensors } from '../io/safetensors.js';
+import { addAdapters, addBiases } from '../nn/t5/extras.js';
 import { modelToHost } from '../nn/t5/weights.js';
 import { writeSplits, type EvalResult } from '../tasks/index.js';
 import { tidy } from '../tensor/scope.js';
@@ -23,7 +24,7 @@ import { initPrompts } from './init.js';
 import { trainLoop } from './loop.js';
 import { adapterInfo, loadModel, modelSummary, releaseModel, type LoadedModel } from './model.js';
 import { makeOptimizer, makeSchedule, type ParamGroupDef } from './optimizers.js';
-import { targetLr, type TargetOptions } from './options.js';
+import { targetLr, WEIGHT_METHODS, type TargetOptions } from './options.js';
 import { loadAdapter, saveAdapter, writeDirAtomic, type HostMatrix } from './peft.js';
 import { GaussianPrior } from './prior.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
@@ -34,6 +35,9 @@ import { SOURCE_FILES } from './source.js';
 import { recordTrainStep } from './step.js';
 
 /** Which source method each target method builds on. */
+/** Where adapter and BitFit runs keep their trained additions (HF-style names, see nn/t5/extras.ts). */
+export const EXTRAS_FILE = 'extras.safetensors';
+
 const SOURCE_OF: Partial<Record<TargetOptions['method'], string>> = { bpt: 'bpt', vanilla: 'vanilla', spot: 'spot', attempt: 'spot', mpt: 'mpt' };
 
 /** What a target run trains. */
@@ -67,9 +71,14 @@ async function build(o: TargetOptions, lm: LoadedModel, train: readonly Encoded[
   const lr = { p: targetLr(o), lowRank: o.lrLowRank };
   const t = o.tasks.length;
   const info: Record<string, unknown> = {};
-  if (o.method === 'finetune') {
-    const named = new Map(lm.model.params);
-    return { module: null, prior: null, named, groups: [{ name: 'model', params: [...named.values()], lr: lr.p }], prompt: () => undefined, info };
+  if (WEIGHT_METHODS.includes(o.method)) {
+    const trained =
+      o.method === 'finetune' ? [...lm.model.params.values()]
+      : o.method === 'adapter' ? addAdapters(lm.model, o.bottleneck, o.seed)
+      : addBiases(lm.model);
+    const named = new Map(trained.map((t) => [t.name!, t]));
+    info.trainedParameters = trained.reduce((n, t) => n + t.size, 0);
+    return { module: null, prior: null, named, groups: [{ name: o.method, params: trained, lr: lr.p }], prompt: () => undefined, info };
   }
   if (o.source !== null) {
     const src = readRun(o.source, 'source');
@@ -149,10 +158,15 @@ interface Best {
 async function writeOutputs(o: TargetOptions, run: Run, lm: LoadedModel, tr: Trainable): Promise<Record<string, string>> {
   const info = adapterInfo(lm);
   const m = tr.module;
-  if (m === null) {
+  if (m === null && o.method === 'finetune') {
     const host = await modelToHost(lm.model);
     writeDirAtomic(run.path('model'), (tmp) => saveHfCheckpoint(tmp, lm.model.config, host));
     return { model: 'model' };
+  }
+  if (m === null) {
+    const host = await namedToHost(tr.named);
+    writeSafetensors(run.path(EXTRAS_FILE), new Map([...host].map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }])));
+    return { extras: EXTRAS_FILE };
   }
   if (m instanceof AttemptPrompt) {
     await m.save(run.path('attempt.safetensors'), (tr.info.attempt as { sources: string[] }).sources);

@@ -1,6 +1,6 @@
 // Every method of the paper's Table 1 that prompt tuning covers runs end to end on the same
-// engine (tiny model and tasks): PT, vanilla transfer, SPoT, ATTEMPT, MPT, multi-target BPT and
-// full fine-tuning, each writing its outputs in a form `bpt eval` reads back to the same scores.
+// engine (tiny model and tasks): PT, vanilla transfer, SPoT, ATTEMPT, MPT, multi-target BPT,
+// full fine-tuning, adapters and BitFit, each writing its outputs in a form `bpt eval` reads back to the same scores.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -110,6 +110,16 @@ t('full fine-tuning: every weight trains (AdamW), the model is saved as an HF ch
   const r = await target('finetune', { method: 'finetune' });
   assert.ok(existsSync(join(root, 'finetune', 'model', 'model.safetensors')));
   await evalMatches('finetune', r);
+});
+
+t('adapters and BitFit: only the added parameters train; eval loads them back', async () => {
+  for (const [method, flags] of [['adapter', { bottleneck: '3' }], ['bitfit', {}]] as const) {
+    const r = await target(method, { method, ...flags });
+    assert.ok(existsSync(join(root, method, 'extras.safetensors')));
+    const info = JSON.parse(readFileSync(join(root, method, 'run.json'), 'utf8')).info as { trainedParameters: number };
+    assert.ok(info.trainedParameters > 0);
+    await evalMatches(method, r);
+  }
 });
 
 t('a whole source and target run leaves no GPU memory in use (no tensor outlives its step)', async () => {

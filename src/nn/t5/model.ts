@@ -61,6 +61,12 @@ function activation(name: string): Act {
 export class T5Model {
   readonly config: T5Config;
   readonly params: ReadonlyMap<string, Tensor>;
+  /**
+   * Parameters T5 itself does not have, added for parameter-efficient baselines: linear biases
+   * (`<linear>.bias`, BitFit) and bottleneck adapters (`adapters.<sublayer>.{down,up}.{weight,bias}`).
+   * See extras.ts. Empty for plain T5.
+   */
+  readonly extras = new Map<string, Tensor>();
   private readonly act: Act;
   private dropoutSite = 0;
 
@@ -70,9 +76,9 @@ export class T5Model {
     this.act = activation(config.dense_act_fn);
   }
 
-  /** A parameter by its Hugging Face name. */
+  /** A parameter by its Hugging Face name (T5's own, or one of the extras). */
   p(name: string): Tensor {
-    const t = this.params.get(name);
+    const t = this.params.get(name) ?? this.extras.get(name);
     if (!t) throw new GpuError(`T5: parameter ${name} is missing`);
     return t;
   }
@@ -83,7 +89,19 @@ export class T5Model {
   }
 
   private linear(x: Tensor, name: string): Tensor {
-    return matmul(x, this.p(`${name}.weight`), { transB: true });
+    const y = matmul(x, this.p(`${name}.weight`), { transB: true });
+    const bias = this.extras.get(`${name}.bias`);
+    return bias ? add(y, bias) : y;
+  }
+
+  /**
+   * The residual update of one sublayer: x + dropout(adapter(out)). The bottleneck adapter of
+   * `site` (Houlsby et al.: out + up(relu(down(out)))) exists only when `addAdapters` made it.
+   */
+  private residual(x: Tensor, out: Tensor, site: string, mode: RunMode): Tensor {
+    const a = `adapters.${site}`;
+    const adapted = this.extras.has(`${a}.down.weight`) ? add(out, this.linear(relu(this.linear(out, `${a}.down`)), `${a}.up`)) : out;
+    return add(x, this.drop(adapted, mode));
   }
 
   private drop(x: Tensor, mode: RunMode): Tensor {
@@ -124,7 +142,7 @@ export class T5Model {
     const inner = this.config.is_gated_act
       ? mul(this.act(this.linear(h, `${ff}.wi_0`)), this.linear(h, `${ff}.wi_1`))
       : this.act(this.linear(h, `${ff}.wi`));
-    return add(x, this.drop(this.linear(this.drop(inner, mode), `${ff}.wo`), mode));
+    return this.residual(x, this.linear(this.drop(inner, mode), `${ff}.wo`), prefix, mode);
   }
 
   /**
@@ -144,7 +162,7 @@ export class T5Model {
         this.splitHeads(this.linear(h, `${a}.SelfAttention.v`)),
         { bias, keyMask: mask },
       );
-      x = add(x, this.drop(this.linear(this.mergeHeads(att), `${a}.SelfAttention.o`), mode));
+      x = this.residual(x, this.linear(this.mergeHeads(att), `${a}.SelfAttention.o`), a, mode);
       x = this.feedForward(x, `encoder.block.${i}.layer.1`, mode);
     }
     return this.drop(this.norm(x, 'encoder.final_layer_norm'), mode);
@@ -178,14 +196,14 @@ export class T5Model {
         layer.selfV = v.ref();
       }
       const self = t5Attention(this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.q`)), k, v, { bias, causal: true });
-      x = add(x, this.drop(this.linear(this.mergeHeads(self), `${b}.layer.0.SelfAttention.o`), mode));
+      x = this.residual(x, this.linear(this.mergeHeads(self), `${b}.layer.0.SelfAttention.o`), `${b}.layer.0`, mode);
 
       const c = `${b}.layer.1`;
       const hc = this.norm(x, `${c}.layer_norm`);
       const ck = layer?.crossK ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.k`));
       const cv = layer?.crossV ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.v`));
       const cross = t5Attention(this.splitHeads(this.linear(hc, `${c}.EncDecAttention.q`)), ck, cv, { keyMask: encoderMask });
-      x = add(x, this.drop(this.linear(this.mergeHeads(cross), `${c}.EncDecAttention.o`), mode));
+      x = this.residual(x, this.linear(this.mergeHeads(cross), `${c}.EncDecAttention.o`), c, mode);
       x = this.feedForward(x, `${b}.layer.2`, mode);
     }
     if (cache) cache.length += decoderIds.shape[1]!;

@@ -5,6 +5,7 @@ import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { HfCheckpoint, HostParam } from '../../io/checkpoint.js';
 import { t5ParameterShapes, type T5Config } from './config.js';
+import { disposeExtras } from './extras.js';
 import { T5Model } from './model.js';
 import { normal, rng } from '../../util/random.js';
 
@@ -26,9 +27,10 @@ export async function modelToHost(model: T5Model): Promise<Map<string, HostParam
   return out;
 }
 
-/** Frees the model's parameters. */
+/** Frees the model's parameters, extras included. */
 export function disposeModel(model: T5Model): void {
   for (const t of model.params.values()) t.dispose();
+  disposeExtras(model);
 }
 
 /**

@@ -1,0 +1,80 @@
+// Trainable additions for the parameter-efficient baselines of the paper's Table 1, on top of a
+// frozen T5 (which has no biases of its own):
+//   BitFit:   a zero-initialised bias on every attention and feed-forward linear.
+//   Adapters: a bottleneck (Houlsby et al.) after every sublayer's output projection,
+//             out + up(relu(down(out))), with `up` zero-initialised so training starts from T5.
+// They live in `model.extras` under HF-style names, so they save and load as one safetensors map.
+import { GpuError } from '../../gpu/device.js';
+import { fill } from '../../ops/fill.js';
+import { tensor } from '../../tensor/create.js';
+import { keep } from '../../tensor/scope.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { normal, rng } from '../../util/random.js';
+import { t5ParameterShapes } from './config.js';
+import type { T5Model } from './model.js';
+
+const LINEAR = /\.(SelfAttention|EncDecAttention)\.[qkvo]\.weight$|\.DenseReluDense\.(wi|wi_0|wi_1|wo)\.weight$/;
+
+function put(model: T5Model, name: string, t: Tensor): void {
+  if (model.extras.has(name)) throw new GpuError(`T5 extras: ${name} already exists`);
+  t.name = name;
+  model.extras.set(name, keep(t));
+}
+
+/** BitFit: adds a zero bias to every attention and feed-forward linear; returns the new parameters. */
+export function addBiases(model: T5Model): Tensor[] {
+  const added: Tensor[] = [];
+  for (const { name, shape } of t5ParameterShapes(model.config)) {
+    if (!LINEAR.test(name)) continue;
+    const bias = name.replace(/\.weight$/, '.bias');
+    put(model, bias, fill([shape[0]!], 0));
+    added.push(model.extras.get(bias)!);
+  }
+  return added;
+}
+
+/** The sublayers an adapter follows, as `<stack>.block.<i>.layer.<j>`. */
+export function adapterSites(model: T5Model): string[] {
+  const sites: string[] = [];
+  for (let i = 0; i < model.config.num_layers; i++) sites.push(`encoder.block.${i}.layer.0`, `encoder.block.${i}.layer.1`);
+  for (let i = 0; i < model.config.num_decoder_layers; i++) {
+    sites.push(`decoder.block.${i}.layer.0`, `decoder.block.${i}.layer.1`, `decoder.block.${i}.layer.2`);
+  }
+  return sites;
+}
+
+/** Adds a bottleneck adapter of width `bottleneck` after every sublayer; returns the new parameters. */
+export function addAdapters(model: T5Model, bottleneck: number, seed = 0): Tensor[] {
+  if (!Number.isInteger(bottleneck) || bottleneck < 1) throw new GpuError(`T5 adapters: bottleneck must be a positive integer, got ${bottleneck}`);
+  const d = model.config.d_model;
+  const gauss = normal(rng(seed));
+  const before = model.extras.size;
+  for (const site of adapterSites(model)) {
+    const a = `adapters.${site}`;
+    // Small random `down`, zero `up`: the adapter starts as the identity and still gets gradients.
+    put(model, `${a}.down.weight`, tensor(Float32Array.from({ length: bottleneck * d }, () => 1e-2 * gauss()), [bottleneck, d]));
+    put(model, `${a}.down.bias`, fill([bottleneck], 0));
+    put(model, `${a}.up.weight`, fill([d, bottleneck], 0));
+    put(model, `${a}.up.bias`, fill([d], 0));
+  }
+  return [...model.extras.values()].slice(before);
+}
+
+/** Loads saved extras (e.g. from a BitFit or adapter run) into a model, checking names and shapes. */
+export function loadExtras(model: T5Model, host: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>): void {
+  for (const [name, p] of host) {
+    const existing = model.extras.get(name);
+    if (existing && existing.shape.join() !== p.shape.join()) {
+      throw new GpuError(`T5 extras: ${name} is [${p.shape}] but the model has ${existing.describe()}`);
+    }
+    existing?.dispose();
+    model.extras.delete(name);
+    put(model, name, tensor(p.data, p.shape));
+  }
+}
+
+/** Frees every extra parameter. */
+export function disposeExtras(model: T5Model): void {
+  for (const t of model.extras.values()) t.dispose();
+  model.extras.clear();
+}
