@@ -50,6 +50,7 @@ const results = await Promise.all([
 // Remove outputs of earlier builds (deleted tests, old chunks). Files younger than ten minutes stay:
 // a test run started from an earlier build in the same tree may still be loading them.
 const produced = new Set(results.flatMap((r) => Object.keys(r.metafile.outputs)).map((p) => join(p)));
-for (const file of walk('dist', () => true)) {
+// dist/types is written by tsc (npm run build), not by esbuild.
+for (const file of walk('dist', (p) => !p.startsWith(join('dist', 'types')))) {
   if (!produced.has(join(file)) && Date.now() - statSync(file).mtimeMs > 10 * 60 * 1000) rmSync(file);
 }
