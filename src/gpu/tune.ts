@@ -112,13 +112,20 @@ export function pendingTunes(): TuneRequest[] {
   return [...pending.values()].map((p) => p.req);
 }
 
+/** Candidates whose best run is shorter than this many milliseconds get three times the rounds. */
+const SHORT_MS = 10;
+/** From the second round on, a candidate this many times slower than the best is not run again. */
+const DROP_FACTOR = 3;
+/** Another candidate replaces the heuristic's choice only when at least 5% faster. */
+const MARGIN = 0.95;
+
 /**
  * Times every candidate (after a warm-up run that also compiles its pipelines) and caches the
- * fastest. GPU timestamps are used when the adapter has them, else wall time over a sync. The
+ * fastest, or the heuristic's choice when nothing beats it clearly. GPU timestamps are used when the adapter has them, else wall time over a sync. The
  * candidates take turns, one run each per round, so that load from elsewhere on the machine hits
- * all of them alike; each keeps its fastest run (other load only ever adds time), and a candidate
- * more than twice as slow as the best after a round is dropped. Returns the heuristic untimed when
- * tuning is disabled.
+ * all of them alike; each keeps its fastest run (other load only ever adds time), and from the
+ * second round on a candidate far slower than the best is dropped. Returns the heuristic untimed
+ * when tuning is disabled.
  */
 export async function tune<V extends string>(
   req: TuneRequest<V>,
@@ -151,17 +158,21 @@ export async function tune<V extends string>(
       await rec.sync();
     }
     let alive = [...req.candidates];
-    for (let i = 0; i < reps; i++) {
+    // Short runs suffer most from a stray time slice elsewhere, so they get more rounds.
+    for (let round = 0, rounds = reps; round < rounds; round++) {
       for (const v of alive) timings[v] = Math.min(timings[v] ?? Infinity, await once(v));
       const best = Math.min(...alive.map((v) => timings[v]!));
-      alive = alive.filter((v) => timings[v]! <= 2 * best);
+      if (round === 0 && best < SHORT_MS) rounds = 3 * reps;
+      if (round > 0) alive = alive.filter((v) => timings[v]! <= DROP_FACTOR * best);
     }
   } finally {
     rec.profiler.stop();
     dispose();
   }
-  let choice = req.fallback;
-  for (const v of req.candidates) if ((timings[v] ?? Infinity) < (timings[choice] ?? Infinity)) choice = v;
+  // The heuristic keeps its place unless another candidate is clearly faster (noise is not).
+  let fastest = req.fallback;
+  for (const v of req.candidates) if ((timings[v] ?? Infinity) < (timings[fastest] ?? Infinity)) fastest = v;
+  const choice = (timings[fastest] ?? Infinity) < MARGIN * (timings[req.fallback] ?? Infinity) ? fastest : req.fallback;
   const file = loadCache();
   file.entries[tuneKey(req)] = { choice, timings: timings as Record<string, number>, clock, at: new Date().toISOString() };
   saveCache(file);
