@@ -1,10 +1,10 @@
 // T5's layer norm over the last axis of x viewed as [rows, n]: y = x * rsqrt(mean(x^2) + eps) * w,
 // with no mean subtraction and no bias, and its VJPs.
 //
-// Row kernels give each row LANES invocations (a power of two dividing WG; see softmax.wgsl): the
-// lanes of a row sum into their own segment of workgroup memory. The weight gradient sums over rows,
-// which a row kernel cannot do without atomics; `rmsnorm_weight_grad` instead gives each column a
-// lane that sums a chunk of rows, and the host sums the chunks with a deterministic reduction.
+// The row kernels use rows.wgsl (LANES, slot, reduce2), which the op prepends. The weight gradient
+// sums over rows, which a row kernel cannot do without atomics; `rmsnorm_weight_grad` instead gives
+// each column a lane that sums a chunk of rows, and the host sums the chunks with a deterministic
+// reduction.
 struct Params {
   rows: u32,
   n: u32,
@@ -14,40 +14,8 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
-override LANES: u32 = 256;
-override WG: u32 = 256;
 override NEED_DX: bool = true;
 override NEED_RSTD: bool = false;
-
-var<workgroup> red_a: array<f32, WG>;
-var<workgroup> red_b: array<f32, WG>;
-
-struct Slot {
-  row: u32,
-  lane: u32,
-  head: u32,
-  live: bool,
-}
-
-fn slot(lid: u32, wid: vec3u, nwg: vec3u) -> Slot {
-  let row = (wid.x + wid.y * nwg.x) * (WG / LANES) + lid / LANES;
-  return Slot(row, lid % LANES, lid - lid % LANES, row < p.rows);
-}
-
-// Sums (a, b) over the lanes of each row segment; every lane gets its row's sums.
-fn reduce2(lid: u32, head: u32, lane: u32, a: f32, b: f32) -> vec2f {
-  red_a[lid] = a;
-  red_b[lid] = b;
-  workgroupBarrier();
-  for (var k = LANES / 2u; k > 0u; k >>= 1u) {
-    if (lane < k) {
-      red_a[lid] += red_a[lid + k];
-      red_b[lid] += red_b[lid + k];
-    }
-    workgroupBarrier();
-  }
-  return vec2f(red_a[head], red_b[head]);
-}
 
 fn rstd_of(sum_sq: f32) -> f32 { return inverseSqrt(sum_sq / f32(p.n) + p.eps); }
 

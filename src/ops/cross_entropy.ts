@@ -1,6 +1,7 @@
 // Cross-entropy over the last axis of the logits against integer labels (fused log-softmax + NLL),
 // with Hugging Face's ignore_index convention, and its fused VJP w.r.t. the logits.
-import code from '../../shaders/cross_entropy.wgsl';
+import rows from '../../shaders/rows.wgsl';
+import crossEntropyWgsl from '../../shaders/cross_entropy.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import type { Kernel } from '../gpu/kernels.js';
@@ -9,6 +10,9 @@ import { tensor } from '../tensor/create.js';
 import { fmtShape, Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, expectShape, launch } from './launch.js';
 import { launchRows } from './softmax.js';
+
+// WGSL has no includes: the row-kernel machinery (rows.wgsl) goes in front of the family's source.
+const code = rows + crossEntropyWgsl;
 
 const FORWARD: Kernel = { name: 'cross_entropy.forward', code, entry: 'ce_forward', inputs: 2, outputs: 2 };
 const REDUCE: Kernel = { name: 'cross_entropy.reduce', code, entry: 'ce_reduce', inputs: 2, outputs: 2 };
@@ -82,7 +86,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor | Int32Array, { igno
   if (mode !== MODES.none) {
     out = Tensor.empty([], 'f32', op);
     count = Tensor.empty([1], 'f32', `${op}.count`);
-    launch(REDUCE, { inputs: [nll, lab], outputs: [out, count], params, overrides: { MODE: mode, WG }, workgroups: [1], label: `${label} ${reduction}` });
+    launch(REDUCE, { inputs: [nll, lab], outputs: [out, count], params, overrides: { MODE: mode, LANES: WG, WG }, workgroups: [1], label: `${label} ${reduction}` });
     nll.dispose();
   }
   const result = record(

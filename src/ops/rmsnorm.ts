@@ -1,5 +1,6 @@
 // RMS norm (T5's LayerNorm) over the last axis, with the x and weight VJPs.
-import code from '../../shaders/rmsnorm.wgsl';
+import rows from '../../shaders/rows.wgsl';
+import rmsnormWgsl from '../../shaders/rmsnorm.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import type { Kernel } from '../gpu/kernels.js';
@@ -8,6 +9,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, expectShape, launch } from './launch.js';
 import { sum } from './reduce.js';
 import { launchRows } from './softmax.js';
+
+// WGSL has no includes: the row-kernel machinery (rows.wgsl) goes in front of the family's source.
+const code = rows + rmsnormWgsl;
 
 const FORWARD: Kernel = { name: 'rmsnorm.forward', code, entry: 'rmsnorm_forward', inputs: 2, outputs: 1 };
 const BACKWARD: Kernel = { name: 'rmsnorm.backward', code, entry: 'rmsnorm_backward', inputs: 3, outputs: 2 };

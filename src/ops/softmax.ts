@@ -1,7 +1,8 @@
 // Softmax and log-softmax over the last axis, with an optional additive mask, and their fused VJPs.
 // Also home of `launchRows`, the row-kernel launcher that rmsnorm and cross-entropy share: it picks
 // how many invocations work on one row from the row length.
-import code from '../../shaders/softmax.wgsl';
+import rows from '../../shaders/rows.wgsl';
+import softmaxWgsl from '../../shaders/softmax.wgsl';
 import { record } from '../autograd/tape.js';
 import { gpu, GpuError } from '../gpu/device.js';
 import { grid, type Kernel, type Overrides } from '../gpu/kernels.js';
@@ -10,6 +11,9 @@ import { fmtShape, Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides } from './elementwise.js';
 import { describeOp, expectDType, launch } from './launch.js';
 import { sumTo } from './reduce.js';
+
+// WGSL has no includes: the row-kernel machinery (rows.wgsl) goes in front of the family's source.
+const code = rows + softmaxWgsl;
 
 const FORWARD: Kernel = { name: 'softmax.forward', code, entry: 'softmax_forward', inputs: 2, outputs: 1 };
 const BACKWARD: Kernel = { name: 'softmax.backward', code, entry: 'softmax_backward', inputs: 2, outputs: 1 };

@@ -13,6 +13,7 @@ import {
 import { makeT5Config, t5ConfigToJson, t5ParameterShapes, type T5Config } from '../../src/nn/t5/config.js';
 import { rng } from '../util/check.js';
 import { sharedTest } from '../util/shared.js';
+import { throwsWith } from '../util/throws.js';
 
 const t = suite('io/checkpoint');
 const root = mkdtempSync(join(tmpdir(), 'bpt-ckpt-'));
@@ -45,17 +46,6 @@ function assertSameParams(got: Map<string, HostParam>, want: Map<string, { data:
     assert.equal(g.shape, w.shape, name);
     assert.ok(g.data.length === w.data.length && g.data.every((x, i) => x === w.data[i]), `${name} values`);
   }
-}
-
-function throwsWith(fn: () => unknown, ...parts: string[]): void {
-  try {
-    fn();
-  } catch (err) {
-    const msg = (err as Error).message;
-    for (const p of parts) assert.ok(msg.includes(p), `error "${msg}" should mention "${p}"`);
-    return;
-  }
-  assert.unreachable(`expected an error mentioning ${parts.join(', ')}`);
 }
 
 const tiny = (extra: Partial<T5Config> = {}) =>

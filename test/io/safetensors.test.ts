@@ -11,6 +11,7 @@ import {
 } from '../../src/io/safetensors.js';
 import { rng } from '../util/check.js';
 import { sharedTest } from '../util/shared.js';
+import { throwsWith } from '../util/throws.js';
 
 const t = suite('io/safetensors');
 const dir = mkdtempSync(join(tmpdir(), 'bpt-st-'));
@@ -26,17 +27,6 @@ function rawFile(name: string, header: unknown, data: Uint8Array | number, opts:
   const p = join(dir, name);
   writeFileSync(p, out);
   return p;
-}
-
-function throwsWith(fn: () => unknown, ...parts: string[]): void {
-  try {
-    fn();
-  } catch (err) {
-    const msg = (err as Error).message;
-    for (const p of parts) assert.ok(msg.includes(p), `error "${msg}" should mention "${p}"`);
-    return;
-  }
-  assert.unreachable(`expected an error mentioning ${parts.join(', ')}`);
 }
 
 t('round-trips F32 and I32 with metadata, HF key order and 8-byte padding', () => {

@@ -5,12 +5,12 @@ import { readSafetensors, toFloat64, toInt32 } from '../../src/io/safetensors.js
 import { mul } from '../../src/ops/elementwise.js';
 import { checkLabels, crossEntropy, type Reduction } from '../../src/ops/cross_entropy.js';
 import { sum } from '../../src/ops/reduce.js';
-import { setRowElementsPerLane } from '../../src/ops/softmax.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { eachLaneSetting } from '../util/lanes.js';
 import { sharedTest } from '../util/shared.js';
 
 const t = suite('cross_entropy');
@@ -59,18 +59,6 @@ async function lossAndGrad(logits: Float64Array, shape: number[], labels: Int32A
 // One lane per row (V <= 8), several rows per workgroup, a workgroup per row with many strides
 // (T5's vocabulary), and rank-3 logits.
 const SHAPES = [[1, 1], [1, 7], [5, 3], [13, 129], [3, 2053], [2, 3, 33], [3, 32128]];
-
-/** Runs fn under the adapter's lanes-per-row choice, the GPU one (8 elements per lane) and 1 per lane. */
-async function eachLaneSetting(fn: (perLane: number | null) => Promise<void>): Promise<void> {
-  try {
-    for (const k of [null, 8, 1]) {
-      setRowElementsPerLane(k);
-      await fn(k);
-    }
-  } finally {
-    setRowElementsPerLane(null);
-  }
-}
 
 t('loss and dlogits match float64 for every reduction and lanes-per-row variant, with ignored rows', async () => {
   const r = rng(23);

@@ -4,11 +4,11 @@ import { valueAndGrad } from '../../src/autograd/grad.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
 import { rmsNorm } from '../../src/ops/rmsnorm.js';
-import { setRowElementsPerLane } from '../../src/ops/softmax.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { assertClose, numel, randArray, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { eachLaneSetting } from '../util/lanes.js';
 
 const t = suite('rmsnorm');
 t.before(async () => void (await initGpu()));
@@ -48,18 +48,6 @@ function referenceGrad(x: Float64Array, w: Float64Array, g: Float64Array, eps: n
 // One lane per row ([5,1], [2,7]), several rows per workgroup, a workgroup per row ([3,2053]); the
 // [300,3] case spans several weight-gradient chunks, so its chunk sums go through reduce.
 const SHAPES = [[1], [5, 1], [2, 7], [3, 5, 33], [17, 129], [3, 2053], [300, 3]];
-
-/** Runs fn under the adapter's lanes-per-row choice, the GPU one (8 elements per lane) and 1 per lane. */
-async function eachLaneSetting(fn: (perLane: number | null) => Promise<void>): Promise<void> {
-  try {
-    for (const k of [null, 8, 1]) {
-      setRowElementsPerLane(k);
-      await fn(k);
-    }
-  } finally {
-    setRowElementsPerLane(null);
-  }
-}
 
 t('forward and both gradients match float64 over odd shapes and every lanes-per-row variant', async () => {
   const r = rng(19);

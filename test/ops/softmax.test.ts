@@ -3,11 +3,12 @@ import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
-import { logSoftmax, setRowElementsPerLane, softmax } from '../../src/ops/softmax.js';
+import { logSoftmax, softmax } from '../../src/ops/softmax.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { assertClose, numel, randArray, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { eachLaneSetting } from '../util/lanes.js';
 
 const t = suite('softmax');
 t.before(async () => void (await initGpu()));
@@ -72,16 +73,6 @@ function referenceGrad(y: Float64Array, g: Float64Array, n: number, log: boolean
 // under the adapter's lanes-per-row choice, the GPU one (8 elements per lane) and 1 element per
 // lane (the widest trees, up to a whole workgroup per row).
 const SHAPES = [[1], [7], [3, 1], [3, 5], [2, 3, 33], [13, 129], [1031], [3, 2053]];
-async function eachLaneSetting(fn: (perLane: number | null) => Promise<void>): Promise<void> {
-  try {
-    for (const k of [null, 8, 1]) {
-      setRowElementsPerLane(k);
-      await fn(k);
-    }
-  } finally {
-    setRowElementsPerLane(null);
-  }
-}
 
 t('softmax, logSoftmax and their VJPs match float64 over odd shapes and every lanes-per-row variant', async () => {
   const r = rng(11);
