@@ -8,6 +8,8 @@ import { greedyGenerate } from '../nn/t5/generate.js';
 import { seq2seq, tokenNll } from '../nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint } from '../nn/t5/weights.js';
 import { noGrad } from '../autograd/tape.js';
+import { checkLabels } from '../ops/cross_entropy.js';
+import { checkIds } from '../ops/embedding.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -34,7 +36,7 @@ function input(tensors: Map<string, HostTensor>, name: string, file: string): Ho
 
 /** Runs the model of `modelDir` on the inputs file and returns every quantity of the parity fixture. */
 export async function forwardReport(modelDir: string, inputsFile: string, greedyTokens = 10): Promise<ForwardReport> {
-  const model = modelFromCheckpoint(loadHfCheckpoint(modelDir));
+  const ckpt = loadHfCheckpoint(modelDir);
   const { tensors } = readSafetensors(inputsFile);
   const ids = input(tensors, 'inputs.input_ids', inputsFile);
   const mask = input(tensors, 'inputs.attention_mask', inputsFile);
@@ -54,11 +56,23 @@ export async function forwardReport(modelDir: string, inputsFile: string, greedy
     }
     for (let j = 0; j < s; j++) tokenMask[i * s + j] = fullMask[i * (l + s) + l + j]!;
   }
+  // Ids from a file are checked on the host, so a bad one is named instead of clamped on the GPU.
+  const vocab = ckpt.config.vocab_size;
+  const hostIds = toInt32(ids, 'inputs.input_ids');
+  const hostDec = toInt32(decIn, 'inputs.decoder_input_ids');
+  const hostLabels = toInt32(labels, 'inputs.labels');
+  checkIds(hostIds, vocab, ids.shape, `${inputsFile}: inputs.input_ids`);
+  checkIds(hostDec, vocab, decIn.shape, `${inputsFile}: inputs.decoder_input_ids`);
+  checkLabels(hostLabels, vocab);
+  if (decIn.shape.join() !== labels.shape.join()) {
+    throw new Error(`${inputsFile}: inputs.decoder_input_ids [${decIn.shape}] and inputs.labels [${labels.shape}] differ in shape`);
+  }
+  const model = modelFromCheckpoint(ckpt);
   const batch = tidy(() => ({
-    inputIds: keep(tensor(toInt32(ids, 'inputs.input_ids'), ids.shape, 'i32')),
+    inputIds: keep(tensor(hostIds, ids.shape, 'i32')),
     attentionMask: keep(tensor(tokenMask, [b, s])),
-    decoderInputIds: keep(tensor(toInt32(decIn, 'inputs.decoder_input_ids'), decIn.shape, 'i32')),
-    labels: keep(tensor(toInt32(labels, 'inputs.labels'), labels.shape, 'i32')),
+    decoderInputIds: keep(tensor(hostDec, decIn.shape, 'i32')),
+    labels: keep(tensor(hostLabels, labels.shape, 'i32')),
   }));
   const P: Tensor | undefined = hostP ? keep(tensor(toFloat32(hostP, 'inputs.P'), hostP.shape)) : undefined;
   try {

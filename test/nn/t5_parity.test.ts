@@ -160,4 +160,33 @@ for (const [name, config] of VARIANTS) {
   });
 }
 
+t('bpt forward names a bad input instead of running on it', async () => {
+  const config = VARIANTS[3]![1];
+  const dir = mkdtempSync(join(tmpdir(), 'bpt-t5-bad-'));
+  try {
+    saveHfCheckpoint(dir, config, randomCheckpoint(config, 1).tensors);
+    const inputs = join(dir, 'inputs.safetensors');
+    const write = (ids: number[], mask = [1, 1, 1]) => writeSafetensors(inputs, new Map([
+      ['inputs.input_ids', { dtype: 'I32', shape: [1, 3], data: Int32Array.from(ids) }],
+      ['inputs.attention_mask', { dtype: 'I32', shape: [1, mask.length], data: Int32Array.from(mask) }],
+      ['inputs.labels', { dtype: 'I32', shape: [1, 2], data: Int32Array.from([5, 1]) }],
+      ['inputs.decoder_input_ids', { dtype: 'I32', shape: [1, 2], data: Int32Array.from([0, 5]) }],
+    ]));
+    const failure = async () => {
+      try {
+        await forwardReport(dir, inputs);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    write([4, 999, 2]);
+    assert.match(await failure(), /inputs\.input_ids: id 999 at position \[0,1\] is out of range \[0, 61\)/);
+    write([4, 5, 2], [1, 1]);
+    assert.match(await failure(), /attention_mask is \[1,2\], expected \[1, 3\]/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 t.run();
