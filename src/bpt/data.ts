@@ -74,7 +74,7 @@ export interface CollateOptions {
 const roundUp = (n: number, m: number): number => Math.max(m, Math.ceil(n / m) * m);
 
 /** Pads rows into a batch (see the file comment). */
-export function collate(rows: readonly Encoded[], opts: CollateOptions): HostBatch {
+export function collate(rows: readonly Pick<Encoded, 'task' | 'input' | 'target'>[], opts: CollateOptions): HostBatch {
   if (rows.length === 0) throw new Error('collate: empty batch');
   if (opts.promptIndex && opts.promptIndex.length !== rows.length) {
     throw new Error(`collate: ${opts.promptIndex.length} prompt indices for ${rows.length} rows`);

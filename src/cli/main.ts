@@ -2,13 +2,16 @@
 // The `bpt` command: one subcommand per stage of the pipeline.
 import { initGpu, gpu, shutdownGpu } from '../gpu/device.js';
 import { helpText, parseCommand, UsageError, type Command } from './command.js';
+import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { forwardCommand } from './commands/forward.js';
 import { infoCommand } from './commands/info.js';
+import { pretrainCommand } from './commands/pretrain.js';
+import { reportCommand } from './commands/report.js';
 import { sourceCommand } from './commands/source.js';
 import { targetCommand } from './commands/target.js';
 
-const COMMANDS: Command[] = [infoCommand, forwardCommand, sourceCommand, targetCommand, evalCommand];
+const COMMANDS: Command[] = [infoCommand, demoCommand, forwardCommand, pretrainCommand, sourceCommand, targetCommand, evalCommand, reportCommand];
 
 
 function usage(): string {

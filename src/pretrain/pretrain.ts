@@ -1,0 +1,144 @@
+// `bpt pretrain`: T5 span-corruption pretraining with full weight training, run like every other
+// stage (src/bpt): run.json with the resolved options, log.jsonl (step records with the loss and
+// lr, 'eval' records with the held-out loss), an atomic checkpoint every N steps with exact
+// resume, a progress bar, and at the end the model as a Hugging Face checkpoint in model/
+// (config.json, model.safetensors, the tokenizer's files).
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { noGrad } from '../autograd/tape.js';
+import type { Resolved } from '../bpt/config.js';
+import { disposeAll, namedToHost, restoreNamed } from '../bpt/host.js';
+import { trainLoop } from '../bpt/loop.js';
+import type { LoadedModel } from '../bpt/model.js';
+import { makeOptimizer, makeSchedule } from '../bpt/optimizers.js';
+import { writeDirAtomic } from '../bpt/peft.js';
+import { Run } from '../bpt/run.js';
+import { recordTrainStep } from '../bpt/step.js';
+import { uploadBatch } from '../bpt/data.js';
+import { loadHfCheckpoint, saveHfCheckpoint, type HfCheckpoint } from '../io/checkpoint.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { ByT5Tokenizer } from '../io/tokenizer/byt5_tokenizer.js';
+import { loadTokenizer } from '../io/tokenizer/load.js';
+import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
+import { makeT5Config, t5ParameterCount } from '../nn/t5/config.js';
+import { seq2seq } from '../nn/t5/seq2seq.js';
+import { disposeModel, modelFromCheckpoint, modelToHost } from '../nn/t5/weights.js';
+import { tidy } from '../tensor/scope.js';
+import { readCorpus } from './corpus.js';
+import { corruptedBatch, Segments, tokenStream } from './data.js';
+import { initCheckpoint } from './init.js';
+import type { PretrainOptions } from './options.js';
+
+/** Files of a pretraining run, relative to its directory. */
+export const PRETRAIN_FILES = { model: 'model' } as const;
+
+/** The starting checkpoint and its tokenizer: a fresh ByT5-vocabulary T5, or `o.init`. */
+function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer } {
+  if (o.init !== null) return { ckpt: loadHfCheckpoint(o.init), tok: loadTokenizer(o.init) };
+  const tok = new ByT5Tokenizer();
+  const config = makeT5Config({
+    vocab_size: tok.vocabSize, d_model: o.dModel, d_kv: o.dKv, num_heads: o.numHeads, d_ff: o.dFf,
+    num_layers: o.numLayers, num_decoder_layers: o.numDecoderLayers, feed_forward_proj: o.feedForwardProj,
+    relative_attention_num_buckets: o.relativeAttentionNumBuckets, relative_attention_max_distance: o.relativeAttentionMaxDistance,
+    dropout_rate: o.dropoutRate, tie_word_embeddings: false,
+  });
+  return { ckpt: initCheckpoint(config, o.seed), tok };
+}
+
+/** Writes the tokenizer's files next to the weights: ByT5's tokenizer_config.json, or the init's spiece.model. */
+function saveTokenizer(dir: string, o: PretrainOptions, tok: Tokenizer): void {
+  if (tok instanceof ByT5Tokenizer) {
+    writeFileAtomic(join(dir, 'tokenizer_config.json'), [`${JSON.stringify({ tokenizer_class: 'ByT5Tokenizer', extra_ids: tok.extraIds, eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>' }, null, 2)}\n`]);
+    return;
+  }
+  for (const f of ['spiece.model', 'tokenizer_config.json']) if (o.init && existsSync(join(o.init, f))) copyFileSync(join(o.init, f), join(dir, f));
+}
+
+/** Mean held-out loss (every held-out example has the same lengths, so batch means average exactly). */
+async function heldOutLoss(lm: LoadedModel, data: Segments, batchSize: number): Promise<number> {
+  const { pad_token_id: pad, decoder_start_token_id: start } = lm.model.config;
+  let total = 0;
+  const n = data.heldOut.length;
+  for (let at = 0; at < n; at += batchSize) {
+    const rows = Array.from({ length: Math.min(batchSize, n - at) }, (_, j) => data.heldOutExample(at + j));
+    const h = corruptedBatch(rows, pad, start);
+    const loss = noGrad(() => tidy(() => seq2seq(lm.model, uploadBatch(h)).loss));
+    total += (await loss.item()) * rows.length;
+    loss.dispose();
+  }
+  return total / n;
+}
+
+/** Runs (or, with `resume`, continues) span-corruption pretraining as `o` describes. */
+export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<void> {
+  const { ckpt, tok } = startingPoint(o);
+  const corpora = o.corpus.map(readCorpus);
+  const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
+  const run = Run.open(o.out, 'pretrain', 'span-corruption', o as unknown as Resolved, resume);
+  const lm: LoadedModel = { model: modelFromCheckpoint(ckpt), tokenizer: tok, dir: o.init ?? '(fresh)' };
+  const params = [...lm.model.params.values()];
+  const opt = makeOptimizer(o.optimizer, [{ name: 'model', params, lr: o.lr }], o.weightDecay);
+  try {
+    const c = lm.model.config;
+    if (!run.resumed) {
+      run.setInfo({
+        model: { ...c, extra: undefined, parameters: t5ParameterCount(c) },
+        tokenizer: tok instanceof ByT5Tokenizer ? 'ByT5 bytes' : 'SentencePiece',
+        corpora: corpora.map((k) => ({ name: k.name, source: k.source, documents: k.documents.length })),
+        tokens: data.tokens.length,
+        segments: { tokens_per_segment: data.lengths.tokensLength, inputs_length: data.lengths.inputsLength, targets_length: data.lengths.targetsLength, train: data.train.length, held_out: data.heldOut.length },
+      });
+    }
+    const resumed = run.resumed;
+    if (resumed) {
+      restoreNamed(lm.model.params, resumed.tensors, run.path('checkpoint.safetensors'));
+      if (resumed.optimizer) opt.loadState(resumed.optimizer);
+    }
+    const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
+    const target = { prompt: () => undefined, penalty: null, params };
+    const evaluate = async (done: number, say: (m: string) => void): Promise<void> => {
+      const loss = await heldOutLoss(lm, data, o.batchSize);
+      run.log.write({ kind: 'eval', step: done, split: 'held-out', loss });
+      say(`step ${done}: held-out loss ${loss.toFixed(4)}`);
+    };
+    const started = performance.now();
+    const finished = await trainLoop(run, {
+      label: 'pretrain',
+      totalSteps: o.steps,
+      startStep: resumed?.step ?? 0,
+      logEvery: o.logEvery,
+      checkpointEvery: o.checkpointEvery,
+      stopAfter: o.stopAfter,
+      progress: o.progress,
+      step: async (s, log) => {
+        const h = corruptedBatch(Array.from({ length: o.batchSize }, (_, i) => data.trainExample(s * o.batchSize + i)), c.pad_token_id, c.decoder_start_token_id);
+        opt.setLrScale(schedule(s));
+        const out = recordTrainStep(lm, h, target, opt, { training: c.dropout_rate > 0, seed: s });
+        try {
+          const loss = await out.loss.item();
+          return log ? { loss, fields: { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000 } } : { loss };
+        } finally {
+          disposeAll(out);
+        }
+      },
+      after: async (done, progress) => {
+        if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps) await evaluate(done, (m) => progress.log(m));
+        return false;
+      },
+      checkpoint: async (done) => {
+        run.saveCheckpoint({ step: done, tensors: await namedToHost(lm.model.params), optimizer: await opt.state(), extra: {} });
+      },
+    });
+    if (!finished) return;
+    await evaluate(o.steps, (m) => (o.progress === 'none' ? undefined : process.stderr.write(`${m}\n`)));
+    const host = await modelToHost(lm.model);
+    writeDirAtomic(run.path(PRETRAIN_FILES.model), (tmp) => {
+      saveHfCheckpoint(tmp, c, host);
+      saveTokenizer(tmp, o, tok);
+    });
+    run.complete({ files: PRETRAIN_FILES }, o.keepCheckpoint);
+  } finally {
+    opt.dispose();
+    disposeModel(lm.model);
+  }
+}
