@@ -115,3 +115,11 @@ export type { SourceOptions, TargetOptions, EvalOptions } from './bpt/options.js
 export { saveAdapter, loadAdapter } from './bpt/peft.js';
 export type { Adapter, PromptAdapter, MultitaskAdapter } from './bpt/peft.js';
 export * as tasks from './tasks/index.js';
+
+// --- Pretraining, the demo, reports -----------------------------------------------------------
+/** T5 span-corruption pretraining (noise mask and sentinels as in T5's preprocessors). */
+export { runPretrain } from './pretrain/pretrain.js';
+export { randomSpansNoiseMask, spanCorrupt } from './pretrain/span_corruption.js';
+export { runDemo } from './demo/demo.js';
+/** Writes a self-contained report.html for a run directory. */
+export { writeRunReport } from './report/html.js';
