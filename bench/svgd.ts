@@ -1,79 +1,67 @@
 // GPU time of one SVGD direction (squared distances, median bandwidth + K, phi) for BPT's default
-// shape: M = 5 particles of a 100 x 768 prompt (T5-base). Self-contained: timestamp queries from
-// the engine's profiler, plus wall time of record + submit + wait.
-//   node dist/bench/svgd.js [--m 5] [--d 76800] [--iters 50]
+// shape, M = 5 particles of a 100 x 768 prompt (T5-base), alone, with the kernel diagnostics
+// (kernelStats) and with the SVGD code's RMSProp update; per-kernel medians. GB/s counts the
+// compulsory traffic over [M, D]: the direction reads x once for the distances, x and the scores for
+// phi and writes phi (16 M D bytes); kernelStats reads x and the scores again (+8 M D); the update
+// reads phi and reads and writes theta and its history (+20 M D).
+//   node dist/bench/svgd.js [--m 5] [--d 76800] [--iters 50] [--quick]
 import { parseArgs } from 'node:util';
-import { kernelStats, svgdDirection } from '../src/bayes/svgd.js';
 import { SvgdRmsprop } from '../src/bayes/rmsprop.js';
+import { kernelStats, svgdDirection } from '../src/bayes/svgd.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
-import { summarize, type KernelRecord } from '../src/gpu/profiler.js';
-import { recorder } from '../src/gpu/recorder.js';
+import { summarize } from '../src/gpu/profiler.js';
 import { tensor } from '../src/tensor/create.js';
 import { tidy } from '../src/tensor/scope.js';
+import { gpuSumMs, perIteration, printTable, profileRuns, timeOurs, writeResults, type Row } from './lib/harness.js';
 
 const { values } = parseArgs({
-  options: { m: { type: 'string', default: '5' }, d: { type: 'string', default: '76800' }, iters: { type: 'string', default: '50' } },
+  options: {
+    m: { type: 'string', default: '5' },
+    d: { type: 'string', default: '76800' },
+    iters: { type: 'string', default: '50' },
+    quick: { type: 'boolean', default: false },
+  },
 });
-const M = Number(values.m), D = Number(values.d), ITERS = Number(values.iters);
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const M = Number(values.m), D = Number(values.d), ITERS = values.quick ? 10 : Number(values.iters);
 
 await initGpu();
-const rec = recorder();
-process.stdout.write(`adapter: ${gpu().report.description}\nSVGD direction, M = ${M}, D = ${D}, ${ITERS} iterations\n`);
+process.stdout.write(`adapter: ${gpu().report.description}\nSVGD, M = ${M}, D = ${D}, ${ITERS} timed iterations\n`);
 
 const x = tensor(Float32Array.from({ length: M * D }, (_, i) => Math.sin(i * 0.37 + (i % 7))), [M, D]);
 const s = tensor(Float32Array.from({ length: M * D }, (_, i) => Math.cos(i * 0.11)), [M, D]);
-const step = () => tidy(() => void svgdDirection(x, s));
+const theta = tensor(new Float32Array(M * D), [M, D]);
+const opt = new SvgdRmsprop({ stepSize: 1e-3 });
+const md = M * D * 4;
 
-for (let i = 0; i < 5; i++) step();
-await rec.sync();
+const cases: Array<{ name: string; run: () => void; bytes: number }> = [
+  { name: 'direction', run: () => tidy(() => void svgdDirection(x, s)), bytes: 4 * md },
+  { name: 'direction + kernelStats', run: () => tidy(() => void kernelStats(x, s, svgdDirection(x, s))), bytes: 6 * md },
+  { name: 'direction + SvgdRmsprop update', run: () => tidy(() => opt.step(theta, svgdDirection(theta, s).phi)), bytes: 9 * md },
+];
 
-const wall: number[] = [];
-for (let i = 0; i < ITERS; i++) {
-  const t0 = performance.now();
-  step();
-  await rec.sync();
-  wall.push(performance.now() - t0);
-}
-
-/** Per iteration: the sum of the dispatches' GPU times, and first start to last end. */
-async function profile(run: () => void, dispatches: number): Promise<{ busy: number[]; span: number[]; records: KernelRecord[] }> {
-  rec.profiler.start();
-  for (let i = 0; i < ITERS; i++) run();
-  await rec.sync();
-  rec.profiler.stop();
-  const records = await rec.profiler.collect();
-  const busy: number[] = [], span: number[] = [];
-  for (let i = 0; i + dispatches <= records.length; i += dispatches) {
-    const it = records.slice(i, i + dispatches);
-    busy.push(it.reduce((a, r) => a + r.durationNs, 0) / 1e3);
-    span.push((Math.max(...it.map((r) => r.startNs + r.durationNs)) - it[0]!.startNs) / 1e3);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const rows: Row[] = [];
+const kernels: Record<string, Record<string, number>> = {};
+for (const c of cases) {
+  const timing = await timeOurs(c.run, { warmup: 5, gpuIters: ITERS, minSamples: 20, maxTime: values.quick ? 0.5 : 2 });
+  const notes: Record<string, number> = {};
+  if (gpu().hasTimestamps) {
+    // Per-kernel medians, and first start to last end (gaps between dispatches included).
+    const runs = perIteration(await profileRuns(c.run, ITERS), ITERS);
+    notes.span_us = median(runs.map((r) => (r[r.length - 1]!.startNs + r[r.length - 1]!.durationNs - r[0]!.startNs) / 1e3));
+    notes.busy_us = median(runs.map(gpuSumMs)) * 1e3;
+    for (const k of summarize(runs.flat())) notes[`${k.kernel}_us`] = k.medianUs;
   }
-  return { busy, span, records };
+  kernels[c.name] = notes;
+  rows.push({ case: `M ${M}, D ${D}`, impl: `ours: ${c.name}`, timing, bytes: c.bytes });
 }
-
-if (!gpu().hasTimestamps) {
-  process.stdout.write('no timestamp-query feature: GPU times unavailable\n');
-} else {
-  const dir = await profile(step, 3);
-  process.stdout.write(
-    `GPU time, all passes: median ${median(dir.busy).toFixed(1)} us (sum of dispatches), ` +
-      `${median(dir.span).toFixed(1)} us (first start to last end)\n`,
-  );
-  for (const k of summarize(dir.records)) process.stdout.write(`  ${k.kernel.padEnd(24)} median ${k.medianUs.toFixed(1)} us\n`);
-
-  const stats = await profile(() => tidy(() => void kernelStats(x, s, svgdDirection(x, s))), 5);
-  process.stdout.write(`with kernelStats (5 passes): median ${median(stats.busy).toFixed(1)} us\n`);
-
-  const theta = tensor(Float32Array.from({ length: M * D }, () => 0), [M, D]);
-  const opt = new SvgdRmsprop({ stepSize: 1e-3 });
-  const upd = await profile(() => tidy(() => opt.step(theta, svgdDirection(theta, s).phi)), 4);
-  process.stdout.write(`direction + SvgdRmsprop update (4 passes): median ${median(upd.busy).toFixed(1)} us\n`);
-  opt.dispose();
-  theta.dispose();
+printTable(rows);
+for (const [name, notes] of Object.entries(kernels)) {
+  process.stdout.write(`${name}:\n`);
+  for (const [k, v] of Object.entries(notes)) process.stdout.write(`  ${k.padEnd(28)} ${v.toFixed(1)}\n`);
 }
-process.stdout.write(`wall time per direction (record + submit + wait): median ${median(wall).toFixed(3)} ms\n`);
-x.dispose();
-s.dispose();
+const path = writeResults('svgd', rows, { m: M, d: D, kernels });
+process.stdout.write(`\nwrote ${path}\n`);
+opt.dispose();
+for (const t of [x, s, theta]) t.dispose();
 await shutdownGpu();

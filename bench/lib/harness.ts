@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type BenchmarkJs from 'benchmark';
 import { gpu } from '../../src/gpu/device.js';
+import type { KernelRecord } from '../../src/gpu/profiler.js';
 import { recorder } from '../../src/gpu/recorder.js';
 
 const load = createRequire(import.meta.url);
@@ -25,6 +26,11 @@ export interface TimingOptions {
   /** benchmark.js: at least this many samples, and at most about this many seconds. */
   minSamples?: number;
   maxTime?: number;
+  /**
+   * Wall time as the median of this many plain iterations instead of benchmark.js, for steps of
+   * seconds (T5 on a software adapter), where benchmark.js's sampling would take minutes.
+   */
+  wallIters?: number;
 }
 
 /** What one implementation measured for one case. */
@@ -36,6 +42,15 @@ export interface Timing {
   samples: number;
   /** Median GPU milliseconds per iteration from timestamp queries (ours only, when available). */
   gpuMs?: number;
+  /**
+   * Mean CPU milliseconds of this process per iteration (all threads) over the wall-time
+   * iterations. On a software adapter the kernels run on this process's threads, so this is the
+   * work of a step, which other jobs on a shared machine barely change (they stretch wall and
+   * timestamp times instead).
+   */
+  cpuMs?: number;
+  /** Mean milliseconds the host spent recording an iteration, before its submit (ours, side by side). */
+  recordMs?: number;
   /** Dispatches and submits per iteration (ours only). */
   dispatches?: number;
   submits?: number;
@@ -46,6 +61,14 @@ const median = (xs: readonly number[]): number => {
   const h = s.length >> 1;
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 };
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** CPU milliseconds (user + system, every thread) this process used since `start`. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e3;
+}
 
 /** Wall time of an asynchronous step (it must resolve when its work is done) with benchmark.js. */
 export function timeWall(step: () => Promise<void>, opts: TimingOptions = {}): Promise<Timing> {
@@ -69,6 +92,49 @@ export function timeWall(step: () => Promise<void>, opts: TimingOptions = {}): P
   });
 }
 
+/** Median and relative margin of error (95%, as benchmark.js's) of plain wall-time samples. */
+function plainTiming(ms: readonly number[]): Timing {
+  const m = mean(ms);
+  const sd = ms.length > 1 ? Math.sqrt(ms.reduce((a, b) => a + (b - m) ** 2, 0) / (ms.length - 1)) : 0;
+  return { wallMs: median(ms), rmePct: (196 * sd) / Math.sqrt(ms.length) / m, samples: ms.length };
+}
+
+/** Wall milliseconds of `iters` plain runs of an asynchronous step. */
+async function timePlain(step: () => Promise<void>, iters: number): Promise<Timing> {
+  const ms: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await step();
+    ms.push(performance.now() - t0);
+  }
+  return plainTiming(ms);
+}
+
+/** The records of `iters` runs of `run`, each submitted and waited for, with timestamps on. */
+export async function profileRuns(run: () => void, iters = 1): Promise<KernelRecord[]> {
+  const rec = recorder();
+  rec.profiler.start();
+  try {
+    for (let i = 0; i < iters; i++) {
+      run();
+      await rec.sync();
+    }
+  } finally {
+    rec.profiler.stop();
+  }
+  return rec.profiler.collect();
+}
+
+/** Splits the records of `iters` identical runs into one list per run. */
+export function perIteration(records: KernelRecord[], iters: number): KernelRecord[][] {
+  const per = records.length / iters;
+  if (!Number.isInteger(per)) throw new Error(`perIteration: ${records.length} records do not split into ${iters} equal runs`);
+  return Array.from({ length: iters }, (_, i) => records.slice(i * per, (i + 1) * per));
+}
+
+/** Summed GPU milliseconds of a list of records. */
+export const gpuSumMs = (records: readonly KernelRecord[]): number => records.reduce((s, r) => s + r.durationNs, 0) / 1e6;
+
 /**
  * Times `run` (which records one iteration of engine work without submitting): warm-up, GPU
  * timestamps per iteration (when the adapter has them), dispatch counts, then wall time of
@@ -81,37 +147,125 @@ export async function timeOurs(run: () => void, opts: TimingOptions = {}): Promi
     await rec.sync();
   }
   const iters = opts.gpuIters ?? 5;
-  const before = rec.snapshot();
   let gpuMs: number | undefined;
-  if (gpu().hasTimestamps) {
-    rec.profiler.start();
-    for (let i = 0; i < iters; i++) {
-      run();
-      await rec.sync();
-    }
-    rec.profiler.stop();
-    const records = await rec.profiler.collect();
-    const per = records.length / iters;
-    const totals: number[] = [];
-    for (let i = 0; i < iters; i++) totals.push(records.slice(i * per, (i + 1) * per).reduce((s, r) => s + r.durationNs, 0) / 1e6);
-    gpuMs = median(totals);
-  } else {
-    for (let i = 0; i < iters; i++) {
-      run();
-      await rec.sync();
-    }
-  }
-  const after = rec.snapshot();
-  const wall = await timeWall(async () => {
+  if (gpu().hasTimestamps) gpuMs = median(perIteration(await profileRuns(run, iters), iters).map(gpuSumMs));
+  // Counted while not profiling: a full timestamp query set makes the recorder submit early.
+  const before = rec.snapshot();
+  const cpu0 = process.cpuUsage();
+  let steps = 0;
+  const step = async () => {
     run();
     await rec.sync();
-  }, opts);
+    steps++;
+  };
+  const wall = opts.wallIters ? await timePlain(step, opts.wallIters) : await timeWall(step, opts);
+  const after = rec.snapshot();
   return {
     ...wall,
     ...(gpuMs === undefined ? {} : { gpuMs }),
-    dispatches: (after.dispatches - before.dispatches) / iters,
-    submits: (after.submits - before.submits) / iters,
+    cpuMs: cpuMsSince(cpu0) / steps,
+    dispatches: (after.dispatches - before.dispatches) / steps,
+    submits: (after.submits - before.submits) / steps,
   };
+}
+
+/** Pool bytes in use before a run (parameters, inputs), at its peak, and the difference. */
+export interface PeakMemory {
+  base: number;
+  peak: number;
+  step: number;
+}
+
+/**
+ * What `timeSideBySide` measured: one Timing per run, the records of each run's last profiled
+ * iteration, and each run's memory in its first warm-up iteration.
+ */
+export interface SideBySide {
+  timings: Timing[];
+  records: KernelRecord[][];
+  memory: PeakMemory[];
+}
+
+/**
+ * Times several runs whose ratio matters by taking turns, one iteration of each per round, so that
+ * load from elsewhere on a shared machine hits all of them alike: `warmup` rounds, `gpuIters`
+ * rounds with timestamps, then `wallIters` (default `gpuIters`) rounds of wall time (plain, for
+ * steps of seconds); dispatch and submit counts come from the wall rounds, peak memory from the
+ * first warm-up round (at least one is run).
+ */
+export async function timeSideBySide(runs: Array<() => void>, opts: TimingOptions = {}): Promise<SideBySide> {
+  const rec = recorder();
+  const round = async (each: (run: () => void, j: number) => Promise<void>) => {
+    for (const [j, run] of runs.entries()) await each(run, j);
+  };
+  const memory: PeakMemory[] = [];
+  for (let i = 0; i < Math.max(1, opts.warmup ?? 1); i++) {
+    await round(async (run) => {
+      if (i === 0) memory.push(await peakMemory(run));
+      else {
+        run();
+        await rec.sync();
+      }
+    });
+  }
+  const gpuMs: number[][] = runs.map(() => []);
+  const records: KernelRecord[][] = runs.map(() => []);
+  const gpuIters = opts.gpuIters ?? 3;
+  if (gpu().hasTimestamps) {
+    for (let i = 0; i < gpuIters; i++) {
+      await round(async (run, j) => {
+        records[j] = await profileRuns(run);
+        gpuMs[j]!.push(gpuSumMs(records[j]!));
+      });
+    }
+  }
+  const wallMs: number[][] = runs.map(() => []);
+  const cpuMs: number[][] = runs.map(() => []);
+  const recordMs: number[][] = runs.map(() => []);
+  const counts = runs.map(() => ({ dispatches: 0, submits: 0 }));
+  const wallIters = opts.wallIters ?? gpuIters;
+  for (let i = 0; i < wallIters; i++) {
+    await round(async (run, j) => {
+      const before = rec.snapshot();
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      run();
+      recordMs[j]!.push(performance.now() - t0);
+      await rec.sync();
+      wallMs[j]!.push(performance.now() - t0);
+      cpuMs[j]!.push(cpuMsSince(cpu0));
+      const after = rec.snapshot();
+      counts[j]!.dispatches += after.dispatches - before.dispatches;
+      counts[j]!.submits += after.submits - before.submits;
+    });
+  }
+  const timings = runs.map((_, j) => ({
+    ...plainTiming(wallMs[j]!),
+    ...(gpuMs[j]!.length ? { gpuMs: median(gpuMs[j]!) } : {}),
+    cpuMs: mean(cpuMs[j]!),
+    recordMs: mean(recordMs[j]!),
+    dispatches: counts[j]!.dispatches / wallIters,
+    submits: counts[j]!.submits / wallIters,
+  }));
+  return { timings, records, memory };
+}
+
+/** Pool bytes in use around one run of `run`. */
+export async function peakMemory(run: () => void): Promise<PeakMemory> {
+  const rec = recorder();
+  await rec.sync();
+  const base = rec.pool.snapshot().inUse;
+  rec.pool.resetPeak();
+  run();
+  await rec.sync();
+  const peak = rec.pool.snapshot().peakInUse;
+  return { base, peak, step: peak - base };
+}
+
+/** a / b by GPU time, wall time and CPU time (NaN where either lacks one). */
+export function ratios(a: Timing, b: Timing): { gpu: number; wall: number; cpu: number } {
+  const r = (x: number | undefined, y: number | undefined) => (x && y ? x / y : NaN);
+  return { gpu: r(a.gpuMs, b.gpuMs), wall: r(a.wallMs, b.wallMs), cpu: r(a.cpuMs, b.cpuMs) };
 }
 
 /** One row of a suite's results. */
@@ -141,12 +295,12 @@ const fmt = (x: number | undefined, digits = 2) => (x === undefined ? '-' : x.to
 
 /** Prints rows as an aligned table. */
 export function printTable(rows: Row[]): void {
-  const head = ['case', 'impl', 'gpu ms', 'wall ms', '±%', 'GFLOP/s', 'wall GFLOP/s', 'GB/s', 'disp/submit', 'notes'];
+  const head = ['case', 'impl', 'gpu ms', 'wall ms', '±%', 'cpu ms', 'GFLOP/s', 'wall GFLOP/s', 'GB/s', 'disp/submit', 'notes'];
   const body = rows.map((r) => {
     const t = r.timing;
     const perSubmit = t.dispatches !== undefined && t.submits ? t.dispatches / t.submits : undefined;
     const notes = Object.entries(r.notes ?? {}).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toFixed(2) : v}`).join(' ');
-    return [r.case, r.impl, fmt(t.gpuMs), fmt(t.wallMs), fmt(t.rmePct, 1), fmt(throughput(r).gflops), fmt(rate(r.flops, t.wallMs, 1e9)),
+    return [r.case, r.impl, fmt(t.gpuMs), fmt(t.wallMs), fmt(t.rmePct, 1), fmt(t.cpuMs), fmt(throughput(r).gflops), fmt(rate(r.flops, t.wallMs, 1e9)),
       fmt(throughput(r).gbps), fmt(perSubmit, 0), notes];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -155,14 +309,19 @@ export function printTable(rows: Row[]): void {
   for (const b of body) process.stdout.write(`${line(b)}\n`);
 }
 
-/** Writes bench/results/<suite>-<date>.json (next to the sources, not dist/) and returns its path. */
-export function writeResults(suite: string, rows: Row[], extra: Record<string, unknown> = {}): string {
-  const here = dirname(fileURLToPath(import.meta.url));
+/** bench/results next to the sources (not dist/), created if absent. */
+export function resultsDir(): string {
   // Bundled into dist/chunks or dist/bench; the repository root is where package.json lives.
-  let root = here;
+  let root = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Writes bench/results/<suite>-<date>.json and returns its path. */
+export function writeResults(suite: string, rows: Row[], extra: Record<string, unknown> = {}): string {
+  const dir = resultsDir();
   const date = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
   const path = join(dir, `${suite}-${date}.json`);
   const g = gpu();

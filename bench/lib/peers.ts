@@ -17,6 +17,14 @@ export interface Skipped {
 /** The slice of tfjs-core's API the benchmarks use. */
 interface TfTensor {
   dispose(): void;
+  data(): Promise<Float32Array | Int32Array>;
+}
+interface TfVariable extends TfTensor {
+  readonly __variable: true;
+}
+interface TfOptimizer {
+  minimize(f: () => TfTensor, returnCost: true, varList: TfVariable[]): TfTensor;
+  dispose(): void;
 }
 interface TfCore {
   registerBackend(name: string, factory: () => unknown, priority?: number): boolean;
@@ -25,22 +33,62 @@ interface TfCore {
   ready(): Promise<void>;
   backend(): TfWebGpuBackend;
   version_core?: string;
-  tensor(values: Float32Array, shape: number[], dtype: 'float32'): TfTensor;
+  tensor(values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32'): TfTensor;
+  variable(initial: TfTensor): TfVariable;
+  tidy<T>(fn: () => T): T;
   matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
+  add(a: TfTensor, b: TfTensor): TfTensor;
+  relu(x: TfTensor): TfTensor;
+  oneHot(indices: TfTensor, depth: number): TfTensor;
+  losses: { softmaxCrossEntropy(onehotLabels: TfTensor, logits: TfTensor): TfTensor };
+  train: { adam(lr: number, beta1: number, beta2: number, epsilon: number): TfOptimizer };
 }
 interface TfWebGpuBackend {
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   submitQueue(): void;
+  /** Dispatches recorded since tfjs's last submit (it submits every 15 by default). */
+  dispatchCountInPass: number;
 }
 interface TfWebGpu {
   WebGPUBackend: new (device: GPUDevice, adapterInfo?: GPUAdapterInfo) => unknown;
+}
+
+/** A dense layer's initial values: weight [inputs, outputs] row-major, bias [outputs]. */
+export interface DenseInit {
+  inputs: number;
+  outputs: number;
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+/** An MLP classifier's training problem: relu between layers, softmax cross-entropy (mean), Adam. */
+export interface MlpSpec {
+  x: Float32Array;
+  batch: number;
+  labels: Int32Array;
+  classes: number;
+  layers: DenseInit[];
+  lr: number;
+  betas: readonly [number, number];
+  eps: number;
+}
+
+/** A peer's training step: the step (resolves when the GPU is done), the loss now, dispatch counts. */
+export interface PeerTrainStep {
+  step: () => Promise<void>;
+  loss: () => Promise<number>;
+  /** Dispatches and submits since the peer was built (its own counters, ours are the recorder's). */
+  counts: () => { dispatches: number; submits: number };
+  dispose: () => void;
 }
 
 export interface TfjsPeer {
   version: string;
   /** A timed step of `tf.matMul` on fixed random inputs, and their cleanup. */
   matmul(aShape: number[], bShape: number[], transA: boolean, transB: boolean): { step: () => Promise<void>; dispose: () => void };
+  /** A training step of an MLP with `optimizer.minimize` (tf.variableGrads + Adam's update). */
+  mlp(spec: MlpSpec): PeerTrainStep;
 }
 
 async function importOptional<T>(name: string): Promise<T> {
@@ -61,6 +109,9 @@ export async function tfjsPeer(): Promise<TfjsPeer | Skipped> {
   try {
     tf = await importOptional<TfCore>('@tensorflow/tfjs-core');
     webgpu = await importOptional<TfWebGpu>('@tensorflow/tfjs-backend-webgpu');
+    // tfjs-core's Node bundle has no gradients (the @tensorflow/tfjs union package registers them);
+    // the ESM gradient configs, bundled from this literal, register into tfjs's global registry.
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
   } catch (err) {
     return { skipped: `tfjs not installed (${(err as Error).message.split('\n')[0]})` };
   }
@@ -70,6 +121,20 @@ export async function tfjsPeer(): Promise<TfjsPeer | Skipped> {
   if (!(await tf.setBackend('webgpu'))) return { skipped: 'tfjs could not start its webgpu backend' };
   await tf.ready();
   const backend = tf.backend();
+  // Counts tfjs's submits and the dispatches each carried; flush() submits what is pending.
+  const counts = { dispatches: 0, submits: 0 };
+  const submitQueue = backend.submitQueue.bind(backend);
+  backend.submitQueue = () => {
+    counts.dispatches += backend.dispatchCountInPass;
+    counts.submits++;
+    submitQueue();
+  };
+  const flush = async () => {
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+    await gpuWait(g.device.queue.onSubmittedWorkDone());
+  };
   return {
     version: tf.version_core ?? 'unknown',
     matmul(aShape, bShape, transA, transB) {
@@ -78,15 +143,49 @@ export async function tfjsPeer(): Promise<TfjsPeer | Skipped> {
       return {
         step: async () => {
           const c = tf.matMul(a, b, transA, transB);
-          backend.ensureCommandEncoderReady();
-          backend.endComputePassEncoder();
-          backend.submitQueue();
-          await gpuWait(g.device.queue.onSubmittedWorkDone());
+          await flush();
           c.dispose();
         },
         dispose: () => {
           a.dispose();
           b.dispose();
+        },
+      };
+    },
+    mlp(spec) {
+      const x = tf.tensor(spec.x, [spec.batch, spec.layers[0]!.inputs], 'float32');
+      const labels = tf.tensor(spec.labels, [spec.batch], 'int32');
+      const onehot = tf.tidy(() => tf.oneHot(labels, spec.classes));
+      const vars = spec.layers.flatMap((l) => [
+        tf.variable(tf.tensor(l.weight, [l.inputs, l.outputs], 'float32')),
+        tf.variable(tf.tensor(l.bias, [l.outputs], 'float32')),
+      ]);
+      const opt = tf.train.adam(spec.lr, spec.betas[0], spec.betas[1], spec.eps);
+      const loss = () => {
+        let h = x;
+        spec.layers.forEach((_, i) => {
+          h = tf.add(tf.matMul(h, vars[2 * i]!), vars[2 * i + 1]!);
+          if (i < spec.layers.length - 1) h = tf.relu(h);
+        });
+        return tf.losses.softmaxCrossEntropy(onehot, h);
+      };
+      const start = { ...counts };
+      return {
+        step: async () => {
+          const cost = opt.minimize(loss, true, vars);
+          await flush();
+          cost.dispose();
+        },
+        loss: async () => {
+          const value = tf.tidy(loss);
+          const [v] = await value.data();
+          value.dispose();
+          return v!;
+        },
+        counts: () => ({ dispatches: counts.dispatches - start.dispatches, submits: counts.submits - start.submits }),
+        dispose: () => {
+          for (const t of [x, labels, onehot, ...vars]) t.dispose();
+          opt.dispose();
         },
       };
     },
