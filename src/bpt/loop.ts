@@ -13,16 +13,21 @@ export interface StepReport {
   fields?: Record<string, unknown>;
 }
 
-export interface LoopSpec {
-  label: string;
-  totalSteps: number;
-  /** Steps already done (a resumed run). */
-  startStep: number;
+/** The loop settings every stage's options carry (a stage passes its options object). */
+export interface LoopSettings {
   logEvery: number;
   checkpointEvery: number;
   /** Stop (with a checkpoint) after this many steps of this call; null = run to the end. */
   stopAfter: number | null;
   progress: ProgressMode;
+}
+
+export interface LoopSpec {
+  label: string;
+  totalSteps: number;
+  /** Steps already done (a resumed run). */
+  startStep: number;
+  settings: LoopSettings;
   /** Runs step `s` (0-based); `log` says whether to read back statistics for the log. */
   step(s: number, log: boolean): Promise<StepReport>;
   /** Writes a checkpoint after `done` steps. */
@@ -37,8 +42,8 @@ export interface LoopSpec {
  * signal quits at once). Returns true when the run reached its last step.
  */
 export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
-  const progress = new Progress(spec.label, spec.totalSteps, spec.progress, spec.startStep);
-  const end = spec.stopAfter === null ? spec.totalSteps : Math.min(spec.totalSteps, spec.startStep + spec.stopAfter);
+  const progress = new Progress(spec.label, spec.totalSteps, spec.settings.progress, spec.startStep);
+  const end = spec.settings.stopAfter === null ? spec.totalSteps : Math.min(spec.totalSteps, spec.startStep + spec.settings.stopAfter);
   let smoothed: number | null = null;
   let signal: string | null = null;
   const onSignal = (sig: string): void => {
@@ -55,7 +60,7 @@ export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
   try {
     for (let s = spec.startStep; s < end; s++) {
       const done = s + 1;
-      const logStep = done % spec.logEvery === 0 || done === spec.totalSteps;
+      const logStep = done % spec.settings.logEvery === 0 || done === spec.totalSteps;
       const report = await spec.step(s, logStep);
       if (!Number.isFinite(report.loss)) {
         throw new Error(`step ${done}: the loss is ${report.loss}; the last checkpoint in ${run.dir} is from before this step (lower the lr or check the data)`);
@@ -65,7 +70,7 @@ export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
       const info: ProgressInfo = { loss: smoothed };
       progress.update(done, info);
       const boundary = spec.after ? await spec.after(done, progress) : false;
-      if (boundary || signal || (spec.checkpointEvery > 0 && done % spec.checkpointEvery === 0) || done === end) {
+      if (boundary || signal || (spec.settings.checkpointEvery > 0 && done % spec.settings.checkpointEvery === 0) || done === end) {
         await spec.checkpoint(done);
       }
       if (signal) {

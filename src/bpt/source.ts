@@ -266,10 +266,7 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
       label: `source ${o.method}`,
       totalSteps: o.steps,
       startStep: resumed?.step ?? 0,
-      logEvery: o.logEvery,
-      checkpointEvery: o.checkpointEvery,
-      stopAfter: o.stopAfter,
-      progress: o.progress,
+      settings: o,
       step: async (s, log) => {
         const tasks = o.method === 'spot' ? train.map((_, k) => k) : sampleTasks(train.length, o.taskSampling, o.seed, s);
         const picked = sourceRows(o, tasks, (t) => train[t]![streams[t]!.next()]!);

@@ -243,10 +243,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
         label: `target ${o.method}`,
         totalSteps: total,
         startStep: resumed?.step ?? 0,
-        logEvery: o.logEvery,
-        checkpointEvery: o.checkpointEvery,
-        stopAfter: o.stopAfter,
-        progress: o.progress,
+        settings: o,
         step: async (s, log) => {
           const epoch = Math.floor(s / perEpoch);
           if (epoch !== batchesEpoch) {

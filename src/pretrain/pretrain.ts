@@ -106,10 +106,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
       label: 'pretrain',
       totalSteps: o.steps,
       startStep: resumed?.step ?? 0,
-      logEvery: o.logEvery,
-      checkpointEvery: o.checkpointEvery,
-      stopAfter: o.stopAfter,
-      progress: o.progress,
+      settings: o,
       step: async (s, log) => {
         const h = corruptedBatch(Array.from({ length: o.batchSize }, (_, i) => data.trainExample(s * o.batchSize + i)), c.pad_token_id, c.decoder_start_token_id);
         opt.setLrScale(schedule(s));
