@@ -28,7 +28,7 @@ import { AdamW } from '../src/optim/adamw.js';
 import { keep, tidy } from '../src/tensor/scope.js';
 import { rng } from '../src/util/random.js';
 import { compareKernels, printKernelDiff, type KernelDiff } from './lib/breakdown.js';
-import { printTable, ratios, timeOurs, timeSideBySide, writeResults, type Row, type Timing } from './lib/harness.js';
+import { pairedRatios, printTable, timeOurs, timeSideBySide, writeResults, type Row, type Timing } from './lib/harness.js';
 import { promptOf, randomIds, t5Small } from './lib/t5.js';
 
 const { values } = parseArgs({
@@ -104,13 +104,15 @@ for (const name of names) {
     });
   const ptStep = () => tidy(() => void recordTrainStep(lm, h, { prompt: () => P, penalty: null, params: [P] }, ptOpt, mode(seed++)).loss.dispose());
 
-  const { timings, records, memory } = await timeSideBySide([bptStep, ptStep], { warmup: 1, gpuIters: shape.iters, wallIters: shape.iters });
+  const sbs = await timeSideBySide([bptStep, ptStep], { warmup: 1, gpuIters: shape.iters, wallIters: shape.iters });
+  const { timings, records, memory } = sbs;
   const [bpt, pt] = timings as [Timing, Timing];
   for (const [impl, t] of [['BPT source step', bpt], ['prompt-tuning step', pt]] as const) {
     if (t.submits !== 1) throw new Error(`${impl}: ${t.submits} submits per step, expected 1`);
   }
   const svgdOwn = await svgdTiming(L * d);
-  const ratio = ratios(bpt, pt);
+  // Median over rounds of BPT / PT, each round's pair measured back to back.
+  const ratio = pairedRatios(sbs, 0, 1);
   const share = (s: Timing) => ({
     gpu_pct: s.gpuMs && bpt.gpuMs ? (100 * s.gpuMs) / bpt.gpuMs : NaN,
     wall_pct: (100 * s.wallMs) / bpt.wallMs,

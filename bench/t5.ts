@@ -16,7 +16,7 @@ import { tuningEnabled } from '../src/gpu/tune.js';
 import { seq2seq } from '../src/nn/t5/seq2seq.js';
 import { keep, tidy } from '../src/tensor/scope.js';
 import { kernelSplit, printKernelSplit, type KernelSplit } from './lib/breakdown.js';
-import { printTable, ratios, resultsDir, timeSideBySide, writeResults, type Row, type Timing } from './lib/harness.js';
+import { pairedRatios, printTable, resultsDir, timeSideBySide, writeResults, type Row } from './lib/harness.js';
 import { batchOf, promptOf, t5Small, type BatchShape } from './lib/t5.js';
 
 const { values } = parseArgs({
@@ -56,7 +56,8 @@ const cases = [
   { impl: 'ours: forward + prompt grad', run: withGrad },
 ];
 // Side by side (one iteration of each per round): the ratio is what matters on a shared machine.
-const { timings, records, memory: memories } = await timeSideBySide(cases.map((c) => c.run), { warmup: 1, gpuIters: ITERS, wallIters: ITERS });
+const sbs = await timeSideBySide(cases.map((c) => c.run), { warmup: 1, gpuIters: ITERS, wallIters: ITERS });
+const { timings, records, memory: memories } = sbs;
 const rows: Row[] = [];
 for (const [j, c] of cases.entries()) {
   const timing = timings[j]!;
@@ -75,8 +76,8 @@ for (const [j, c] of cases.entries()) {
     },
   });
 }
-const [fwd, both] = timings as [Timing, Timing];
-const ratio = ratios(both, fwd);
+// The median over rounds of (forward + gradient) / forward, each round's pair measured back to back.
+const ratio = pairedRatios(sbs, 1, 0);
 rows[1]!.notes = { ...rows[1]!.notes, ratio_gpu: ratio.gpu, ratio_wall: ratio.wall, ratio_cpu: ratio.cpu };
 printTable(rows);
 process.stdout.write(`(forward + prompt gradient) / forward: ${ratio.gpu.toFixed(2)} (GPU), ${ratio.wall.toFixed(2)} (wall), ` +

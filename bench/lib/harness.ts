@@ -184,6 +184,8 @@ export interface SideBySide {
   timings: Timing[];
   records: KernelRecord[][];
   memory: PeakMemory[];
+  /** Per-round samples [run][round] of each clock (gpu empty without timestamps). */
+  samples: { gpu: number[][]; wall: number[][]; cpu: number[][] };
 }
 
 /**
@@ -247,7 +249,7 @@ export async function timeSideBySide(runs: Array<() => void>, opts: TimingOption
     dispatches: counts[j]!.dispatches / wallIters,
     submits: counts[j]!.submits / wallIters,
   }));
-  return { timings, records, memory };
+  return { timings, records, memory, samples: { gpu: gpuMs, wall: wallMs, cpu: cpuMs } };
 }
 
 /** Pool bytes in use around one run of `run`. */
@@ -266,6 +268,15 @@ export async function peakMemory(run: () => void): Promise<PeakMemory> {
 export function ratios(a: Timing, b: Timing): { gpu: number; wall: number; cpu: number } {
   const r = (x: number | undefined, y: number | undefined) => (x && y ? x / y : NaN);
   return { gpu: r(a.gpuMs, b.gpuMs), wall: r(a.wallMs, b.wallMs), cpu: r(a.cpuMs, b.cpuMs) };
+}
+
+/**
+ * Run a over run b of a side-by-side measurement as the median of the per-round ratios: rounds
+ * share the machine's load of their moment, so pairing them cancels most of its drift.
+ */
+export function pairedRatios(sbs: SideBySide, a: number, b: number): { gpu: number; wall: number; cpu: number } {
+  const r = (xs: number[][]) => (xs[a]!.length ? median(xs[a]!.map((x, i) => x / xs[b]![i]!)) : NaN);
+  return { gpu: r(sbs.samples.gpu), wall: r(sbs.samples.wall), cpu: r(sbs.samples.cpu) };
 }
 
 /** One row of a suite's results. */
