@@ -284,12 +284,33 @@ function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: st
   packed.dispose();
 }
 
-/** A product without recording (forward and VJP share it); a forced variant applies if it can run. */
-function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean, variant?: MatmulVariant): Tensor {
-  const g = geometry(a.shape, b.shape, transA, transB);
-  const v = variant && available(g).includes(variant) ? variant : pick(g, undefined);
-  return dispatch(a, b, g, v);
+/**
+ * The geometry a product runs with. With one B for every batch and A not transposed, A's batch
+ * axes fold into its rows ([..., M, K] -> [batch * M, K]): one tall product instead of many short
+ * ones (the decoder's [8, 8, 512] rows against a weight, the vocabulary head's gradient).
+ */
+function plan(aShape: Shape, bShape: Shape, tA: boolean, tB: boolean): Geometry {
+  const g = geometry(aShape, bShape, tA, tB);
+  if (tA || bShape.length !== 2 || aShape.length === 2) return g;
+  return geometry([g.batch * g.m, g.k], bShape, false, tB);
 }
+
+/** Records op(a) x op(b); `variant` is forced when `strict`, else used only where it can run. */
+function run(a: Tensor, b: Tensor, tA: boolean, tB: boolean, variant: MatmulVariant | undefined, strict: boolean): Tensor {
+  const g = plan(a.shape, b.shape, tA, tB);
+  const v = strict || (variant && available(g).includes(variant)) ? pick(g, variant) : pick(g, undefined);
+  if (g.aShape === a.shape) return dispatch(a, b, g, v);
+  const a2 = a.view(g.aShape);
+  const flat = dispatch(a2, b, g, v);
+  const out = flat.view([...a.shape.slice(0, -1), g.n]);
+  a2.dispose();
+  flat.dispose();
+  return out;
+}
+
+/** A product without recording (forward and VJP share it); a forced variant applies if it can run. */
+const product = (a: Tensor, b: Tensor, transA: boolean, transB: boolean, variant?: MatmulVariant): Tensor =>
+  run(a, b, transA, transB, variant, false);
 
 /**
  * op(a) x op(b) over the last two axes, where op transposes when `transA` / `transB` is set,
@@ -299,8 +320,7 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean, variant
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   expectDType('matmul', 'f32', a, b);
   const tA = opts.transA ?? false, tB = opts.transB ?? false;
-  const g = geometry(a.shape, b.shape, tA, tB);
-  const out = dispatch(a, b, g, pick(g, opts.variant));
+  const out = run(a, b, tA, tB, opts.variant, true);
   const v = opts.variant;
   // dA reads B and dB reads A: save only the operand whose partner needs a gradient.
   const wantA = needsGrad(a), wantB = needsGrad(b);
@@ -343,12 +363,12 @@ function gradB(g: Tensor, a: Tensor, bShape: Shape, tA: boolean, tB: boolean, v?
 
 /** The variants that can compute op(a) x op(b) for these shapes on this adapter. */
 export function matmulVariants(aShape: Shape, bShape: Shape, opts: Omit<MatmulOptions, 'variant'> = {}): MatmulVariant[] {
-  return available(geometry(aShape, bShape, opts.transA ?? false, opts.transB ?? false));
+  return available(plan(aShape, bShape, opts.transA ?? false, opts.transB ?? false));
 }
 
 /** The variant `matmul` would use now for these shapes (tuned if cached, else the heuristic). */
 export function matmulChoice(aShape: Shape, bShape: Shape, opts: Omit<MatmulOptions, 'variant'> = {}): MatmulVariant {
-  return pick(geometry(aShape, bShape, opts.transA ?? false, opts.transB ?? false), undefined);
+  return pick(plan(aShape, bShape, opts.transA ?? false, opts.transB ?? false), undefined);
 }
 
 /** Times every available variant for these shapes and caches the fastest for this adapter. */
@@ -357,6 +377,6 @@ export function tuneMatmul(
   bShape: Shape,
   opts: Omit<MatmulOptions, 'variant'> & { reps?: number } = {},
 ): Promise<TuneResult<MatmulVariant>> {
-  const g = geometry(aShape, bShape, opts.transA ?? false, opts.transB ?? false);
+  const g = plan(aShape, bShape, opts.transA ?? false, opts.transB ?? false);
   return tune(tuneRequest(g), tuneInputs(g), opts.reps === undefined ? {} : { reps: opts.reps });
 }
