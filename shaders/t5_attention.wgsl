@@ -19,6 +19,11 @@
 //             per-lane gather with a bounds check, workgroup memory costs more still and barriers
 //             are coroutine switches; this loads each element once per subgroup, not per lane.
 //
+// dq: with FLAG_STORE_DS the dk/dv kernel also writes dS ([B, H, T, S], zero where masked) into its
+// output buffer and the host gets dq = dS k from one batched matmul: five score-sized products in
+// the backward instead of seven, for B*H*T*S floats of transient memory. Without it (dq alone
+// needed, or dS too large) the dq kernel recomputes the scores.
+//
 // Bias gradient without float atomics: the dk/dv kernel sums dS along each diagonal (fixed k - q)
 // of its key block; `bias_grad_diag` adds those partial sums over batch and key blocks per
 // (head, k - q), and `bias_grad_table` over the relative positions of each bucket.
@@ -41,9 +46,10 @@ struct Params {
   // Relative positions covered by the diagonal partial sums: d_min .. d_min + n_diag - 1.
   n_diag: u32,
   d_min: i32,
-  // Element offsets of dv and of the diagonal partial sums in the dk/dv output buffer.
+  // Element offsets of dv, of the diagonal partial sums and of dS in the dk/dv output buffer.
   dv_off: u32,
   part_off: u32,
+  ds_off: u32,
   // FLAG_* bits. Uniform branches cost next to nothing, and every flag as an override would
   // multiply the pipelines to compile.
   flags: u32,
@@ -62,6 +68,7 @@ const FLAG_MASK: u32 = 2u;
 const FLAG_MASK_F32: u32 = 4u;
 const FLAG_CAUSAL: u32 = 8u;
 const FLAG_BIAS_GRAD: u32 = 16u;
+const FLAG_STORE_DS: u32 = 32u;
 fn flag(f: u32) -> bool { return (p.flags & f) != 0u; }
 
 // Output columns one invocation owns; MAXC bounds them (the host picks TPR >= dk / MAXC).
@@ -296,6 +303,10 @@ fn diagonal_sums(t: u32) -> vec2f {
   return vec2(lo, hi);
 }
 
+// With FLAG_STORE_DS: dS of query qi and key kj, for dq = dS k. Every (query, key) pair belongs to
+// exactly one dk/dv workgroup, which writes it (0 when masked or in a tile it skips).
+fn store_ds(bh: u32, qi: u32, kj: u32, ds: f32) { grad_out[p.ds_off + (bh * p.tq + qi) * p.sk + kj] = ds; }
+
 // dk = sum_q dS[q, k] q and dv = sum_q P[q, k] dO[q]: one workgroup per block of BK keys,
 // streaming over query tiles of BK rows; with FLAG_BIAS_GRAD also the diagonal partial sums.
 @compute @workgroup_size(BK * TPR)
@@ -316,6 +327,7 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
   stage(&tv, &v_in, (bh * p.sk + k0) * DK, krows, lid, BK * TPR);
   let part = p.part_off + blk * (p.nqt + 1u) * BK;
   let bias_grad = flag(FLAG_BIAS_GRAD);
+  let store = flag(FLAG_STORE_DS);
 
   var dk: array<f32, MAXC>;
   var dv: array<f32, MAXC>;
@@ -337,6 +349,7 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
         if (key_ok && c < qn && allowed_bwd(b, kj, qpos)) { pg = pair_staged(c, r, h, i32(kj) - qpos, bh * p.tq + qi); }
         tp[r * BK + c] = pg.p;
         ts[r * BK + c] = pg.ds;
+        if (store && key_ok && c < qn) { store_ds(bh, qi, kj, pg.ds); }
       }
       if (TPR > 1u || bias_grad) { workgroupBarrier(); }
       for (var c = 0u; c < qn; c++) {
@@ -350,6 +363,8 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
           }
         }
       }
+    } else if (store && key_ok) {
+      for (var c = t; c < qn; c += TPR) { store_ds(bh, q0 + c, kj, 0.0); }
     }
     if (bias_grad && lid < BK) {
       var sums = vec2(0.0);
@@ -585,6 +600,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   load_row(&rb, &v_in, kg);
   let part = p.part_off + blk * (p.nqt + 1u) * BK;
   let bias_grad = flag(FLAG_BIAS_GRAD);
+  let store = flag(FLAG_STORE_DS);
 
   var dk: array<f32, MAXC>;
   var dv: array<f32, MAXC>;
@@ -609,10 +625,13 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
             ds4[e] = pg.ds;
           }
           if (bias_grad) { ts[lid * BK + c + e] = ds4[e]; }
+          if (store && key_ok && c + e < qn) { store_ds(bh, q0 + c + e, kj, ds4[e]); }
         }
         axpy4(&dv, p4, &do_in, g, sl);
         axpy4(&dk, ds4, &q_in, g, sl);
       }
+    } else if (store && key_ok) {
+      for (var c = 0u; c < qn; c++) { store_ds(bh, q0 + c, kj, 0.0); }
     }
     if (bias_grad) {
       workgroupBarrier();

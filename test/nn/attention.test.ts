@@ -7,6 +7,7 @@ import {
   relativePositionBucket,
   t5Attention,
   t5AttentionVariants,
+  type T5AttentionDq,
   type T5AttentionOptions,
   type T5AttentionVariant,
 } from '../../src/nn/t5/attention.js';
@@ -141,17 +142,21 @@ function reference(c: Case, d: Data) {
   return { out, dq, dk: dkk, dv, dtable };
 }
 
-function options(c: Case, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant): T5AttentionOptions {
+function options(c: Case, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant, dq?: T5AttentionDq): T5AttentionOptions {
   return {
     ...(c.bias && table ? { bias: { table, ...c.bias, queryOffset: c.offset } } : { queryOffset: c.offset }),
     ...(mask ? { keyMask: mask } : {}),
     causal: c.causal,
     ...(variant ? { variant } : {}),
+    ...(dq ? { dq } : {}),
   };
 }
 
-const describe = (c: Case, variant: string) =>
-  `${variant} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
+/** Both ways of getting dq: from the stored dS, and from recomputed scores. */
+const DQS: T5AttentionDq[] = ['stored', 'recomputed'];
+
+const describe = (c: Case, variant: string, dq?: T5AttentionDq) =>
+  `${variant}${dq ? ` dq ${dq}` : ''} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
   `${c.bias ? ` ${c.bias.bidirectional ? 'bi' : 'uni'} ${c.bias.numBuckets}/${c.bias.maxDistance}` : ' nobias'}${c.mask ? (c.maskI32 ? ' mask-i32' : ' mask-f32') : ''}`;
 
 const maskTensor = (c: Case) => (c.mask ? (c.maskI32 ? tensor(Int32Array.from(c.mask), [c.B, c.S]) : tensor(c.mask, [c.B, c.S])) : null);
@@ -164,13 +169,13 @@ async function readAll(ts: Tensor[]): Promise<Float64Array[]> {
 }
 
 /** Runs the op under valueAndGrad of sum(w * out); returns the output and the gradients. */
-async function gpuRun(c: Case, d: Data, variant: T5AttentionVariant) {
+async function gpuRun(c: Case, d: Data, variant: T5AttentionVariant, dq: T5AttentionDq) {
   const res = tidy(() => {
     const q = tensor(d.q, [c.B, c.H, c.T, c.dk]);
     const k = tensor(d.k, [c.B, c.H, c.S, c.dk]);
     const v = tensor(d.v, [c.B, c.H, c.S, c.dk]);
     const table = c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null;
-    const opts = options(c, table, maskTensor(c), variant);
+    const opts = options(c, table, maskTensor(c), variant, dq);
     const w = tensor(d.w, [c.B, c.H, c.T, c.dk]);
     let out: Tensor | null = null;
     const wrt = table ? [q, k, v, table] : [q, k, v];
@@ -207,7 +212,7 @@ t('buckets are constant beyond maxDistance (the kernel clamps relative positions
   }
 });
 
-t('forward and gradients match float64 over random odd shapes, every variant', async () => {
+t('forward and gradients match float64 over random odd shapes, every variant and dq', async () => {
   const r = rng(1234);
   const cases = Array.from({ length: 10 }, () => randomCase(r));
   // A query that sees no key at all: causal with key 0 masked and no offset.
@@ -218,12 +223,14 @@ t('forward and gradients match float64 over random odd shapes, every variant', a
   cases.push({ B: 2, H: 1, T: 3, S: 145, dk: 7, bias: { bidirectional: false, numBuckets: 32, maxDistance: 128 }, offset: 141, causal: true, mask: null, maskI32: false });
   // T5-small's and t5-base's head size.
   cases.push({ B: 1, H: 2, T: 21, S: 19, dk: 64, bias: { bidirectional: true, numBuckets: 32, maxDistance: 128 }, offset: 0, causal: false, mask: lengthMask(19, [17]), maskI32: false });
-  for (const c of cases) {
+  for (const [n, c] of cases.entries()) {
     const d = randomData(r, c);
     const ref = reference(c, d);
     for (const variant of VARIANTS) {
-      const what = describe(c, variant);
-      const { out, grads } = await gpuRun(c, d, variant);
+      // The two ways of getting dq take turns over the cases.
+      const dq = DQS[n % 2]!;
+      const what = describe(c, variant, dq);
+      const { out, grads } = await gpuRun(c, d, variant, dq);
       assertClose(out, ref.out, { rtol: 1e-5, atol: 1e-6, what: `out ${what}` });
       assertClose(grads[0]!, ref.dq, { rtol: 2e-5, atol: 1e-6, what: `dq ${what}` });
       assertClose(grads[1]!, ref.dk, { rtol: 2e-5, atol: 1e-6, what: `dk ${what}` });
@@ -304,11 +311,11 @@ t('matches the composite of matmul and masked softmax, gradients included', asyn
     bucket.forEach((bk, at) => {
       if (bk >= 0) dtable[bk * c.H + (Math.floor(at / (c.T * c.S)) % c.H)] += composite[4]![at]!;
     });
-    for (const variant of VARIANTS) {
+    for (const [variant, dq] of VARIANTS.flatMap((v) => DQS.map((q) => [v, q] as const))) {
       const fused = await readAll(
-        run((q, k, v, table) => t5Attention(q, k, v, options(c, table, maskTensor(c), variant)), () => (c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null)),
+        run((q, k, v, table) => t5Attention(q, k, v, options(c, table, maskTensor(c), variant, dq)), () => (c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null)),
       );
-      const what = describe(c, variant);
+      const what = describe(c, variant, dq);
       ['out', 'dq', 'dk', 'dv'].forEach((name, i) => assertClose(fused[i]!, composite[i]!, { rtol: 2e-5, atol: 1e-6, what: `${name} ${what}` }));
       if (c.bias) assertClose(fused[4]!, dtable, { rtol: 2e-5, atol: 1e-6, what: `dtable ${what}` });
     }
@@ -323,9 +330,9 @@ t('gradcheck: q, k, v and the bias table', async () => {
   ];
   for (const c of cases) {
     const d = randomData(r, c);
-    for (const variant of VARIANTS) {
+    for (const [variant, dq] of VARIANTS.flatMap((v) => DQS.map((q) => [v, q] as const))) {
       await gradcheck(
-        ([q, k, v, table]) => t5Attention(q!, k!, v!, options(c, table!, maskTensor(c), variant)),
+        ([q, k, v, table]) => t5Attention(q!, k!, v!, options(c, table!, maskTensor(c), variant, dq)),
         [
           { shape: [c.B, c.H, c.T, c.dk], data: d.q },
           { shape: [c.B, c.H, c.S, c.dk], data: d.k },
@@ -347,7 +354,7 @@ t('a frozen bias table dispatches no bias-gradient kernels', async () => {
     tidy(() => {
       const xs = [tensor(d.q, [2, 2, 6, 7]), tensor(d.k, [2, 2, 8, 7]), tensor(d.v, [2, 2, 8, 7]), tensor(d.table, [8, 2])];
       const w = tensor(d.w, [2, 2, 6, 7]);
-      valueAndGrad(() => sum(mul(t5Attention(xs[0]!, xs[1]!, xs[2]!, options(c, xs[3]!, null)), w)), which.map((i) => xs[i]!));
+      valueAndGrad(() => sum(mul(t5Attention(xs[0]!, xs[1]!, xs[2]!, options(c, xs[3]!, null, undefined, 'recomputed')), w)), which.map((i) => xs[i]!));
     });
     return recorder().snapshot().dispatches - before;
   };
@@ -358,6 +365,30 @@ t('a frozen bias table dispatches no bias-gradient kernels', async () => {
   assert.is(qkv - onlyQ, 1, 'q, k, v vs q only');
   assert.is(all - qkv, 2, 'with the table vs without');
   await recorder().sync();
+});
+
+t('dq from the stored dS: no kernel recomputes the scores for it; dq alone still does', async () => {
+  const r = rng(23);
+  const c: Case = { B: 2, H: 2, T: 9, S: 11, dk: 7, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
+  const d = randomData(r, c);
+  const kernels = async (which: number[], dq?: T5AttentionDq) => {
+    const rec = recorder();
+    rec.profiler.start();
+    tidy(() => {
+      const xs = [tensor(d.q, [2, 2, 9, 7]), tensor(d.k, [2, 2, 11, 7]), tensor(d.v, [2, 2, 11, 7])];
+      const table = tensor(d.table, [8, 2]);
+      valueAndGrad(() => sum(mul(t5Attention(xs[0]!, xs[1]!, xs[2]!, options(c, table, null, undefined, dq)), tensor(d.w, [2, 2, 9, 7]))), which.map((i) => xs[i]!));
+    });
+    await rec.sync();
+    rec.profiler.stop();
+    return (await rec.profiler.collect()).map((k) => k.kernel);
+  };
+  const isDq = (k: string) => /^t5_attention\.backward_dq/.test(k);
+  const byDefault = await kernels([0, 1, 2]);
+  assert.not.ok(byDefault.some(isDq), byDefault.join(', '));
+  assert.ok(byDefault.some((k) => k.startsWith('matmul.')), byDefault.join(', '));
+  assert.ok((await kernels([0, 1, 2], 'recomputed')).some(isDq));
+  assert.ok((await kernels([0])).some(isDq));
 });
 
 t('errors name the op and the shapes', () => {

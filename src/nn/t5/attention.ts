@@ -6,11 +6,12 @@
 // the tape sums the layers' table gradients. Its gradient kernels run only when the table needs
 // one (prompt tuning freezes it and gets dq, dk, dv alone).
 import code from '../../../shaders/t5_attention.wgsl';
-import { record } from '../../autograd/tape.js';
+import { noGrad, record } from '../../autograd/tape.js';
 import { gpu, GpuError, onShutdown } from '../../gpu/device.js';
 import { grid, type Kernel, type Overrides } from '../../gpu/kernels.js';
 import { Params } from '../../gpu/params.js';
 import { describeOp, expectDType, expectShape, launch } from '../../ops/launch.js';
+import { matmul } from '../../ops/matmul.js';
 import { tensor } from '../../tensor/create.js';
 import { keep } from '../../tensor/scope.js';
 import { fmtShape, Tensor } from '../../tensor/tensor.js';
@@ -94,7 +95,20 @@ export interface T5AttentionOptions {
   queryOffset?: number;
   /** Kernel layout; by default 'subgroup' on software adapters that can run it, else 'staged'. */
   variant?: T5AttentionVariant;
+  /**
+   * How the backward gets dq when k or v need gradients too: 'stored' keeps dS from the dk/dv
+   * kernel (B*H*T*S floats of transient memory) and multiplies it by k; 'recomputed' recomputes
+   * the scores in a kernel of its own (no memory, two more score-sized products). By default
+   * 'stored' when dS takes at most 256 MiB.
+   */
+  dq?: T5AttentionDq;
 }
+
+/** See T5AttentionOptions.dq. */
+export type T5AttentionDq = 'stored' | 'recomputed';
+
+/** The largest dS that the backward stores by default. */
+const STORED_DS_MAX_BYTES = 256 * 2 ** 20;
 
 /** Lookup of bucket ids for relative positions -maxDistance..maxDistance, cached per configuration. */
 const lookups = new Map<string, Tensor>();
@@ -167,7 +181,7 @@ function chooseTiles(variant: T5AttentionVariant | undefined, dk: number): Tiles
 }
 
 /** Bits of Params.flags (FLAG_* in the shader). */
-const FLAG = { bias: 1, mask: 2, maskF32: 4, causal: 8, biasGrad: 16 } as const;
+const FLAG = { bias: 1, mask: 2, maskF32: 4, causal: 8, biasGrad: 16, storeDs: 32 } as const;
 
 function paramsFor(
   g: Geometry,
@@ -175,7 +189,7 @@ function paramsFor(
   span: number,
   nqb: number,
   bk: number,
-  extra: { nBuckets?: number; dvOff?: number; partOff?: number } = {},
+  extra: { nBuckets?: number; dvOff?: number; partOff?: number; dsOff?: number } = {},
 ): Params {
   const nkb = Math.ceil(g.S / bk);
   const nqt = Math.ceil(g.T / bk);
@@ -184,7 +198,7 @@ function paramsFor(
     .i32(g.offset, span)
     .u32(nqb, nkb, nqt, extra.nBuckets ?? 0, (nkb + nqt) * bk)
     .i32(1 - g.offset - nqt * bk)
-    .u32(extra.dvOff ?? 0, extra.partOff ?? 0, flags);
+    .u32(extra.dvOff ?? 0, extra.partOff ?? 0, extra.dsOff ?? 0, flags);
 }
 
 function validate(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOptions): Geometry {
@@ -258,7 +272,7 @@ export function t5Attention(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOp
       const [table, lut] = bias ? [rest.shift()!, rest.shift()!] : [null, null];
       const mask = keyMask ? rest.shift()! : null;
       const tensors = { q: sq, k: sk, v: sv, out: so, lse: slse, dout, table, lookup: lut, mask };
-      return attentionBackward(g, tiles, flags, span, tensors, needs, bias?.numBuckets ?? 0);
+      return attentionBackward(g, tiles, flags, span, tensors, needs, bias?.numBuckets ?? 0, opts.dq);
     },
     saved,
   );
@@ -287,6 +301,7 @@ function attentionBackward(
   s: Saved,
   needs: boolean[],
   nBuckets: number,
+  dqMode: T5AttentionDq | undefined,
 ): Array<Tensor | null> {
   const { B, H, T, S } = g;
   const rows = B * H * T;
@@ -301,9 +316,29 @@ function attentionBackward(
     label: label('backward_prep'),
   });
   const inputs = [s.q, s.k, s.v, s.table ?? s.q, s.lookup ?? s.q, s.dout, stats];
+  const none = (s.table ? [null] : []) as null[];
+
+  const biasGrad = s.table !== null && needs[3] === true;
+  const keys = needs[1] === true || needs[2] === true || biasGrad;
+  // dk/dv, dv offset, diagonal partial sums and dS share one output buffer (eight storage bindings
+  // at most), each part at a 256-byte boundary.
+  const bk = tiles.bk;
+  const nkb = Math.ceil(S / bk);
+  const nqt = Math.ceil(T / bk);
+  const align = (n: number) => Math.ceil(n / ALIGN_ELEMS) * ALIGN_ELEMS;
+  const padded = align(B * H * S * g.dk);
+  const partOff = 2 * padded;
+  const dsOff = align(partOff + (biasGrad ? B * H * nkb * (nqt + 1) * bk : 0));
+  const limit = gpu().device.limits.maxStorageBufferBindingSize;
+  const fits = (dsOff + rows * S) * 4 <= limit;
+  const mode = dqMode ?? (fits && rows * S * 4 <= STORED_DS_MAX_BYTES ? 'stored' : 'recomputed');
+  if (mode === 'stored' && !fits) {
+    throw new GpuError(`${label('backward')}: dq 'stored' needs dS of ${rows * S * 4} bytes in a binding of at most ${limit}`);
+  }
+  const storeDs = needs[0] === true && keys && mode === 'stored';
 
   let dq: Tensor | null = null;
-  if (needs[0]) {
+  if (needs[0] && !storeDs) {
     const nqb = Math.ceil(T / tiles.bq);
     dq = Tensor.empty(s.q.shape, 'f32', 't5Attention.dq');
     launch(tiles.subgroup ? DQ_SG : DQ, {
@@ -315,20 +350,11 @@ function attentionBackward(
       label: label('backward_dq'),
     });
   }
+  if (!keys) return [dq, null, null, ...none];
 
-  const biasGrad = s.table !== null && needs[3] === true;
-  if (!needs[1] && !needs[2] && !biasGrad) return [dq, null, null, ...(s.table ? [null] : [])];
-
-  // dk, dv and the diagonal partial sums share one output buffer (eight storage bindings at most).
-  const bk = tiles.bk;
-  const nkb = Math.ceil(S / bk);
-  const nqt = Math.ceil(T / bk);
-  const n = B * H * S * g.dk;
-  const padded = Math.ceil(n / ALIGN_ELEMS) * ALIGN_ELEMS;
-  const partOff = 2 * padded;
-  const partials = biasGrad ? B * H * nkb * (nqt + 1) * bk : 0;
-  const dkv = Tensor.empty([partOff + partials], 'f32', 't5Attention.dkdv');
-  const p = () => paramsFor(g, flags | (biasGrad ? FLAG.biasGrad : 0), span, 1, bk, { nBuckets, dvOff: padded, partOff });
+  const dkv = Tensor.empty([storeDs ? dsOff + rows * S : dsOff], 'f32', 't5Attention.dkdv');
+  const kflags = flags | (biasGrad ? FLAG.biasGrad : 0) | (storeDs ? FLAG.storeDs : 0);
+  const p = () => paramsFor(g, kflags, span, 1, bk, { nBuckets, dvOff: padded, partOff, dsOff });
   launch(tiles.subgroup ? DKDV_SG : DKDV, {
     inputs,
     outputs: [dkv],
@@ -337,9 +363,10 @@ function attentionBackward(
     workgroups: grid(B * H * nkb),
     label: label('backward_dkdv'),
   });
+  if (storeDs) dq = noGrad(() => matmul(dkv.view([B, H, T, S], dsOff), s.k));
   const dk = needs[1] ? dkv.view(s.k.shape, 0) : null;
   const dv = needs[2] ? dkv.view(s.v.shape, padded) : null;
-  if (!biasGrad) return [dq, dk, dv, ...(s.table ? [null] : [])];
+  if (!biasGrad) return [dq, dk, dv, ...none];
 
   const nDiag = (nkb + nqt) * bk;
   const diag = Tensor.empty([H * nDiag], 'f32', 't5Attention.bias_diag');
