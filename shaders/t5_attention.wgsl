@@ -213,11 +213,12 @@ fn logsumexp(m: f32, l: f32) -> f32 { return select(NEG, m + log(l), l > 0.0); }
 @group(0) @binding(7) var<storage, read> stats: array<f32>;
 @group(0) @binding(8) var<storage, read_write> grad_out: array<f32>;
 
-fn allowed_bwd(b: u32, kj: u32, qpos: i32) -> bool {
-  if (!causal_ok(kj, qpos)) { return false; }
+fn key_kept(b: u32, kj: u32) -> bool {
   if (!flag(FLAG_MASK)) { return true; }
   return stats[2u * p.batch * p.heads * p.tq + b * p.sk + kj] != 0.0;
 }
+
+fn allowed_bwd(b: u32, kj: u32, qpos: i32) -> bool { return causal_ok(kj, qpos) && key_kept(b, kj); }
 
 // P and dS = P * (dO.v - D) of a pair from its score s and dO.v, with P recomputed from the
 // logsumexp of the query's row (index `row` of stats).
@@ -322,6 +323,8 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
   let t = lid % TPR;
   let kj = k0 + r;
   let key_ok = r < krows;
+  // The key's own mask, read once: a masked key gets dS = 0 from every query.
+  let key_live = key_ok && key_kept(b, min(kj, p.sk - 1u));
   let qbase = bh * p.tq * DK;
   stage(&tk, &k_in, (bh * p.sk + k0) * DK, krows, lid, BK * TPR);
   stage(&tv, &v_in, (bh * p.sk + k0) * DK, krows, lid, BK * TPR);
@@ -346,7 +349,7 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
         let qi = q0 + c;
         let qpos = i32(qi) + p.q_offset;
         var pg = Pair(0.0, 0.0);
-        if (key_ok && c < qn && allowed_bwd(b, kj, qpos)) { pg = pair_staged(c, r, h, i32(kj) - qpos, bh * p.tq + qi); }
+        if (key_live && c < qn && causal_ok(kj, qpos)) { pg = pair_staged(c, r, h, i32(kj) - qpos, bh * p.tq + qi); }
         tp[r * BK + c] = pg.p;
         ts[r * BK + c] = pg.ds;
         if (store && key_ok && c < qn) { store_ds(bh, qi, kj, pg.ds); }
@@ -595,6 +598,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   let krows = min(BK, p.sk - k0);
   let kj = k0 + min(lid, krows - 1u);
   let key_ok = lid < krows;
+  let key_live = key_ok && key_kept(b, kj);
   let kg = (bh * p.sk + kj) * DK;
   load_row(&ra, &k_in, kg);
   load_row(&rb, &v_in, kg);
@@ -610,7 +614,13 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
     let qn = min(BK, p.tq - q0);
     let live = tile_live(k0, q0, qn);
     if (live) {
-      for (var c = 0u; c < BK; c += 4u) {
+      // Query rows past qn (a last, partial tile; the few queries of cross-attention) are skipped;
+      // the diagonal sums read them as 0.
+      let qn4 = (qn + 3u) & ~3u;
+      if (bias_grad) {
+        for (var c = qn4; c < BK; c++) { ts[lid * BK + c] = 0.0; }
+      }
+      for (var c = 0u; c < qn4; c += 4u) {
         let g = rows4(bh * p.tq, q0 + c, p.tq - 1u);
         let s4 = dot4(&ra, &q_in, g, sl);
         let dp4 = dot4(&rb, &do_in, g, sl);
@@ -619,7 +629,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
         for (var e = 0u; e < 4u; e++) {
           let qi = q0 + c + e;
           let qpos = i32(qi) + p.q_offset;
-          if (key_ok && c + e < qn && allowed_bwd(b, kj, qpos)) {
+          if (key_live && c + e < qn && causal_ok(kj, qpos)) {
             let pg = pair(s4[e] + bias(h, i32(kj) - qpos), dp4[e], bh * p.tq + qi);
             p4[e] = pg.p;
             ds4[e] = pg.ds;
