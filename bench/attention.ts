@@ -2,7 +2,7 @@
 // T = S = 228 (100 prompt + 128 tokens), dk = 64, encoder-style (bidirectional bias, key padding
 // mask). Forward alone, and forward + backward for q, k, v (prompt tuning: frozen bias table) and
 // with the table's gradient too, for each kernel layout this adapter can run (or the one named)
-// and each way of getting dq (dS stored and multiplied by k, or scores recomputed).
+// and each way of running the backward (fused: dS stored, dq by a matmul; recompute).
 // Timestamp queries from the engine's profiler.
 //   node dist/bench/attention.js [--variant staged|subgroup] [--iters 10] [--b 8] [--h 8] [--t 228] [--dk 64]
 import { parseArgs } from 'node:util';
@@ -10,7 +10,7 @@ import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { summarize } from '../src/gpu/profiler.js';
 import { recorder } from '../src/gpu/recorder.js';
-import { t5Attention, t5AttentionVariants, type T5AttentionDq, type T5AttentionVariant } from '../src/nn/t5/attention.js';
+import { t5Attention, t5AttentionVariants, type T5AttentionBackward, type T5AttentionVariant } from '../src/nn/t5/attention.js';
 import { mul } from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/reduce.js';
 import { tensor } from '../src/tensor/create.js';
@@ -42,11 +42,11 @@ const v = tensor(data(B * H * T * DK, 2), shape);
 const w = tensor(data(B * H * T * DK, 3), shape);
 const table = tensor(data(32 * H, 4), [32, H]);
 const mask = tensor(Int32Array.from({ length: B * T }, (_, i) => (i % T < T - (i / T) * 9 ? 1 : 0)), [B, T], 'i32');
-const attend = (variant: T5AttentionVariant, dq?: T5AttentionDq) =>
-  t5Attention(q, k, v, { bias: { table, bidirectional: true, numBuckets: 32, maxDistance: 128 }, keyMask: mask, variant, ...(dq ? { dq } : {}) });
+const attend = (variant: T5AttentionVariant, backward?: T5AttentionBackward) =>
+  t5Attention(q, k, v, { bias: { table, bidirectional: true, numBuckets: 32, maxDistance: 128 }, keyMask: mask, variant, ...(backward ? { backward } : {}) });
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-/** Median over iterations of the summed GPU time of the attention's kernels (its dq matmul included, the loss ops excluded). */
+/** Median over iterations of the summed GPU time of the attention's kernels (its matmuls included, the loss ops excluded). */
 async function gpuMs(name: string, step: () => void): Promise<void> {
   step();
   await rec.sync();
@@ -64,14 +64,14 @@ async function gpuMs(name: string, step: () => void): Promise<void> {
   for (const s of summarize(records)) process.stdout.write(`  ${s.kernel.padEnd(32)} median ${(s.medianUs / 1000).toFixed(3)} ms\n`);
 }
 
-const grads = (variant: T5AttentionVariant, dq: T5AttentionDq, wrt: Tensor[]) => () => tidy(() => void valueAndGrad(() => sum(mul(attend(variant, dq), w)), wrt));
+const grads = (variant: T5AttentionVariant, backward: T5AttentionBackward, wrt: Tensor[]) => () => tidy(() => void valueAndGrad(() => sum(mul(attend(variant, backward), w)), wrt));
 if (!gpu().hasTimestamps) process.stdout.write('no timestamp-query feature: GPU times unavailable\n');
 else {
   for (const variant of variants) {
     await gpuMs(`${variant} forward`, () => tidy(() => void attend(variant)));
-    for (const dq of ['stored', 'recomputed'] as const) {
-      await gpuMs(`${variant} forward + backward (q, k, v), dq ${dq}`, grads(variant, dq, [q, k, v]));
-      await gpuMs(`${variant} forward + backward (q, k, v, table), dq ${dq}`, grads(variant, dq, [q, k, v, table]));
+    for (const backward of ['fused', 'recompute'] as const) {
+      await gpuMs(`${variant} forward + backward (q, k, v), ${backward}`, grads(variant, backward, [q, k, v]));
+      await gpuMs(`${variant} forward + backward (q, k, v, table), ${backward}`, grads(variant, backward, [q, k, v, table]));
     }
   }
 }

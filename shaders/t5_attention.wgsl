@@ -457,7 +457,7 @@ fn bias_grad_table(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 
 //!subgroups: everything below needs the `subgroups` feature; the host prepends `enable subgroups;`.
 // One lane per row (workgroups of BQ = BK lanes, whole subgroups of SG lanes); the lane's own row
-// (q and dO, or k and v) sits in private arrays, four rows of the other operand at a time are read
+// (q and dO, or k and v) sits in private arrays, four rows (dk/dv: eight) of the other operand at a time are read
 // together: lane l loads element x0 + l of each, and subgroupShuffle hands element x0 + i to all.
 // Lanes past the last row mirror it (all lanes must take part in the shuffles) and store nothing.
 
@@ -497,6 +497,31 @@ fn axpy4(acc: ptr<function, array<f32, MAXC>>, w: vec4f, src: ptr<storage, array
   for (var x0 = 0u; x0 < DK; x0 += SG) {
     let v = lane4(src, g, x0 + sl);
     for (var i = 0u; i < SG; i++) { (*acc)[x0 + i] += dot(w, subgroupShuffle(v, i)); }
+  }
+}
+
+// dot4 and axpy4 over eight rows: the private row's elements and the accumulator are read and
+// written once per eight rows instead of per four.
+fn dot8(regs: ptr<private, array<f32, MAXC>>, src: ptr<storage, array<f32>, read>, g0: vec4u, g1: vec4u, sl: u32) -> array<vec4f, 2> {
+  var d0 = vec4(0.0);
+  var d1 = vec4(0.0);
+  for (var x0 = 0u; x0 < DK; x0 += SG) {
+    let v0 = lane4(src, g0, x0 + sl);
+    let v1 = lane4(src, g1, x0 + sl);
+    for (var i = 0u; i < SG; i++) {
+      let r = (*regs)[x0 + i];
+      d0 += r * subgroupShuffle(v0, i);
+      d1 += r * subgroupShuffle(v1, i);
+    }
+  }
+  return array(d0, d1);
+}
+
+fn axpy8(acc: ptr<function, array<f32, MAXC>>, w0: vec4f, w1: vec4f, src: ptr<storage, array<f32>, read>, g0: vec4u, g1: vec4u, sl: u32) {
+  for (var x0 = 0u; x0 < DK; x0 += SG) {
+    let v0 = lane4(src, g0, x0 + sl);
+    let v1 = lane4(src, g1, x0 + sl);
+    for (var i = 0u; i < SG; i++) { (*acc)[x0 + i] += dot(w0, subgroupShuffle(v0, i)) + dot(w1, subgroupShuffle(v1, i)); }
   }
 }
 
@@ -614,31 +639,32 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
     let qn = min(BK, p.tq - q0);
     let live = tile_live(k0, q0, qn);
     if (live) {
-      // Query rows past qn (a last, partial tile; the few queries of cross-attention) are skipped;
-      // the diagonal sums read them as 0.
-      let qn4 = (qn + 3u) & ~3u;
+      // Query rows past qn rounded up to 8 (a last, partial tile; the few queries of
+      // cross-attention) are skipped; the diagonal sums read them as 0.
+      let qn8 = (qn + 7u) & ~7u;
       if (bias_grad) {
-        for (var c = qn4; c < BK; c++) { ts[lid * BK + c] = 0.0; }
+        for (var c = qn8; c < BK; c++) { ts[lid * BK + c] = 0.0; }
       }
-      for (var c = 0u; c < qn4; c += 4u) {
-        let g = rows4(bh * p.tq, q0 + c, p.tq - 1u);
-        let s4 = dot4(&ra, &q_in, g, sl);
-        let dp4 = dot4(&rb, &do_in, g, sl);
-        var p4 = vec4(0.0);
-        var ds4 = vec4(0.0);
-        for (var e = 0u; e < 4u; e++) {
+      for (var c = 0u; c < qn8; c += 8u) {
+        let g0 = rows4(bh * p.tq, q0 + c, p.tq - 1u);
+        let g1 = rows4(bh * p.tq, q0 + c + 4u, p.tq - 1u);
+        let s8 = dot8(&ra, &q_in, g0, g1, sl);
+        let dp8 = dot8(&rb, &do_in, g0, g1, sl);
+        var p8 = array(vec4(0.0), vec4(0.0));
+        var ds8 = array(vec4(0.0), vec4(0.0));
+        for (var e = 0u; e < 8u; e++) {
           let qi = q0 + c + e;
           let qpos = i32(qi) + p.q_offset;
           if (key_live && c + e < qn && causal_ok(kj, qpos)) {
-            let pg = pair(s4[e] + bias(h, i32(kj) - qpos), dp4[e], bh * p.tq + qi);
-            p4[e] = pg.p;
-            ds4[e] = pg.ds;
+            let pg = pair(s8[e / 4u][e % 4u] + bias(h, i32(kj) - qpos), dp8[e / 4u][e % 4u], bh * p.tq + qi);
+            p8[e / 4u][e % 4u] = pg.p;
+            ds8[e / 4u][e % 4u] = pg.ds;
           }
-          if (bias_grad) { ts[lid * BK + c + e] = ds4[e]; }
-          if (store && key_ok && c + e < qn) { store_ds(bh, q0 + c + e, kj, ds4[e]); }
+          if (bias_grad) { ts[lid * BK + c + e] = ds8[e / 4u][e % 4u]; }
+          if (store && key_ok && c + e < qn) { store_ds(bh, qi, kj, ds8[e / 4u][e % 4u]); }
         }
-        axpy4(&dv, p4, &do_in, g, sl);
-        axpy4(&dk, ds4, &q_in, g, sl);
+        axpy8(&dv, p8[0], p8[1], &do_in, g0, g1, sl);
+        axpy8(&dk, ds8[0], ds8[1], &q_in, g0, g1, sl);
       }
     } else if (store && key_ok) {
       for (var c = 0u; c < qn; c++) { store_ds(bh, q0 + c, kj, 0.0); }

@@ -7,7 +7,7 @@ import {
   relativePositionBucket,
   t5Attention,
   t5AttentionVariants,
-  type T5AttentionDq,
+  type T5AttentionBackward,
   type T5AttentionOptions,
   type T5AttentionVariant,
 } from '../../src/nn/t5/attention.js';
@@ -142,21 +142,21 @@ function reference(c: Case, d: Data) {
   return { out, dq, dk: dkk, dv, dtable };
 }
 
-function options(c: Case, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant, dq?: T5AttentionDq): T5AttentionOptions {
+function options(c: Case, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant, backward?: T5AttentionBackward): T5AttentionOptions {
   return {
     ...(c.bias && table ? { bias: { table, ...c.bias, queryOffset: c.offset } } : { queryOffset: c.offset }),
     ...(mask ? { keyMask: mask } : {}),
     causal: c.causal,
     ...(variant ? { variant } : {}),
-    ...(dq ? { dq } : {}),
+    ...(backward ? { backward } : {}),
   };
 }
 
-/** Both ways of getting dq: from the stored dS, and from recomputed scores. */
-const DQS: T5AttentionDq[] = ['stored', 'recomputed'];
+/** Every way of running the backward. */
+const BACKWARDS: T5AttentionBackward[] = ['fused', 'recompute'];
 
-const describe = (c: Case, variant: string, dq?: T5AttentionDq) =>
-  `${variant}${dq ? ` dq ${dq}` : ''} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
+const describe = (c: Case, variant: string, backward?: T5AttentionBackward) =>
+  `${variant}${backward ? ` ${backward}` : ''} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
   `${c.bias ? ` ${c.bias.bidirectional ? 'bi' : 'uni'} ${c.bias.numBuckets}/${c.bias.maxDistance}` : ' nobias'}${c.mask ? (c.maskI32 ? ' mask-i32' : ' mask-f32') : ''}`;
 
 const maskTensor = (c: Case) => (c.mask ? (c.maskI32 ? tensor(Int32Array.from(c.mask), [c.B, c.S]) : tensor(c.mask, [c.B, c.S])) : null);
@@ -169,13 +169,13 @@ async function readAll(ts: Tensor[]): Promise<Float64Array[]> {
 }
 
 /** Runs the op under valueAndGrad of sum(w * out); returns the output and the gradients. */
-async function gpuRun(c: Case, d: Data, variant: T5AttentionVariant, dq: T5AttentionDq) {
+async function gpuRun(c: Case, d: Data, variant: T5AttentionVariant, backward: T5AttentionBackward) {
   const res = tidy(() => {
     const q = tensor(d.q, [c.B, c.H, c.T, c.dk]);
     const k = tensor(d.k, [c.B, c.H, c.S, c.dk]);
     const v = tensor(d.v, [c.B, c.H, c.S, c.dk]);
     const table = c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null;
-    const opts = options(c, table, maskTensor(c), variant, dq);
+    const opts = options(c, table, maskTensor(c), variant, backward);
     const w = tensor(d.w, [c.B, c.H, c.T, c.dk]);
     let out: Tensor | null = null;
     const wrt = table ? [q, k, v, table] : [q, k, v];
@@ -212,7 +212,7 @@ t('buckets are constant beyond maxDistance (the kernel clamps relative positions
   }
 });
 
-t('forward and gradients match float64 over random odd shapes, every variant and dq', async () => {
+t('forward and gradients match float64 over random odd shapes, every variant and backward', async () => {
   const r = rng(1234);
   const cases = Array.from({ length: 10 }, () => randomCase(r));
   // A query that sees no key at all: causal with key 0 masked and no offset.
@@ -227,10 +227,10 @@ t('forward and gradients match float64 over random odd shapes, every variant and
     const d = randomData(r, c);
     const ref = reference(c, d);
     for (const variant of VARIANTS) {
-      // The two ways of getting dq take turns over the cases.
-      const dq = DQS[n % 2]!;
-      const what = describe(c, variant, dq);
-      const { out, grads } = await gpuRun(c, d, variant, dq);
+      // The ways of running the backward take turns over the cases.
+      const backward = BACKWARDS[n % BACKWARDS.length]!;
+      const what = describe(c, variant, backward);
+      const { out, grads } = await gpuRun(c, d, variant, backward);
       assertClose(out, ref.out, { rtol: 1e-5, atol: 1e-6, what: `out ${what}` });
       assertClose(grads[0]!, ref.dq, { rtol: 2e-5, atol: 1e-6, what: `dq ${what}` });
       assertClose(grads[1]!, ref.dk, { rtol: 2e-5, atol: 1e-6, what: `dk ${what}` });
@@ -311,11 +311,11 @@ t('matches the composite of matmul and masked softmax, gradients included', asyn
     bucket.forEach((bk, at) => {
       if (bk >= 0) dtable[bk * c.H + (Math.floor(at / (c.T * c.S)) % c.H)] += composite[4]![at]!;
     });
-    for (const [variant, dq] of VARIANTS.flatMap((v) => DQS.map((q) => [v, q] as const))) {
+    for (const [variant, backward] of VARIANTS.flatMap((v) => BACKWARDS.map((b) => [v, b] as const))) {
       const fused = await readAll(
-        run((q, k, v, table) => t5Attention(q, k, v, options(c, table, maskTensor(c), variant, dq)), () => (c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null)),
+        run((q, k, v, table) => t5Attention(q, k, v, options(c, table, maskTensor(c), variant, backward)), () => (c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null)),
       );
-      const what = describe(c, variant, dq);
+      const what = describe(c, variant, backward);
       ['out', 'dq', 'dk', 'dv'].forEach((name, i) => assertClose(fused[i]!, composite[i]!, { rtol: 2e-5, atol: 1e-6, what: `${name} ${what}` }));
       if (c.bias) assertClose(fused[4]!, dtable, { rtol: 2e-5, atol: 1e-6, what: `dtable ${what}` });
     }
@@ -330,9 +330,9 @@ t('gradcheck: q, k, v and the bias table', async () => {
   ];
   for (const c of cases) {
     const d = randomData(r, c);
-    for (const [variant, dq] of VARIANTS.flatMap((v) => DQS.map((q) => [v, q] as const))) {
+    for (const [variant, backward] of VARIANTS.flatMap((v) => BACKWARDS.map((b) => [v, b] as const))) {
       await gradcheck(
-        ([q, k, v, table]) => t5Attention(q!, k!, v!, options(c, table!, maskTensor(c), variant, dq)),
+        ([q, k, v, table]) => t5Attention(q!, k!, v!, options(c, table!, maskTensor(c), variant, backward)),
         [
           { shape: [c.B, c.H, c.T, c.dk], data: d.q },
           { shape: [c.B, c.H, c.S, c.dk], data: d.k },
@@ -354,7 +354,7 @@ t('a frozen bias table dispatches no bias-gradient kernels', async () => {
     tidy(() => {
       const xs = [tensor(d.q, [2, 2, 6, 7]), tensor(d.k, [2, 2, 8, 7]), tensor(d.v, [2, 2, 8, 7]), tensor(d.table, [8, 2])];
       const w = tensor(d.w, [2, 2, 6, 7]);
-      valueAndGrad(() => sum(mul(t5Attention(xs[0]!, xs[1]!, xs[2]!, options(c, xs[3]!, null, undefined, 'recomputed')), w)), which.map((i) => xs[i]!));
+      valueAndGrad(() => sum(mul(t5Attention(xs[0]!, xs[1]!, xs[2]!, options(c, xs[3]!, null, undefined, 'recompute')), w)), which.map((i) => xs[i]!));
     });
     return recorder().snapshot().dispatches - before;
   };
@@ -367,28 +367,36 @@ t('a frozen bias table dispatches no bias-gradient kernels', async () => {
   await recorder().sync();
 });
 
-t('dq from the stored dS: no kernel recomputes the scores for it; dq alone still does', async () => {
+t('each backward mode runs its own kernels; q alone needs only the dq kernel', async () => {
   const r = rng(23);
   const c: Case = { B: 2, H: 2, T: 9, S: 11, dk: 7, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
   const d = randomData(r, c);
-  const kernels = async (which: number[], dq?: T5AttentionDq) => {
+  const kernels = async (which: number[], backward?: T5AttentionBackward) => {
     const rec = recorder();
     rec.profiler.start();
     tidy(() => {
-      const xs = [tensor(d.q, [2, 2, 9, 7]), tensor(d.k, [2, 2, 11, 7]), tensor(d.v, [2, 2, 11, 7])];
-      const table = tensor(d.table, [8, 2]);
-      valueAndGrad(() => sum(mul(t5Attention(xs[0]!, xs[1]!, xs[2]!, options(c, table, null, undefined, dq)), tensor(d.w, [2, 2, 9, 7]))), which.map((i) => xs[i]!));
+      const xs = [tensor(d.q, [2, 2, 9, 7]), tensor(d.k, [2, 2, 11, 7]), tensor(d.v, [2, 2, 11, 7]), tensor(d.table, [8, 2])];
+      valueAndGrad(() => sum(mul(t5Attention(xs[0]!, xs[1]!, xs[2]!, options(c, xs[3]!, null, undefined, backward)), tensor(d.w, [2, 2, 9, 7]))), which.map((i) => xs[i]!));
     });
     await rec.sync();
     rec.profiler.stop();
-    return (await rec.profiler.collect()).map((k) => k.kernel);
+    const names = (await rec.profiler.collect()).map((k) => k.kernel.replace('t5_attention.', '').replace(/_sg$/, ''));
+    return new Set(names.filter((k) => !/^(elementwise|reduce|fill|layout)\b/.test(k)));
   };
-  const isDq = (k: string) => /^t5_attention\.backward_dq/.test(k);
-  const byDefault = await kernels([0, 1, 2]);
-  assert.not.ok(byDefault.some(isDq), byDefault.join(', '));
-  assert.ok(byDefault.some((k) => k.startsWith('matmul.')), byDefault.join(', '));
-  assert.ok((await kernels([0, 1, 2], 'recomputed')).some(isDq));
-  assert.ok((await kernels([0])).some(isDq));
+  const same = (got: Set<string>, want: string[], what: string) => assert.equal([...got].sort(), [...want].sort(), what);
+  const table = ['bias_grad_diag', 'bias_grad_table'];
+  same(await kernels([0, 1, 2], 'recompute'), ['forward', 'backward_prep', 'backward_dq', 'backward_dkdv'], 'recompute');
+  same(await kernels([0, 1, 2, 3], 'recompute'), ['forward', 'backward_prep', 'backward_dq', 'backward_dkdv', ...table], 'recompute, table');
+  // The matmul kernel variant depends on the adapter: compare without it.
+  const attention = (ks: Set<string>) => new Set([...ks].filter((k) => !k.startsWith('matmul.')));
+  const fused = await kernels([0, 1, 2], 'fused');
+  same(attention(fused), ['forward', 'backward_prep', 'backward_dkdv'], 'fused');
+  assert.ok(fused.size > attention(fused).size, 'fused: dq by a matmul');
+  same(attention(await kernels([0, 1, 2, 3], 'fused')), ['forward', 'backward_prep', 'backward_dkdv', ...table], 'fused, table');
+  same(await kernels([0, 1, 2]), [...fused], 'fused by default');
+  for (const mode of BACKWARDS) {
+    same(await kernels([0], mode), ['forward', 'backward_prep', 'backward_dq'], `q alone, ${mode}`);
+  }
 });
 
 t('errors name the op and the shapes', () => {

@@ -95,20 +95,20 @@ export interface T5AttentionOptions {
   queryOffset?: number;
   /** Kernel layout; by default 'subgroup' on software adapters that can run it, else 'staged'. */
   variant?: T5AttentionVariant;
-  /**
-   * How the backward gets dq when k or v need gradients too: 'stored' keeps dS from the dk/dv
-   * kernel (B*H*T*S floats of transient memory) and multiplies it by k; 'recomputed' recomputes
-   * the scores in a kernel of its own (no memory, two more score-sized products). By default
-   * 'stored' when dS takes at most 256 MiB.
-   */
-  dq?: T5AttentionDq;
+  /** How the backward runs (see T5AttentionBackward); by default chosen per adapter and size. */
+  backward?: T5AttentionBackward;
 }
 
-/** See T5AttentionOptions.dq. */
-export type T5AttentionDq = 'stored' | 'recomputed';
+/**
+ * Ways to run the backward when k or v need gradients too (q alone always gets the dq kernel):
+ *   'fused'     the dk/dv kernel also stores dS ([B, H, T, S]) and dq = dS k is one matmul: five
+ *               score-sized products (the forward does two); the default while dS fits in 256 MiB.
+ *   'recompute' a dq kernel recomputes the scores instead: seven products, no score-sized memory.
+ */
+export type T5AttentionBackward = 'fused' | 'recompute';
 
-/** The largest dS that the backward stores by default. */
-const STORED_DS_MAX_BYTES = 256 * 2 ** 20;
+/** The largest dS that the default backward stores. */
+const SCORES_MAX_BYTES = 256 * 2 ** 20;
 
 /** Lookup of bucket ids for relative positions -maxDistance..maxDistance, cached per configuration. */
 const lookups = new Map<string, Tensor>();
@@ -272,7 +272,7 @@ export function t5Attention(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOp
       const [table, lut] = bias ? [rest.shift()!, rest.shift()!] : [null, null];
       const mask = keyMask ? rest.shift()! : null;
       const tensors = { q: sq, k: sk, v: sv, out: so, lse: slse, dout, table, lookup: lut, mask };
-      return attentionBackward(g, tiles, flags, span, tensors, needs, bias?.numBuckets ?? 0, opts.dq);
+      return attentionBackward(g, tiles, flags, span, tensors, needs, bias?.numBuckets ?? 0, opts.backward);
     },
     saved,
   );
@@ -301,7 +301,7 @@ function attentionBackward(
   s: Saved,
   needs: boolean[],
   nBuckets: number,
-  dqMode: T5AttentionDq | undefined,
+  requested: T5AttentionBackward | undefined,
 ): Array<Tensor | null> {
   const { B, H, T, S } = g;
   const rows = B * H * T;
@@ -317,11 +317,11 @@ function attentionBackward(
   });
   const inputs = [s.q, s.k, s.v, s.table ?? s.q, s.lookup ?? s.q, s.dout, stats];
   const none = (s.table ? [null] : []) as null[];
-
   const biasGrad = s.table !== null && needs[3] === true;
   const keys = needs[1] === true || needs[2] === true || biasGrad;
-  // dk/dv, dv offset, diagonal partial sums and dS share one output buffer (eight storage bindings
-  // at most), each part at a 256-byte boundary.
+
+  // Output layout of the dk/dv kernel: dk, dv, the diagonal partial sums of the bias gradient and
+  // dS, each at a 256-byte boundary (eight storage bindings at most: one output buffer).
   const bk = tiles.bk;
   const nkb = Math.ceil(S / bk);
   const nqt = Math.ceil(T / bk);
@@ -329,63 +329,71 @@ function attentionBackward(
   const padded = align(B * H * S * g.dk);
   const partOff = 2 * padded;
   const dsOff = align(partOff + (biasGrad ? B * H * nkb * (nqt + 1) * bk : 0));
+  const scores = rows * S;
   const limit = gpu().device.limits.maxStorageBufferBindingSize;
-  const fits = (dsOff + rows * S) * 4 <= limit;
-  const mode = dqMode ?? (fits && rows * S * 4 <= STORED_DS_MAX_BYTES ? 'stored' : 'recomputed');
-  if (mode === 'stored' && !fits) {
-    throw new GpuError(`${label('backward')}: dq 'stored' needs dS of ${rows * S * 4} bytes in a binding of at most ${limit}`);
+  const fits = (dsOff + scores) * 4 <= limit;
+  const mode = requested ?? (fits && scores * 4 <= SCORES_MAX_BYTES ? 'fused' : 'recompute');
+  if (mode === 'fused' && !fits) {
+    throw new GpuError(`${label('backward')}: 'fused' stores dS of ${scores * 4} bytes, beyond a binding's ${limit}`);
   }
-  const storeDs = needs[0] === true && keys && mode === 'stored';
-
-  let dq: Tensor | null = null;
-  if (needs[0] && !storeDs) {
-    const nqb = Math.ceil(T / tiles.bq);
-    dq = Tensor.empty(s.q.shape, 'f32', 't5Attention.dq');
-    launch(tiles.subgroup ? DQ_SG : DQ, {
-      inputs,
-      outputs: [dq],
-      params: paramsFor(g, flags, span, nqb, tiles.bk),
-      overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
-      workgroups: grid(B * H * nqb),
-      label: label('backward_dq'),
-    });
-  }
+  const storeDs = mode === 'fused' && needs[0] === true && keys;
+  const dq = needs[0] && !storeDs ? dqKernel(g, tiles, flags, span, inputs, label) : null;
   if (!keys) return [dq, null, null, ...none];
-
-  const dkv = Tensor.empty([storeDs ? dsOff + rows * S : dsOff], 'f32', 't5Attention.dkdv');
-  const kflags = flags | (biasGrad ? FLAG.biasGrad : 0) | (storeDs ? FLAG.storeDs : 0);
-  const p = () => paramsFor(g, kflags, span, 1, bk, { nBuckets, dvOff: padded, partOff, dsOff });
+  const p = paramsFor(g, flags | (biasGrad ? FLAG.biasGrad : 0) | (storeDs ? FLAG.storeDs : 0), span, 1, bk, { nBuckets, dvOff: padded, partOff, dsOff });
+  const dkv = Tensor.empty([storeDs ? dsOff + scores : dsOff], 'f32', 't5Attention.dkdv');
   launch(tiles.subgroup ? DKDV_SG : DKDV, {
     inputs,
     outputs: [dkv],
-    params: p(),
+    params: p,
     overrides: { ...tiles.overrides, BQ: bk, BK: bk },
     workgroups: grid(B * H * nkb),
     label: label('backward_dkdv'),
   });
-  if (storeDs) dq = noGrad(() => matmul(dkv.view([B, H, T, S], dsOff), s.k));
-  const dk = needs[1] ? dkv.view(s.k.shape, 0) : null;
-  const dv = needs[2] ? dkv.view(s.v.shape, padded) : null;
-  if (!biasGrad) return [dq, dk, dv, ...none];
+  return [
+    storeDs ? noGrad(() => matmul(dkv.view([B, H, T, S], dsOff), s.k)) : dq,
+    needs[1] ? dkv.view(s.k.shape, 0) : null,
+    needs[2] ? dkv.view(s.v.shape, padded) : null,
+    ...(s.table ? [biasGrad ? biasTableGrad(g, s, dkv, p, label, bk) : null] : []),
+  ];
+}
 
-  const nDiag = (nkb + nqt) * bk;
-  const diag = Tensor.empty([H * nDiag], 'f32', 't5Attention.bias_diag');
+type Label = (what: string) => string;
+
+/** dq by the kernel that recomputes the scores. */
+function dqKernel(g: Geometry, tiles: Tiles, flags: number, span: number, inputs: Tensor[], label: Label): Tensor {
+  const nqb = Math.ceil(g.T / tiles.bq);
+  const dq = Tensor.empty([g.B, g.H, g.T, g.dk], 'f32', 't5Attention.dq');
+  launch(tiles.subgroup ? DQ_SG : DQ, {
+    inputs,
+    outputs: [dq],
+    params: paramsFor(g, flags, span, nqb, tiles.bk),
+    overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
+    workgroups: grid(g.B * g.H * nqb),
+    label: label('backward_dq'),
+  });
+  return dq;
+}
+
+/** The table gradient from the dk/dv kernel's diagonal partial sums. */
+function biasTableGrad(g: Geometry, s: Saved, dkv: Tensor, params: Params, label: Label, bk: number): Tensor {
+  const nDiag = (Math.ceil(g.S / bk) + Math.ceil(g.T / bk)) * bk;
+  const diag = Tensor.empty([g.H * nDiag], 'f32', 't5Attention.bias_diag');
   launch(BIAS_DIAG, {
     inputs: [dkv],
     outputs: [diag],
-    params: p(),
+    params,
     overrides: { BK: bk, WG },
-    workgroups: grid(Math.ceil((H * nDiag) / WG)),
+    workgroups: grid(Math.ceil((g.H * nDiag) / WG)),
     label: label('bias_grad_diag'),
   });
   const dtable = Tensor.empty(s.table!.shape, 'f32', 't5Attention.dtable');
   launch(BIAS_TABLE, {
     inputs: [diag, s.lookup!],
     outputs: [dtable],
-    params: p(),
+    params,
     overrides: { WG },
-    workgroups: grid(Math.ceil((nBuckets * H) / WG)),
+    workgroups: grid(Math.ceil((s.table!.shape[0]! * g.H) / WG)),
     label: label('bias_grad_table'),
   });
-  return [dq, dk, dv, dtable];
+  return dtable;
 }
