@@ -456,76 +456,61 @@ fn bias_grad_table(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 }
 
 //!subgroups: everything below needs the `subgroups` feature; the host prepends `enable subgroups;`.
-// One lane per row (workgroups of BQ = BK lanes, whole subgroups of SG lanes); the lane's own row
-// (q and dO, or k and v) sits in private arrays, four rows (dk/dv: eight) of the other operand at a time are read
-// together: lane l loads element x0 + l of each, and subgroupShuffle hands element x0 + i to all.
-// Lanes past the last row mirror it (all lanes must take part in the shuffles) and store nothing.
+// One lane per row (workgroups of BQ = BK lanes, whole subgroups of SG >= 8 lanes, dk a multiple
+// of 4); the lane's own row (q and dO, or k and v) sits in private arrays of vec4s. The other
+// operand comes eight rows at a time: lane l loads one vec4 of row l (a single bounds-checked
+// gather on lavapipe, where four scalar loads cost four), and subgroupBroadcast hands it to all.
+// Lanes past the last row mirror it (all lanes must take part in the broadcasts) and store nothing.
 
 override SG: u32 = 8u;
+override DK4: u32 = DK / 4u;
+const MAXC4: u32 = MAXC / 4u;
 
-var<private> ra: array<f32, MAXC>;
-var<private> rb: array<f32, MAXC>;
+@group(0) @binding(1) var<storage, read> q4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> k4: array<vec4f>;
+@group(0) @binding(3) var<storage, read> v4: array<vec4f>;
+@group(0) @binding(6) var<storage, read> do4: array<vec4f>;
 
-fn load_row(regs: ptr<private, array<f32, MAXC>>, src: ptr<storage, array<f32>, read>, g: u32) {
-  for (var x = 0u; x < DK; x++) { (*regs)[x] = (*src)[g + x]; }
+alias Row = array<vec4f, MAXC4>;
+var<private> ra: Row;
+var<private> rb: Row;
+
+fn load_row(regs: ptr<private, Row>, src: ptr<storage, array<vec4f>, read>, row: u32) {
+  for (var x4 = 0u; x4 < DK4; x4++) { (*regs)[x4] = (*src)[row * DK4 + x4]; }
 }
 
-// Element offsets of rows c .. c + 3 of a run of rows starting at row `first`, clamped to `last`.
-fn rows4(first: u32, c: u32, last: u32) -> vec4u {
-  return (first + min(vec4u(c) + vec4u(0u, 1u, 2u, 3u), vec4u(last))) * DK;
+// Vec4 x4 of lane l's row among rows c .. c + 7 of a run starting at row `first`, clamped to `last`.
+fn lane_row(src: ptr<storage, array<vec4f>, read>, first: u32, c: u32, last: u32, x4: u32, sl: u32) -> vec4f {
+  return (*src)[(first + min(c + sl % 8u, last)) * DK4 + x4];
 }
 
-// Element x of four rows; past dk, the last element (it meets zeros in the private rows, or
-// accumulates into columns that are never stored).
-fn lane4(src: ptr<storage, array<f32>, read>, g: vec4u, x: u32) -> vec4f {
-  let xx = min(x, DK - 1u);
-  return vec4((*src)[g.x + xx], (*src)[g.y + xx], (*src)[g.z + xx], (*src)[g.w + xx]);
-}
-
-// The dot products of the private row with four rows of `src`.
-fn dot4(regs: ptr<private, array<f32, MAXC>>, src: ptr<storage, array<f32>, read>, g: vec4u, sl: u32) -> vec4f {
-  var d = vec4(0.0);
-  for (var x0 = 0u; x0 < DK; x0 += SG) {
-    let v = lane4(src, g, x0 + sl);
-    for (var i = 0u; i < SG; i++) { d += (*regs)[x0 + i] * subgroupShuffle(v, i); }
-  }
-  return d;
-}
-
-// acc += w . rows (the weighted sum of four rows of `src`).
-fn axpy4(acc: ptr<function, array<f32, MAXC>>, w: vec4f, src: ptr<storage, array<f32>, read>, g: vec4u, sl: u32) {
-  for (var x0 = 0u; x0 < DK; x0 += SG) {
-    let v = lane4(src, g, x0 + sl);
-    for (var i = 0u; i < SG; i++) { (*acc)[x0 + i] += dot(w, subgroupShuffle(v, i)); }
-  }
-}
-
-// dot4 and axpy4 over eight rows: the private row's elements and the accumulator are read and
-// written once per eight rows instead of per four.
-fn dot8(regs: ptr<private, array<f32, MAXC>>, src: ptr<storage, array<f32>, read>, g0: vec4u, g1: vec4u, sl: u32) -> array<vec4f, 2> {
+// The dot products of the private row with rows c .. c + 7 of `src` (rows c..c+3, then c+4..c+7).
+fn dot8(regs: ptr<private, Row>, src: ptr<storage, array<vec4f>, read>, first: u32, c: u32, last: u32, sl: u32) -> array<vec4f, 2> {
   var d0 = vec4(0.0);
   var d1 = vec4(0.0);
-  for (var x0 = 0u; x0 < DK; x0 += SG) {
-    let v0 = lane4(src, g0, x0 + sl);
-    let v1 = lane4(src, g1, x0 + sl);
-    for (var i = 0u; i < SG; i++) {
-      let r = (*regs)[x0 + i];
-      d0 += r * subgroupShuffle(v0, i);
-      d1 += r * subgroupShuffle(v1, i);
-    }
+  for (var x4 = 0u; x4 < DK4; x4++) {
+    let v = lane_row(src, first, c, last, x4, sl);
+    let r = (*regs)[x4];
+    d0 += vec4(dot(r, subgroupBroadcast(v, 0u)), dot(r, subgroupBroadcast(v, 1u)), dot(r, subgroupBroadcast(v, 2u)), dot(r, subgroupBroadcast(v, 3u)));
+    d1 += vec4(dot(r, subgroupBroadcast(v, 4u)), dot(r, subgroupBroadcast(v, 5u)), dot(r, subgroupBroadcast(v, 6u)), dot(r, subgroupBroadcast(v, 7u)));
   }
   return array(d0, d1);
 }
 
-fn axpy8(acc: ptr<function, array<f32, MAXC>>, w0: vec4f, w1: vec4f, src: ptr<storage, array<f32>, read>, g0: vec4u, g1: vec4u, sl: u32) {
-  for (var x0 = 0u; x0 < DK; x0 += SG) {
-    let v0 = lane4(src, g0, x0 + sl);
-    let v1 = lane4(src, g1, x0 + sl);
-    for (var i = 0u; i < SG; i++) { (*acc)[x0 + i] += dot(w0, subgroupShuffle(v0, i)) + dot(w1, subgroupShuffle(v1, i)); }
+// acc += w . rows c .. c + 7 of `src` (their sum weighted by w[0] for the first four, w[1] after).
+fn axpy8(acc: ptr<function, Row>, w: array<vec4f, 2>, src: ptr<storage, array<vec4f>, read>, first: u32, c: u32, last: u32, sl: u32) {
+  let w0 = w[0];
+  let w1 = w[1];
+  for (var x4 = 0u; x4 < DK4; x4++) {
+    let v = lane_row(src, first, c, last, x4, sl);
+    (*acc)[x4] += w0.x * subgroupBroadcast(v, 0u) + w0.y * subgroupBroadcast(v, 1u) + w0.z * subgroupBroadcast(v, 2u) + w0.w * subgroupBroadcast(v, 3u)
+                + w1.x * subgroupBroadcast(v, 4u) + w1.y * subgroupBroadcast(v, 5u) + w1.z * subgroupBroadcast(v, 6u) + w1.w * subgroupBroadcast(v, 7u);
   }
 }
 
-// Keys per online-softmax step (a multiple of 4).
+fn at8(a: array<vec4f, 2>, e: u32) -> f32 { return a[e / 4u][e % 4u]; }
+
+// Keys per online-softmax step (a multiple of 8).
 const KSTEP: u32 = 16u;
 
 @compute @workgroup_size(BQ)
@@ -540,40 +525,43 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
   let qi = q0 + min(lid, qrows - 1u);
   let row_ok = lid < qrows;
   let qpos = i32(qi) + p.q_offset;
-  let qg = (bh * p.tq + qi) * DK;
-  load_row(&ra, &q_in, qg);
+  load_row(&ra, &q4, bh * p.tq + qi);
   let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
 
   var m = NEG;
   var l = 0.0;
-  var acc: array<f32, MAXC>;
+  var acc: Row;
   var sp: array<f32, KSTEP>;
   for (var k0 = 0u; k0 < kend; k0 += KSTEP) {
     let kn = min(KSTEP, kend - k0);
     var mt = m;
-    for (var c = 0u; c < kn; c += 4u) {
-      let s4 = dot4(&ra, &k_in, rows4(bh * p.sk, k0 + c, kend - 1u), sl);
-      for (var e = 0u; e < 4u; e++) {
+    for (var c = 0u; c < kn; c += 8u) {
+      let s8 = dot8(&ra, &k4, bh * p.sk, k0 + c, kend - 1u, sl);
+      for (var e = 0u; e < 8u; e++) {
         let kj = k0 + c + e;
         var s = NEG;
-        if (row_ok && kj < kend && allowed_fwd(b, kj, qpos)) { s = s4[e] + bias(h, i32(kj) - qpos); }
+        if (row_ok && kj < kend && allowed_fwd(b, kj, qpos)) { s = at8(s8, e) + bias(h, i32(kj) - qpos); }
         sp[c + e] = s;
         mt = max(mt, s);
       }
     }
     let alpha = exp(m - mt);
     l *= alpha;
-    for (var x = 0u; x < DK; x++) { acc[x] *= alpha; }
-    for (var c = 0u; c < kn; c += 4u) {
-      let s4 = vec4(sp[c], sp[c + 1u], sp[c + 2u], sp[c + 3u]);
-      let p4 = select(vec4(0.0), exp(s4 - mt), s4 > vec4(NEG));
-      l += p4.x + p4.y + p4.z + p4.w;
-      axpy4(&acc, p4, &v_in, rows4(bh * p.sk, k0 + c, kend - 1u), sl);
+    for (var x4 = 0u; x4 < DK4; x4++) { acc[x4] *= alpha; }
+    for (var c = 0u; c < kn; c += 8u) {
+      var p8 = array(vec4(0.0), vec4(0.0));
+      for (var half = 0u; half < 2u; half++) {
+        let s4 = vec4(sp[c + 4u * half], sp[c + 4u * half + 1u], sp[c + 4u * half + 2u], sp[c + 4u * half + 3u]);
+        p8[half] = select(vec4(0.0), exp(s4 - mt), s4 > vec4(NEG));
+        l += p8[half].x + p8[half].y + p8[half].z + p8[half].w;
+      }
+      axpy8(&acc, p8, &v4, bh * p.sk, k0 + c, kend - 1u, sl);
     }
     m = mt;
   }
   if (row_ok) {
-    for (var x = 0u; x < DK; x++) { out[qg + x] = finish(acc[x], l); }
+    let qg = (bh * p.tq + qi) * DK;
+    for (var x = 0u; x < DK; x++) { out[qg + x] = finish(acc[x / 4u][x % 4u], l); }
     lse_out[bh * p.tq + qi] = logsumexp(m, l);
   }
 }
@@ -590,25 +578,26 @@ fn attention_backward_dq_sg(@builtin(local_invocation_index) lid: u32, @builtin(
   let qi = q0 + min(lid, qrows - 1u);
   let row_ok = lid < qrows;
   let qpos = i32(qi) + p.q_offset;
-  let qg = (bh * p.tq + qi) * DK;
-  load_row(&ra, &q_in, qg);
-  load_row(&rb, &do_in, qg);
+  load_row(&ra, &q4, bh * p.tq + qi);
+  load_row(&rb, &do4, bh * p.tq + qi);
   let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
 
-  var acc: array<f32, MAXC>;
-  for (var c = 0u; c < kend; c += 4u) {
-    let g = rows4(bh * p.sk, c, kend - 1u);
-    let s4 = dot4(&ra, &k_in, g, sl);
-    let dp4 = dot4(&rb, &v_in, g, sl);
-    var ds4 = vec4(0.0);
-    for (var e = 0u; e < 4u; e++) {
+  var acc: Row;
+  for (var c = 0u; c < kend; c += 8u) {
+    let s8 = dot8(&ra, &k4, bh * p.sk, c, kend - 1u, sl);
+    let dp8 = dot8(&rb, &v4, bh * p.sk, c, kend - 1u, sl);
+    var ds8 = array(vec4(0.0), vec4(0.0));
+    for (var e = 0u; e < 8u; e++) {
       let kj = c + e;
-      if (row_ok && kj < kend && allowed_bwd(b, kj, qpos)) { ds4[e] = pair(s4[e] + bias(h, i32(kj) - qpos), dp4[e], bh * p.tq + qi).ds; }
+      if (row_ok && kj < kend && allowed_bwd(b, kj, qpos)) {
+        ds8[e / 4u][e % 4u] = pair(at8(s8, e) + bias(h, i32(kj) - qpos), at8(dp8, e), bh * p.tq + qi).ds;
+      }
     }
-    axpy4(&acc, ds4, &k_in, g, sl);
+    axpy8(&acc, ds8, &k4, bh * p.sk, c, kend - 1u, sl);
   }
   if (row_ok) {
-    for (var x = 0u; x < DK; x++) { grad_out[qg + x] = acc[x]; }
+    let qg = (bh * p.tq + qi) * DK;
+    for (var x = 0u; x < DK; x++) { grad_out[qg + x] = acc[x / 4u][x % 4u]; }
   }
 }
 
@@ -624,15 +613,14 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   let kj = k0 + min(lid, krows - 1u);
   let key_ok = lid < krows;
   let key_live = key_ok && key_kept(b, kj);
-  let kg = (bh * p.sk + kj) * DK;
-  load_row(&ra, &k_in, kg);
-  load_row(&rb, &v_in, kg);
+  load_row(&ra, &k4, bh * p.sk + kj);
+  load_row(&rb, &v4, bh * p.sk + kj);
   let part = p.part_off + blk * (p.nqt + 1u) * BK;
   let bias_grad = flag(FLAG_BIAS_GRAD);
   let store = flag(FLAG_STORE_DS);
 
-  var dk: array<f32, MAXC>;
-  var dv: array<f32, MAXC>;
+  var dk: Row;
+  var dv: Row;
   var carry = 0.0;
   for (var j = 0u; j < p.nqt; j++) {
     let q0 = j * BK;
@@ -646,25 +634,25 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
         for (var c = qn8; c < BK; c++) { ts[lid * BK + c] = 0.0; }
       }
       for (var c = 0u; c < qn8; c += 8u) {
-        let g0 = rows4(bh * p.tq, q0 + c, p.tq - 1u);
-        let g1 = rows4(bh * p.tq, q0 + c + 4u, p.tq - 1u);
-        let s8 = dot8(&ra, &q_in, g0, g1, sl);
-        let dp8 = dot8(&rb, &do_in, g0, g1, sl);
+        let s8 = dot8(&ra, &q4, bh * p.tq, q0 + c, p.tq - 1u, sl);
+        let dp8 = dot8(&rb, &do4, bh * p.tq, q0 + c, p.tq - 1u, sl);
+        // Explicit zeros: with Dawn on lavapipe, arrays declared in a loop body without an
+        // initialiser kept the previous iteration's values (measured: wrong dk, dq, dtable).
         var p8 = array(vec4(0.0), vec4(0.0));
         var ds8 = array(vec4(0.0), vec4(0.0));
         for (var e = 0u; e < 8u; e++) {
           let qi = q0 + c + e;
           let qpos = i32(qi) + p.q_offset;
           if (key_live && c + e < qn && causal_ok(kj, qpos)) {
-            let pg = pair(s8[e / 4u][e % 4u] + bias(h, i32(kj) - qpos), dp8[e / 4u][e % 4u], bh * p.tq + qi);
+            let pg = pair(at8(s8, e) + bias(h, i32(kj) - qpos), at8(dp8, e), bh * p.tq + qi);
             p8[e / 4u][e % 4u] = pg.p;
             ds8[e / 4u][e % 4u] = pg.ds;
           }
-          if (bias_grad) { ts[lid * BK + c + e] = ds8[e / 4u][e % 4u]; }
-          if (store && key_ok && c + e < qn) { store_ds(bh, qi, kj, ds8[e / 4u][e % 4u]); }
+          if (bias_grad) { ts[lid * BK + c + e] = at8(ds8, e); }
+          if (store && key_ok && c + e < qn) { store_ds(bh, qi, kj, at8(ds8, e)); }
         }
-        axpy8(&dv, p8[0], p8[1], &do_in, g0, g1, sl);
-        axpy8(&dk, ds8[0], ds8[1], &q_in, g0, g1, sl);
+        axpy8(&dv, p8, &do4, bh * p.tq, q0 + c, p.tq - 1u, sl);
+        axpy8(&dk, ds8, &q4, bh * p.tq, q0 + c, p.tq - 1u, sl);
       }
     } else if (store && key_ok) {
       for (var c = 0u; c < qn; c++) { store_ds(bh, q0 + c, kj, 0.0); }
@@ -680,9 +668,10 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   }
   if (bias_grad) { grad_out[part + lid] = carry; }
   if (key_ok) {
+    let kg = (bh * p.sk + kj) * DK;
     for (var x = 0u; x < DK; x++) {
-      grad_out[kg + x] = dk[x];
-      grad_out[p.dv_off + kg + x] = dv[x];
+      grad_out[kg + x] = dk[x / 4u][x % 4u];
+      grad_out[p.dv_off + kg + x] = dv[x / 4u][x % 4u];
     }
   }
 }

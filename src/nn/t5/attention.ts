@@ -153,7 +153,8 @@ const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
 function fixedSubgroupSize(dk: number): number {
   const g = gpu();
   const { subgroupMinSize: min, subgroupMaxSize: max } = g.report;
-  return g.hasSubgroups && min === max && min >= 4 && dk <= MAX_COLS ? min : 0;
+  // Rows travel as vec4s, handed out eight at a time by subgroupBroadcast from lanes 0..7.
+  return g.hasSubgroups && min === max && min >= 8 && dk <= MAX_COLS && dk % 4 === 0 ? min : 0;
 }
 
 /** The kernel layouts this adapter can run for head size `dk`. */
@@ -164,7 +165,7 @@ export function t5AttentionVariants(dk: number): T5AttentionVariant[] {
 function chooseTiles(variant: T5AttentionVariant | undefined, dk: number): Tiles {
   const sg = fixedSubgroupSize(dk);
   if (variant === 'subgroup' && sg === 0) {
-    throw new GpuError(`t5Attention: the subgroup variant needs subgroups of one fixed size and dk <= ${MAX_COLS} (dk ${dk})`);
+    throw new GpuError(`t5Attention: the subgroup variant needs subgroups of one fixed size of at least 8 and dk a multiple of 4 up to ${MAX_COLS} (dk ${dk})`);
   }
   if (variant === 'subgroup' || (variant === undefined && sg > 0 && gpu().report.isSoftware)) {
     const rows = Math.max(16, sg);
