@@ -2,7 +2,7 @@
 // T = S = 228 (100 prompt + 128 tokens), dk = 64, encoder-style (bidirectional bias, key padding
 // mask). Forward alone, and forward + backward for q, k, v (prompt tuning: frozen bias table) and
 // with the table's gradient too, for each kernel layout this adapter can run (or the one named)
-// and each way of running the backward (fused: dS stored, dq by a matmul; recompute).
+// and each way of running the backward (matmul, fused, recompute: see T5AttentionBackward).
 // Timestamp queries from the engine's profiler.
 //   node dist/bench/attention.js [--variant staged|subgroup] [--iters 10] [--b 8] [--h 8] [--t 228] [--dk 64]
 import { parseArgs } from 'node:util';
@@ -69,7 +69,7 @@ if (!gpu().hasTimestamps) process.stdout.write('no timestamp-query feature: GPU 
 else {
   for (const variant of variants) {
     await gpuMs(`${variant} forward`, () => tidy(() => void attend(variant)));
-    for (const backward of ['fused', 'recompute'] as const) {
+    for (const backward of ['matmul', 'fused', 'recompute'] as const) {
       await gpuMs(`${variant} forward + backward (q, k, v), ${backward}`, grads(variant, backward, [q, k, v]));
       await gpuMs(`${variant} forward + backward (q, k, v, table), ${backward}`, grads(variant, backward, [q, k, v, table]));
     }

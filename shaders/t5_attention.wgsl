@@ -46,10 +46,13 @@ struct Params {
   // Relative positions covered by the diagonal partial sums: d_min .. d_min + n_diag - 1.
   n_diag: u32,
   d_min: i32,
-  // Element offsets of dv, of the diagonal partial sums and of dS in the dk/dv output buffer.
+  // Element offsets of dv, of the diagonal partial sums and of dS in the dk/dv output buffer (dS:
+  // also in the scores kernel's output, after P).
   dv_off: u32,
   part_off: u32,
   ds_off: u32,
+  // Element offset of the saved scores in the forward's logsumexp output.
+  s_off: u32,
   // FLAG_* bits. Uniform branches cost next to nothing, and every flag as an override would
   // multiply the pipelines to compile.
   flags: u32,
@@ -69,6 +72,7 @@ const FLAG_MASK_F32: u32 = 4u;
 const FLAG_CAUSAL: u32 = 8u;
 const FLAG_BIAS_GRAD: u32 = 16u;
 const FLAG_STORE_DS: u32 = 32u;
+const FLAG_SAVE_S: u32 = 64u;
 fn flag(f: u32) -> bool { return (p.flags & f) != 0u; }
 
 // Output columns one invocation owns; MAXC bounds them (the host picks TPR >= dk / MAXC).
@@ -131,6 +135,16 @@ fn mask_keep(m: u32) -> bool {
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> lse_out: array<f32>;
 
+// With FLAG_SAVE_S the forward keeps every score (bias included, NEG where masked) for the backward
+// by matmuls, as S^T ([B, H, S, T]) after the logsumexps: the lanes of a block, one per query,
+// write neighbouring words.
+fn save_s(bh: u32, qi: u32, kj: u32, s: f32) { lse_out[p.s_off + (bh * p.sk + kj) * p.tq + qi] = s; }
+
+// Keys from `kend` on are past every query of the block (causal): NEG in the saved scores.
+fn save_s_tail(bh: u32, qi: u32, kend: u32, first: u32, step: u32) {
+  for (var kj = kend + first; kj < p.sk; kj += step) { save_s(bh, qi, kj, NEG); }
+}
+
 fn allowed_fwd(b: u32, kj: u32, qpos: i32) -> bool {
   if (!causal_ok(kj, qpos)) { return false; }
   if (!flag(FLAG_MASK)) { return true; }
@@ -154,6 +168,8 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
   let kbase = bh * p.sk * DK;
   stage(&tq, &q_in, (bh * p.tq + q0) * DK, qrows, lid, BQ * TPR);
   let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+  let save = flag(FLAG_SAVE_S);
+  if (save && row_ok) { save_s_tail(bh, qi, kend, t, TPR); }
 
   var m = NEG;
   var l = 0.0;
@@ -174,6 +190,7 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
         s = d + bias(h, i32(kj) - qpos);
       }
       ts[r * BK + c] = s;
+      if (save && row_ok) { save_s(bh, qi, kj, s); }
     }
     if (TPR > 1u) { workgroupBarrier(); }
     var mt = m;
@@ -415,6 +432,26 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   }
 }
 
+@group(0) @binding(1) var<storage, read> sc_s: array<f32>;
+@group(0) @binding(2) var<storage, read> sc_dp: array<f32>;
+@group(0) @binding(3) var<storage, read> sc_stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> sc_out: array<f32>;
+
+// The backward by matmuls, elementwise over [B, H, S, T]: from the forward's saved S^T and
+// dP^T = v dO^T, P^T (at 0) and dS^T = (P (dP - D))^T (at ds_off). P = exp(S - logsumexp)
+// reproduces the forward's probabilities exactly: the same scores, the same normaliser.
+@compute @workgroup_size(WG)
+fn backward_scores(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  let rows = p.batch * p.heads * p.tq;
+  if (i >= rows * p.sk) { return; }
+  let row = i / (p.sk * p.tq) * p.tq + i % p.tq;
+  let s = sc_s[i];
+  let pr = select(0.0, exp(s - sc_stats[row]), s > NEG);
+  sc_out[i] = pr;
+  sc_out[p.ds_off + i] = pr * (sc_dp[i] - sc_stats[rows + row]);
+}
+
 @group(0) @binding(1) var<storage, read> bg_part: array<f32>;
 @group(0) @binding(2) var<storage, read_write> bg_diag: array<f32>;
 
@@ -431,6 +468,23 @@ fn bias_grad_diag(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     for (var kb = 0u; kb < p.nkb; kb++) {
       let l = d - (i32(kb * BK) - p.q_offset + 1 - i32(p.nqt * BK));
       if (l >= 0 && l < i32(width)) { sum += bg_part[p.part_off + ((b * p.heads + h) * p.nkb + kb) * width + u32(l)]; }
+    }
+  }
+  bg_diag[i] = sum;
+}
+
+// bias_grad_diag's sums for the backward by matmuls, taken from dS^T (at ds_off, [B, H, S, T]).
+@compute @workgroup_size(WG)
+fn bias_grad_rel(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= p.heads * p.n_diag) { return; }
+  let h = i / p.n_diag;
+  let d = p.d_min + i32(i % p.n_diag);
+  var sum = 0.0;
+  for (var b = 0u; b < p.batch; b++) {
+    for (var qi = 0u; qi < p.tq; qi++) {
+      let kj = i32(qi) + p.q_offset + d;
+      if (kj >= 0 && kj < i32(p.sk)) { sum += bg_part[p.ds_off + ((b * p.heads + h) * p.sk + u32(kj)) * p.tq + qi]; }
     }
   }
   bg_diag[i] = sum;
@@ -527,6 +581,8 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
   let qpos = i32(qi) + p.q_offset;
   load_row(&ra, &q4, bh * p.tq + qi);
   let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+  let save = flag(FLAG_SAVE_S);
+  if (save && row_ok) { save_s_tail(bh, qi, kend, 0u, 1u); }
 
   var m = NEG;
   var l = 0.0;
@@ -541,6 +597,7 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
         let kj = k0 + c + e;
         var s = NEG;
         if (row_ok && kj < kend && allowed_fwd(b, kj, qpos)) { s = at8(s8, e) + bias(h, i32(kj) - qpos); }
+        if (save && row_ok && kj < kend) { save_s(bh, qi, kj, s); }
         sp[c + e] = s;
         mt = max(mt, s);
       }

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
+import { gpu } from '../../src/gpu/device.js';
 import { recorder } from '../../src/gpu/recorder.js';
 import { readSafetensors, toInt32 } from '../../src/io/safetensors.js';
 import {
@@ -157,7 +158,7 @@ function options(c: Case, table: Tensor | null, mask: Tensor | null, variant?: T
 }
 
 /** Every way of running the backward. */
-const BACKWARDS: T5AttentionBackward[] = ['fused', 'recompute'];
+const BACKWARDS: T5AttentionBackward[] = ['matmul', 'fused', 'recompute'];
 
 const describe = (c: Case, variant: string, backward?: T5AttentionBackward) =>
   `${variant}${backward ? ` ${backward}` : ''} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
@@ -374,7 +375,7 @@ t('a frozen bias table dispatches no bias-gradient kernels', async () => {
   await recorder().sync();
 });
 
-t('each backward mode runs its own kernels; q alone needs only the dq kernel', async () => {
+t('each backward mode runs its own kernels; q alone needs only the dq kernel (fused, recompute)', async () => {
   const r = rng(23);
   const c: Case = { B: 2, H: 2, T: 9, S: 11, dk: 8, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
   const d = randomData(r, c);
@@ -400,10 +401,36 @@ t('each backward mode runs its own kernels; q alone needs only the dq kernel', a
   same(attention(fused), ['forward', 'backward_prep', 'backward_dkdv'], 'fused');
   assert.ok(fused.size > attention(fused).size, 'fused: dq by a matmul');
   same(attention(await kernels([0, 1, 2, 3], 'fused')), ['forward', 'backward_prep', 'backward_dkdv', ...table], 'fused, table');
-  same(await kernels([0, 1, 2]), [...fused], 'fused by default');
-  for (const mode of BACKWARDS) {
+  const viaMatmul = await kernels([0, 1, 2, 3], 'matmul');
+  same(attention(viaMatmul), ['forward', 'backward_prep', 'backward_scores', 'bias_grad_rel', 'bias_grad_table'], 'matmul, table');
+  same(await kernels([0, 1, 2]), [...(gpu().report.isSoftware ? viaMatmul : fused)].filter((k) => !k.startsWith('bias_')), 'the default');
+  for (const mode of ['fused', 'recompute'] as const) {
     same(await kernels([0], mode), ['forward', 'backward_prep', 'backward_dq'], `q alone, ${mode}`);
   }
+});
+
+t("'matmul' keeps the scores only when a gradient will need them", async () => {
+  const r = rng(31);
+  const c: Case = { B: 2, H: 2, T: 40, S: 48, dk: 8, bias: null, offset: 0, causal: false, mask: null, maskI32: false };
+  const d = randomData(r, c);
+  const pool = recorder().pool;
+  const peak = (grad: boolean) => {
+    const q = tensor(d.q, [2, 2, 40, 8]), k = tensor(d.k, [2, 2, 48, 8]), v = tensor(d.v, [2, 2, 48, 8]);
+    pool.resetPeak();
+    const before = pool.snapshot().inUse;
+    tidy(() => {
+      const attend = () => sum(t5Attention(q, k, v, { backward: 'matmul' }));
+      if (grad) valueAndGrad(attend, [q]);
+      else attend();
+    });
+    const grew = pool.snapshot().peakInUse - before;
+    [q, k, v].forEach((x) => x.dispose());
+    return grew;
+  };
+  const scoresBytes = 2 * 2 * 40 * 48 * 4;
+  assert.ok(peak(false) < scoresBytes, `forward alone grew the pool by ${peak(false)} bytes`);
+  assert.ok(peak(true) >= 3 * scoresBytes, `with a gradient the pool grew by only ${peak(true)} bytes`);
+  await recorder().sync();
 });
 
 t('errors name the op and the shapes', () => {

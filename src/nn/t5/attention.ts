@@ -6,7 +6,7 @@
 // the tape sums the layers' table gradients. Its gradient kernels run only when the table needs
 // one (prompt tuning freezes it and gets dq, dk, dv alone).
 import code from '../../../shaders/t5_attention.wgsl';
-import { noGrad, record } from '../../autograd/tape.js';
+import { needsGrad, noGrad, record } from '../../autograd/tape.js';
 import { gpu, GpuError, onShutdown } from '../../gpu/device.js';
 import { grid, type Kernel, type Overrides } from '../../gpu/kernels.js';
 import { Params } from '../../gpu/params.js';
@@ -35,6 +35,8 @@ const DQ_SG = kernel('backward_dq_sg', 'attention_backward_dq_sg', 7, 1, true);
 const DKDV_SG = kernel('backward_dkdv_sg', 'attention_backward_dkdv_sg', 7, 1, true);
 const PREP = kernel('backward_prep', 'backward_prep', 4, 1);
 const BIAS_DIAG = kernel('bias_grad_diag', 'bias_grad_diag', 1, 1);
+const BIAS_REL = kernel('bias_grad_rel', 'bias_grad_rel', 1, 1);
+const SCORES = kernel('backward_scores', 'backward_scores', 3, 1);
 const BIAS_TABLE = kernel('bias_grad_table', 'bias_grad_table', 2, 1);
 
 const WG = 64;
@@ -100,12 +102,20 @@ export interface T5AttentionOptions {
 }
 
 /**
- * Ways to run the backward when k or v need gradients too (q alone always gets the dq kernel):
- *   'fused'     the dk/dv kernel also stores dS ([B, H, T, S]) and dq = dS k is one matmul: five
- *               score-sized products (the forward does two); the default while dS fits in 256 MiB.
- *   'recompute' a dq kernel recomputes the scores instead: seven products, no score-sized memory.
+ * Ways to run the backward, by the score-sized ([B, H, T, S]) memory they take. The forward does two
+ * score-sized products (q k^T, P v).
+ *   'matmul'    the forward keeps its scores (when q, k, v or the table need gradients); the
+ *               backward is v dO^T, one elementwise kernel for P and dS, and dq, dk, dv by
+ *               matmul: four products, the scores kept from forward to backward and three
+ *               transient buffers (all transposed, [B, H, S, T], for the forward's writes). The default on software adapters (lavapipe), whose matmul
+ *               kernels outrun the fused ones.
+ *   'fused'     the dk/dv kernel recomputes the scores from the logsumexp and stores dS; dq = dS k
+ *               is one matmul: five products, one transient buffer. The default on GPUs.
+ *   'recompute' a dq kernel recomputes the scores once more: seven products, no score-sized memory.
+ * Beyond 256 MiB of scores the default is 'recompute'; in 'fused' and 'recompute' q alone gets
+ * the dq kernel.
  */
-export type T5AttentionBackward = 'fused' | 'recompute';
+export type T5AttentionBackward = 'matmul' | 'fused' | 'recompute';
 
 /** The largest dS that the default backward stores. */
 const SCORES_MAX_BYTES = 256 * 2 ** 20;
@@ -182,7 +192,7 @@ function chooseTiles(variant: T5AttentionVariant | undefined, dk: number): Tiles
 }
 
 /** Bits of Params.flags (FLAG_* in the shader). */
-const FLAG = { bias: 1, mask: 2, maskF32: 4, causal: 8, biasGrad: 16, storeDs: 32 } as const;
+const FLAG = { bias: 1, mask: 2, maskF32: 4, causal: 8, biasGrad: 16, storeDs: 32, saveS: 64 } as const;
 
 function paramsFor(
   g: Geometry,
@@ -190,7 +200,7 @@ function paramsFor(
   span: number,
   nqb: number,
   bk: number,
-  extra: { nBuckets?: number; dvOff?: number; partOff?: number; dsOff?: number } = {},
+  extra: { nBuckets?: number; dvOff?: number; partOff?: number; dsOff?: number; sOff?: number } = {},
 ): Params {
   const nkb = Math.ceil(g.S / bk);
   const nqt = Math.ceil(g.T / bk);
@@ -199,7 +209,7 @@ function paramsFor(
     .i32(g.offset, span)
     .u32(nqb, nkb, nqt, extra.nBuckets ?? 0, (nkb + nqt) * bk)
     .i32(1 - g.offset - nqt * bk)
-    .u32(extra.dvOff ?? 0, extra.partOff ?? 0, extra.dsOff ?? 0, flags);
+    .u32(extra.dvOff ?? 0, extra.partOff ?? 0, extra.dsOff ?? 0, extra.sOff ?? 0, flags);
 }
 
 function validate(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOptions): Geometry {
@@ -251,12 +261,16 @@ export function t5Attention(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOp
     (keyMask ? FLAG.mask : 0) |
     (keyMask?.dtype === 'f32' ? FLAG.maskF32 : 0) |
     (opts.causal ? FLAG.causal : 0);
+  const mode = backwardMode(opts.backward, g, tiles.bk);
+  // The backward by matmuls reads the forward's scores: kept after the logsumexps when it will run.
+  const rows = g.B * g.H * g.T;
+  const sOff = mode === 'matmul' && needsGrad(q, k, v, ...(bias ? [bias.table] : [])) ? align(rows) : 0;
   const out = Tensor.empty(q.shape, 'f32', 't5Attention');
-  const lse = Tensor.empty([g.B * g.H * g.T], 'f32', 't5Attention.lse');
+  const lse = Tensor.empty([sOff ? sOff + rows * g.S : rows], 'f32', 't5Attention.lse');
   launch(tiles.subgroup ? FORWARD_SG : FORWARD, {
     inputs: [q, k, v, bias?.table ?? q, lookup ?? q, keyMask ?? q],
     outputs: [out, lse],
-    params: paramsFor(g, flags, span, nqb, tiles.bk),
+    params: paramsFor(g, flags | (sOff ? FLAG.saveS : 0), span, nqb, tiles.bk, { sOff }),
     overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
     workgroups: grid(g.B * g.H * nqb),
     label: describeOp('t5Attention', q, k, v),
@@ -273,7 +287,7 @@ export function t5Attention(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOp
       const [table, lut] = bias ? [rest.shift()!, rest.shift()!] : [null, null];
       const mask = keyMask ? rest.shift()! : null;
       const tensors = { q: sq, k: sk, v: sv, out: so, lse: slse, dout, table, lookup: lut, mask };
-      return attentionBackward(g, tiles, flags, span, tensors, needs, bias?.numBuckets ?? 0, opts.backward);
+      return attentionBackward(g, tiles, flags, span, tensors, needs, bias?.numBuckets ?? 0, mode, sOff);
     },
     saved,
   );
@@ -302,7 +316,8 @@ function attentionBackward(
   s: Saved,
   needs: boolean[],
   nBuckets: number,
-  requested: T5AttentionBackward | undefined,
+  mode: T5AttentionBackward,
+  sOff: number,
 ): Array<Tensor | null> {
   const { B, H, T, S } = g;
   const rows = B * H * T;
@@ -321,22 +336,11 @@ function attentionBackward(
   const biasGrad = s.table !== null && needs[3] === true;
   const keys = needs[1] === true || needs[2] === true || biasGrad;
 
-  // Output layout of the dk/dv kernel: dk, dv, the diagonal partial sums of the bias gradient and
-  // dS, each at a 256-byte boundary (eight storage bindings at most: one output buffer).
+  if (mode === 'matmul') return matmulBackward(g, s, needs, stats, sOff, biasGrad, span, label);
   const bk = tiles.bk;
   const nkb = Math.ceil(S / bk);
-  const nqt = Math.ceil(T / bk);
-  const align = (n: number) => Math.ceil(n / ALIGN_ELEMS) * ALIGN_ELEMS;
-  const padded = align(B * H * S * g.dk);
-  const partOff = 2 * padded;
-  const dsOff = align(partOff + (biasGrad ? B * H * nkb * (nqt + 1) * bk : 0));
+  const { padded, partOff, dsOff } = dkdvLayout(g, bk, biasGrad);
   const scores = rows * S;
-  const limit = gpu().device.limits.maxStorageBufferBindingSize;
-  const fits = (dsOff + scores) * 4 <= limit;
-  const mode = requested ?? (fits && scores * 4 <= SCORES_MAX_BYTES ? 'fused' : 'recompute');
-  if (mode === 'fused' && !fits) {
-    throw new GpuError(`${label('backward')}: 'fused' stores dS of ${scores * 4} bytes, beyond a binding's ${limit}`);
-  }
   const storeDs = mode === 'fused' && needs[0] === true && keys;
   const dq = needs[0] && !storeDs ? dqKernel(g, tiles, flags, span, inputs, label) : null;
   if (!keys) return [dq, null, null, ...none];
@@ -354,11 +358,87 @@ function attentionBackward(
     storeDs ? noGrad(() => matmul(dkv.view([B, H, T, S], dsOff), s.k)) : dq,
     needs[1] ? dkv.view(s.k.shape, 0) : null,
     needs[2] ? dkv.view(s.v.shape, padded) : null,
-    ...(s.table ? [biasGrad ? biasTableGrad(g, s, dkv, p, label, bk) : null] : []),
+    ...(s.table ? [biasGrad ? biasTableGrad(g, s, dkv, BIAS_DIAG, p, label, bk) : null] : []),
   ];
 }
 
 type Label = (what: string) => string;
+
+const align = (n: number) => Math.ceil(n / ALIGN_ELEMS) * ALIGN_ELEMS;
+
+/**
+ * Output layout of the dk/dv kernel: dk, dv, the diagonal partial sums of the bias gradient and
+ * dS, each at a 256-byte boundary (eight storage bindings at most: one output buffer).
+ */
+function dkdvLayout(g: Geometry, bk: number, biasGrad: boolean) {
+  const padded = align(g.B * g.H * g.S * g.dk);
+  const partOff = 2 * padded;
+  const partials = biasGrad ? g.B * g.H * Math.ceil(g.S / bk) * (Math.ceil(g.T / bk) + 1) * bk : 0;
+  return { padded, partOff, dsOff: align(partOff + partials) };
+}
+
+/** The backward mode: as requested (if it can run) or the default for this adapter and size. */
+function backwardMode(requested: T5AttentionBackward | undefined, g: Geometry, bk: number): T5AttentionBackward {
+  const scores = g.B * g.H * g.T * g.S;
+  const limit = gpu().device.limits.maxStorageBufferBindingSize;
+  // The largest binding of each mode: logsumexps + scores and P + dS; dk, dv, partials + dS.
+  const fits = {
+    matmul: (align(g.B * g.H * g.T) + scores) * 4 <= limit && 2 * align(scores) * 4 <= limit,
+    fused: (dkdvLayout(g, bk, true).dsOff + scores) * 4 <= limit,
+    recompute: true,
+  };
+  if (requested) {
+    if (!fits[requested]) throw new GpuError(`t5Attention: backward '${requested}' needs ${scores * 4}-byte score buffers; a binding holds at most ${limit}`);
+    return requested;
+  }
+  if (scores * 4 > SCORES_MAX_BYTES) return 'recompute';
+  if (gpu().report.isSoftware && fits.matmul) return 'matmul';
+  return fits.fused ? 'fused' : 'recompute';
+}
+
+/**
+ * The backward by matmuls, in the transposed layout [B, H, S, T] the forward saved its scores in:
+ * dP^T = v dO^T, then P^T and dS^T (one elementwise kernel), dq = (dS^T)^T k, dk = dS^T q,
+ * dv = P^T dO, and the table's gradient from dS^T.
+ */
+function matmulBackward(
+  g: Geometry,
+  s: Saved,
+  needs: boolean[],
+  stats: Tensor,
+  sOff: number,
+  biasGrad: boolean,
+  span: number,
+  label: Label,
+): Array<Tensor | null> {
+  const { B, H, T, S } = g;
+  const scores = B * H * T * S;
+  const half = align(scores);
+  const pds = Tensor.empty([2 * half], 'f32', 't5Attention.p_ds');
+  // Relative positions in the diagonal sums: one per (query, key) offset, as for key blocks of 1.
+  const params = paramsFor(g, 0, span, 1, 1, { dsOff: half, nBuckets: s.table?.shape[0] ?? 0 });
+  noGrad(() => {
+    const dp = matmul(s.v, s.dout, { transB: true });
+    launch(SCORES, {
+      inputs: [s.lse.view([B, H, S, T], sOff), dp, stats],
+      outputs: [pds],
+      params,
+      overrides: { WG },
+      workgroups: grid(Math.ceil(scores / WG)),
+      label: label('backward_scores'),
+    });
+    dp.dispose();
+  });
+  const pT = pds.view([B, H, S, T], 0);
+  const dsT = pds.view([B, H, S, T], half);
+  const grads = noGrad(() => [
+    needs[0] ? matmul(dsT, s.k, { transA: true }) : null,
+    needs[1] ? matmul(dsT, s.q) : null,
+    needs[2] ? matmul(pT, s.dout) : null,
+  ]);
+  if (!s.table) return grads;
+  return [...grads, biasGrad ? biasTableGrad(g, s, pds, BIAS_REL, params, label, 1) : null];
+}
 
 /** dq by the kernel that recomputes the scores. */
 function dqKernel(g: Geometry, tiles: Tiles, flags: number, span: number, inputs: Tensor[], label: Label): Tensor {
@@ -375,12 +455,12 @@ function dqKernel(g: Geometry, tiles: Tiles, flags: number, span: number, inputs
   return dq;
 }
 
-/** The table gradient from the dk/dv kernel's diagonal partial sums. */
-function biasTableGrad(g: Geometry, s: Saved, dkv: Tensor, params: Params, label: Label, bk: number): Tensor {
+/** The table gradient from sums per (head, relative position) that `diagKernel` takes from `src`. */
+function biasTableGrad(g: Geometry, s: Saved, src: Tensor, diagKernel: Kernel, params: Params, label: Label, bk: number): Tensor {
   const nDiag = (Math.ceil(g.S / bk) + Math.ceil(g.T / bk)) * bk;
   const diag = Tensor.empty([g.H * nDiag], 'f32', 't5Attention.bias_diag');
-  launch(BIAS_DIAG, {
-    inputs: [dkv],
+  launch(diagKernel, {
+    inputs: [src],
     outputs: [diag],
     params,
     overrides: { BK: bk, WG },
