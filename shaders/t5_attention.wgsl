@@ -113,14 +113,25 @@ fn stage(tile: ptr<workgroup, Tile>, src: ptr<storage, array<f32>, read>, g0: u3
 fn causal_ok(kj: u32, qpos: i32) -> bool { return !flag(FLAG_CAUSAL) || i32(kj) <= qpos; }
 
 // Keys a block of queries can see: all, or with the causal mask up to its last query's position.
-fn key_end(last_qpos: i32) -> u32 {
+fn key_end(blk: Block) -> u32 {
   if (!flag(FLAG_CAUSAL)) { return p.sk; }
-  return u32(clamp(last_qpos + 1, 0, i32(p.sk)));
+  return u32(clamp(i32(blk.first + blk.rows) + p.q_offset, 0, i32(p.sk)));
 }
 
 // With the causal mask, a tile of queries q0 .. q0 + qn - 1 that all precede key k0 adds nothing.
 fn tile_live(k0: u32, q0: u32, qn: u32) -> bool {
   return !flag(FLAG_CAUSAL) || i32(k0) <= i32(q0 + qn - 1u) + p.q_offset;
+}
+
+// The rows a workgroup of the attention kernels owns: block `index` of `size` rows (BQ queries or
+// BK keys) of one (batch, head), `rows` of them real.
+struct Block { index: u32, bh: u32, b: u32, h: u32, first: u32, rows: u32, live: bool }
+
+fn block_of(wid: vec3u, nwg: vec3u, nblocks: u32, size: u32, len: u32) -> Block {
+  let index = wid.x + wid.y * nwg.x;
+  let bh = index / nblocks;
+  let first = (index % nblocks) * size;
+  return Block(index, bh, bh / p.heads, bh % p.heads, first, min(size, len - first), index < p.batch * p.heads * nblocks);
 }
 
 // The key mask's raw bits: an f32 or an i32 that is nonzero where the key is kept.
@@ -153,23 +164,18 @@ fn allowed_fwd(b: u32, kj: u32, qpos: i32) -> bool {
 
 @compute @workgroup_size(BQ * TPR)
 fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let blk = wid.x + wid.y * nwg.x;
-  if (blk >= p.batch * p.heads * p.nqb) { return; }
-  let bh = blk / p.nqb;
-  let b = bh / p.heads;
-  let h = bh % p.heads;
-  let q0 = (blk % p.nqb) * BQ;
-  let qrows = min(BQ, p.tq - q0);
+  let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
+  if (!blk.live) { return; }
   let r = lid / TPR;
   let t = lid % TPR;
-  let qi = q0 + r;
-  let row_ok = r < qrows;
+  let qi = blk.first + r;
+  let row_ok = r < blk.rows;
   let qpos = i32(qi) + p.q_offset;
-  let kbase = bh * p.sk * DK;
-  stage(&tq, &q_in, (bh * p.tq + q0) * DK, qrows, lid, BQ * TPR);
-  let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+  let kbase = blk.bh * p.sk * DK;
+  stage(&tq, &q_in, (blk.bh * p.tq + blk.first) * DK, blk.rows, lid, BQ * TPR);
+  let kend = key_end(blk);
   let save = flag(FLAG_SAVE_S);
-  if (save && row_ok) { save_s_tail(bh, qi, kend, t, TPR); }
+  if (save && row_ok) { save_s_tail(blk.bh, qi, kend, t, TPR); }
 
   var m = NEG;
   var l = 0.0;
@@ -184,13 +190,13 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
     for (var c = t; c < kn; c += TPR) {
       let kj = k0 + c;
       var s = NEG;
-      if (row_ok && allowed_fwd(b, kj, qpos)) {
+      if (row_ok && allowed_fwd(blk.b, kj, qpos)) {
         var d = 0.0;
         for (var x = 0u; x < DK; x++) { d += tq[r * RS + x] * tk[c * RS + x]; }
-        s = d + bias(h, i32(kj) - qpos);
+        s = d + bias(blk.h, i32(kj) - qpos);
       }
       ts[r * BK + c] = s;
-      if (save && row_ok) { save_s(bh, qi, kj, s); }
+      if (save && row_ok) { save_s(blk.bh, qi, kj, s); }
     }
     if (TPR > 1u) { workgroupBarrier(); }
     var mt = m;
@@ -210,12 +216,12 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
     m = mt;
   }
   if (row_ok) {
-    let qg = (bh * p.tq + qi) * DK;
+    let qg = (blk.bh * p.tq + qi) * DK;
     for (var j = 0u; j < NCOL; j++) {
       let x = t + j * TPR;
       if (x < DK) { out[qg + x] = finish(acc[j], l); }
     }
-    if (t == 0u) { lse_out[bh * p.tq + qi] = logsumexp(m, l); }
+    if (t == 0u) { lse_out[blk.bh * p.tq + qi] = logsumexp(m, l); }
   }
 }
 
@@ -260,22 +266,17 @@ fn pair_staged(qr: u32, kr: u32, h: u32, rel: i32, row: u32) -> Pair {
 // dq = sum_k dS[q, k] k: one workgroup per block of BQ queries, streaming over keys.
 @compute @workgroup_size(BQ * TPR)
 fn attention_backward_dq(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let blk = wid.x + wid.y * nwg.x;
-  if (blk >= p.batch * p.heads * p.nqb) { return; }
-  let bh = blk / p.nqb;
-  let b = bh / p.heads;
-  let h = bh % p.heads;
-  let q0 = (blk % p.nqb) * BQ;
-  let qrows = min(BQ, p.tq - q0);
+  let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
+  if (!blk.live) { return; }
   let r = lid / TPR;
   let t = lid % TPR;
-  let qi = q0 + r;
-  let row_ok = r < qrows;
+  let qi = blk.first + r;
+  let row_ok = r < blk.rows;
   let qpos = i32(qi) + p.q_offset;
-  let kbase = bh * p.sk * DK;
-  stage(&tq, &q_in, (bh * p.tq + q0) * DK, qrows, lid, BQ * TPR);
-  stage(&tdo, &do_in, (bh * p.tq + q0) * DK, qrows, lid, BQ * TPR);
-  let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+  let kbase = blk.bh * p.sk * DK;
+  stage(&tq, &q_in, (blk.bh * p.tq + blk.first) * DK, blk.rows, lid, BQ * TPR);
+  stage(&tdo, &do_in, (blk.bh * p.tq + blk.first) * DK, blk.rows, lid, BQ * TPR);
+  let kend = key_end(blk);
 
   var acc: array<f32, MAXC>;
   for (var k0 = 0u; k0 < kend; k0 += BK) {
@@ -287,7 +288,7 @@ fn attention_backward_dq(@builtin(local_invocation_index) lid: u32, @builtin(wor
     for (var c = t; c < kn; c += TPR) {
       let kj = k0 + c;
       var ds = 0.0;
-      if (row_ok && allowed_bwd(b, kj, qpos)) { ds = pair_staged(r, c, h, i32(kj) - qpos, bh * p.tq + qi).ds; }
+      if (row_ok && allowed_bwd(blk.b, kj, qpos)) { ds = pair_staged(r, c, blk.h, i32(kj) - qpos, blk.bh * p.tq + qi).ds; }
       ts[r * BK + c] = ds;
     }
     if (TPR > 1u) { workgroupBarrier(); }
@@ -300,7 +301,7 @@ fn attention_backward_dq(@builtin(local_invocation_index) lid: u32, @builtin(wor
     }
   }
   if (row_ok) {
-    let qg = (bh * p.tq + qi) * DK;
+    let qg = (blk.bh * p.tq + qi) * DK;
     for (var j = 0u; j < NCOL; j++) {
       let x = t + j * TPR;
       if (x < DK) { grad_out[qg + x] = acc[j]; }
@@ -329,23 +330,18 @@ fn store_ds(bh: u32, qi: u32, kj: u32, ds: f32) { grad_out[p.ds_off + (bh * p.tq
 // streaming over query tiles of BK rows; with FLAG_BIAS_GRAD also the diagonal partial sums.
 @compute @workgroup_size(BK * TPR)
 fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let blk = wid.x + wid.y * nwg.x;
-  if (blk >= p.batch * p.heads * p.nkb) { return; }
-  let bh = blk / p.nkb;
-  let b = bh / p.heads;
-  let h = bh % p.heads;
-  let k0 = (blk % p.nkb) * BK;
-  let krows = min(BK, p.sk - k0);
+  let blk = block_of(wid, nwg, p.nkb, BK, p.sk);
+  if (!blk.live) { return; }
   let r = lid / TPR;
   let t = lid % TPR;
-  let kj = k0 + r;
-  let key_ok = r < krows;
+  let kj = blk.first + r;
+  let key_ok = r < blk.rows;
   // The key's own mask, read once: a masked key gets dS = 0 from every query.
-  let key_live = key_ok && key_kept(b, min(kj, p.sk - 1u));
-  let qbase = bh * p.tq * DK;
-  stage(&tk, &k_in, (bh * p.sk + k0) * DK, krows, lid, BK * TPR);
-  stage(&tv, &v_in, (bh * p.sk + k0) * DK, krows, lid, BK * TPR);
-  let part = p.part_off + blk * (p.nqt + 1u) * BK;
+  let key_live = key_ok && key_kept(blk.b, min(kj, p.sk - 1u));
+  let qbase = blk.bh * p.tq * DK;
+  stage(&tk, &k_in, (blk.bh * p.sk + blk.first) * DK, blk.rows, lid, BK * TPR);
+  stage(&tv, &v_in, (blk.bh * p.sk + blk.first) * DK, blk.rows, lid, BK * TPR);
+  let part = p.part_off + blk.index * (p.nqt + 1u) * BK;
   let bias_grad = flag(FLAG_BIAS_GRAD);
   let store = flag(FLAG_STORE_DS);
 
@@ -355,7 +351,7 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
   for (var j = 0u; j < p.nqt; j++) {
     let q0 = j * BK;
     let qn = min(BK, p.tq - q0);
-    let live = tile_live(k0, q0, qn);
+    let live = tile_live(blk.first, q0, qn);
     if (live) {
       workgroupBarrier();
       stage(&tq, &q_in, qbase + q0 * DK, qn, lid, BK * TPR);
@@ -366,10 +362,10 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
         let qi = q0 + c;
         let qpos = i32(qi) + p.q_offset;
         var pg = Pair(0.0, 0.0);
-        if (key_live && c < qn && causal_ok(kj, qpos)) { pg = pair_staged(c, r, h, i32(kj) - qpos, bh * p.tq + qi); }
+        if (key_live && c < qn && causal_ok(kj, qpos)) { pg = pair_staged(c, r, blk.h, i32(kj) - qpos, blk.bh * p.tq + qi); }
         tp[r * BK + c] = pg.p;
         ts[r * BK + c] = pg.ds;
-        if (store && key_ok && c < qn) { store_ds(bh, qi, kj, pg.ds); }
+        if (store && key_ok && c < qn) { store_ds(blk.bh, qi, kj, pg.ds); }
       }
       if (TPR > 1u || bias_grad) { workgroupBarrier(); }
       for (var c = 0u; c < qn; c++) {
@@ -384,7 +380,7 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
         }
       }
     } else if (store && key_ok) {
-      for (var c = t; c < qn; c += TPR) { store_ds(bh, q0 + c, kj, 0.0); }
+      for (var c = t; c < qn; c += TPR) { store_ds(blk.bh, q0 + c, kj, 0.0); }
     }
     if (bias_grad && lid < BK) {
       var sums = vec2(0.0);
@@ -395,7 +391,7 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
   }
   if (bias_grad && lid < BK) { grad_out[part + lid] = carry; }
   if (key_ok) {
-    let kg = (bh * p.sk + kj) * DK;
+    let kg = (blk.bh * p.sk + kj) * DK;
     for (var jj = 0u; jj < NCOL; jj++) {
       let x = t + jj * TPR;
       if (x < DK) {
@@ -569,20 +565,15 @@ const KSTEP: u32 = 16u;
 
 @compute @workgroup_size(BQ)
 fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
-  let blk = wid.x + wid.y * nwg.x;
-  if (blk >= p.batch * p.heads * p.nqb) { return; }
-  let bh = blk / p.nqb;
-  let b = bh / p.heads;
-  let h = bh % p.heads;
-  let q0 = (blk % p.nqb) * BQ;
-  let qrows = min(BQ, p.tq - q0);
-  let qi = q0 + min(lid, qrows - 1u);
-  let row_ok = lid < qrows;
+  let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
+  if (!blk.live) { return; }
+  let qi = blk.first + min(lid, blk.rows - 1u);
+  let row_ok = lid < blk.rows;
   let qpos = i32(qi) + p.q_offset;
-  load_row(&ra, &q4, bh * p.tq + qi);
-  let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+  load_row(&ra, &q4, blk.bh * p.tq + qi);
+  let kend = key_end(blk);
   let save = flag(FLAG_SAVE_S);
-  if (save && row_ok) { save_s_tail(bh, qi, kend, 0u, 1u); }
+  if (save && row_ok) { save_s_tail(blk.bh, qi, kend, 0u, 1u); }
 
   var m = NEG;
   var l = 0.0;
@@ -592,12 +583,12 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
     let kn = min(KSTEP, kend - k0);
     var mt = m;
     for (var c = 0u; c < kn; c += 8u) {
-      let s8 = dot8(&ra, &k4, bh * p.sk, k0 + c, kend - 1u, sl);
+      let s8 = dot8(&ra, &k4, blk.bh * p.sk, k0 + c, kend - 1u, sl);
       for (var e = 0u; e < 8u; e++) {
         let kj = k0 + c + e;
         var s = NEG;
-        if (row_ok && kj < kend && allowed_fwd(b, kj, qpos)) { s = at8(s8, e) + bias(h, i32(kj) - qpos); }
-        if (save && row_ok && kj < kend) { save_s(bh, qi, kj, s); }
+        if (row_ok && kj < kend && allowed_fwd(blk.b, kj, qpos)) { s = at8(s8, e) + bias(blk.h, i32(kj) - qpos); }
+        if (save && row_ok && kj < kend) { save_s(blk.bh, qi, kj, s); }
         sp[c + e] = s;
         mt = max(mt, s);
       }
@@ -612,67 +603,57 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
         p8[half] = select(vec4(0.0), exp(s4 - mt), s4 > vec4(NEG));
         l += p8[half].x + p8[half].y + p8[half].z + p8[half].w;
       }
-      axpy8(&acc, p8, &v4, bh * p.sk, k0 + c, kend - 1u, sl);
+      axpy8(&acc, p8, &v4, blk.bh * p.sk, k0 + c, kend - 1u, sl);
     }
     m = mt;
   }
   if (row_ok) {
-    let qg = (bh * p.tq + qi) * DK;
+    let qg = (blk.bh * p.tq + qi) * DK;
     for (var x = 0u; x < DK; x++) { out[qg + x] = finish(acc[x / 4u][x % 4u], l); }
-    lse_out[bh * p.tq + qi] = logsumexp(m, l);
+    lse_out[blk.bh * p.tq + qi] = logsumexp(m, l);
   }
 }
 
 @compute @workgroup_size(BQ)
 fn attention_backward_dq_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
-  let blk = wid.x + wid.y * nwg.x;
-  if (blk >= p.batch * p.heads * p.nqb) { return; }
-  let bh = blk / p.nqb;
-  let b = bh / p.heads;
-  let h = bh % p.heads;
-  let q0 = (blk % p.nqb) * BQ;
-  let qrows = min(BQ, p.tq - q0);
-  let qi = q0 + min(lid, qrows - 1u);
-  let row_ok = lid < qrows;
+  let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
+  if (!blk.live) { return; }
+  let qi = blk.first + min(lid, blk.rows - 1u);
+  let row_ok = lid < blk.rows;
   let qpos = i32(qi) + p.q_offset;
-  load_row(&ra, &q4, bh * p.tq + qi);
-  load_row(&rb, &do4, bh * p.tq + qi);
-  let kend = key_end(i32(q0 + qrows - 1u) + p.q_offset);
+  load_row(&ra, &q4, blk.bh * p.tq + qi);
+  load_row(&rb, &do4, blk.bh * p.tq + qi);
+  let kend = key_end(blk);
 
   var acc: Row;
   for (var c = 0u; c < kend; c += 8u) {
-    let s8 = dot8(&ra, &k4, bh * p.sk, c, kend - 1u, sl);
-    let dp8 = dot8(&rb, &v4, bh * p.sk, c, kend - 1u, sl);
+    let s8 = dot8(&ra, &k4, blk.bh * p.sk, c, kend - 1u, sl);
+    let dp8 = dot8(&rb, &v4, blk.bh * p.sk, c, kend - 1u, sl);
     var ds8 = array(vec4(0.0), vec4(0.0));
     for (var e = 0u; e < 8u; e++) {
       let kj = c + e;
-      if (row_ok && kj < kend && allowed_bwd(b, kj, qpos)) {
-        ds8[e / 4u][e % 4u] = pair(at8(s8, e) + bias(h, i32(kj) - qpos), at8(dp8, e), bh * p.tq + qi).ds;
+      if (row_ok && kj < kend && allowed_bwd(blk.b, kj, qpos)) {
+        ds8[e / 4u][e % 4u] = pair(at8(s8, e) + bias(blk.h, i32(kj) - qpos), at8(dp8, e), blk.bh * p.tq + qi).ds;
       }
     }
-    axpy8(&acc, ds8, &k4, bh * p.sk, c, kend - 1u, sl);
+    axpy8(&acc, ds8, &k4, blk.bh * p.sk, c, kend - 1u, sl);
   }
   if (row_ok) {
-    let qg = (bh * p.tq + qi) * DK;
+    let qg = (blk.bh * p.tq + qi) * DK;
     for (var x = 0u; x < DK; x++) { grad_out[qg + x] = acc[x / 4u][x % 4u]; }
   }
 }
 
 @compute @workgroup_size(BK)
 fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
-  let blk = wid.x + wid.y * nwg.x;
-  if (blk >= p.batch * p.heads * p.nkb) { return; }
-  let bh = blk / p.nkb;
-  let b = bh / p.heads;
-  let h = bh % p.heads;
-  let k0 = (blk % p.nkb) * BK;
-  let krows = min(BK, p.sk - k0);
-  let kj = k0 + min(lid, krows - 1u);
-  let key_ok = lid < krows;
-  let key_live = key_ok && key_kept(b, kj);
-  load_row(&ra, &k4, bh * p.sk + kj);
-  load_row(&rb, &v4, bh * p.sk + kj);
-  let part = p.part_off + blk * (p.nqt + 1u) * BK;
+  let blk = block_of(wid, nwg, p.nkb, BK, p.sk);
+  if (!blk.live) { return; }
+  let kj = blk.first + min(lid, blk.rows - 1u);
+  let key_ok = lid < blk.rows;
+  let key_live = key_ok && key_kept(blk.b, kj);
+  load_row(&ra, &k4, blk.bh * p.sk + kj);
+  load_row(&rb, &v4, blk.bh * p.sk + kj);
+  let part = p.part_off + blk.index * (p.nqt + 1u) * BK;
   let bias_grad = flag(FLAG_BIAS_GRAD);
   let store = flag(FLAG_STORE_DS);
 
@@ -682,7 +663,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   for (var j = 0u; j < p.nqt; j++) {
     let q0 = j * BK;
     let qn = min(BK, p.tq - q0);
-    let live = tile_live(k0, q0, qn);
+    let live = tile_live(blk.first, q0, qn);
     if (live) {
       // Query rows past qn rounded up to 8 (a last, partial tile; the few queries of
       // cross-attention) are skipped; the diagonal sums read them as 0.
@@ -691,8 +672,8 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
         for (var c = qn8; c < BK; c++) { ts[lid * BK + c] = 0.0; }
       }
       for (var c = 0u; c < qn8; c += 8u) {
-        let s8 = dot8(&ra, &q4, bh * p.tq, q0 + c, p.tq - 1u, sl);
-        let dp8 = dot8(&rb, &do4, bh * p.tq, q0 + c, p.tq - 1u, sl);
+        let s8 = dot8(&ra, &q4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
+        let dp8 = dot8(&rb, &do4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
         // Explicit zeros: with Dawn on lavapipe, arrays declared in a loop body without an
         // initialiser kept the previous iteration's values (measured: wrong dk, dq, dtable).
         var p8 = array(vec4(0.0), vec4(0.0));
@@ -701,18 +682,18 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
           let qi = q0 + c + e;
           let qpos = i32(qi) + p.q_offset;
           if (key_live && c + e < qn && causal_ok(kj, qpos)) {
-            let pg = pair(at8(s8, e) + bias(h, i32(kj) - qpos), at8(dp8, e), bh * p.tq + qi);
+            let pg = pair(at8(s8, e) + bias(blk.h, i32(kj) - qpos), at8(dp8, e), blk.bh * p.tq + qi);
             p8[e / 4u][e % 4u] = pg.p;
             ds8[e / 4u][e % 4u] = pg.ds;
           }
           if (bias_grad) { ts[lid * BK + c + e] = at8(ds8, e); }
-          if (store && key_ok && c + e < qn) { store_ds(bh, qi, kj, at8(ds8, e)); }
+          if (store && key_ok && c + e < qn) { store_ds(blk.bh, qi, kj, at8(ds8, e)); }
         }
-        axpy8(&dv, p8, &do4, bh * p.tq, q0 + c, p.tq - 1u, sl);
-        axpy8(&dk, ds8, &q4, bh * p.tq, q0 + c, p.tq - 1u, sl);
+        axpy8(&dv, p8, &do4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
+        axpy8(&dk, ds8, &q4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
       }
     } else if (store && key_ok) {
-      for (var c = 0u; c < qn; c++) { store_ds(bh, q0 + c, kj, 0.0); }
+      for (var c = 0u; c < qn; c++) { store_ds(blk.bh, q0 + c, kj, 0.0); }
     }
     if (bias_grad) {
       workgroupBarrier();
@@ -725,7 +706,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   }
   if (bias_grad) { grad_out[part + lid] = carry; }
   if (key_ok) {
-    let kg = (bh * p.sk + kj) * DK;
+    let kg = (blk.bh * p.sk + kj) * DK;
     for (var x = 0u; x < DK; x++) {
       grad_out[kg + x] = dk[x / 4u][x % 4u];
       grad_out[p.dv_off + kg + x] = dv[x / 4u][x % 4u];
