@@ -713,3 +713,33 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
     }
   }
 }
+
+@group(0) @binding(1) var<storage, read> saved_st: array<f32>;
+
+// The backward by matmuls, its elementwise part fused with dP = dO v^T (backward_scores and the
+// dP matmul in one pass): a lane per query holds its dO row, v comes eight rows at a time as in
+// the forward, and the lanes write neighbouring words of P^T (at 0) and dS^T (at ds_off).
+@compute @workgroup_size(BQ)
+fn backward_scores_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
+  let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
+  if (!blk.live) { return; }
+  let qi = blk.first + min(lid, blk.rows - 1u);
+  let row_ok = lid < blk.rows;
+  let row = blk.bh * p.tq + qi;
+  load_row(&rb, &do4, row);
+  let lse = stats[row];
+  let d = stats[p.batch * p.heads * p.tq + row];
+  for (var c = 0u; c < p.sk; c += 8u) {
+    let dp8 = dot8(&rb, &v4, blk.bh * p.sk, c, p.sk - 1u, sl);
+    for (var e = 0u; e < 8u; e++) {
+      let kj = c + e;
+      if (row_ok && kj < p.sk) {
+        let at = (blk.bh * p.sk + kj) * p.tq + qi;
+        let s = saved_st[at];
+        let pr = select(0.0, exp(s - lse), s > NEG);
+        grad_out[at] = pr;
+        grad_out[p.ds_off + at] = pr * (at8(dp8, e) - d);
+      }
+    }
+  }
+}

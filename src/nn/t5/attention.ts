@@ -37,6 +37,7 @@ const PREP = kernel('backward_prep', 'backward_prep', 4, 1);
 const BIAS_DIAG = kernel('bias_grad_diag', 'bias_grad_diag', 1, 1);
 const BIAS_REL = kernel('bias_grad_rel', 'bias_grad_rel', 1, 1);
 const SCORES = kernel('backward_scores', 'backward_scores', 3, 1);
+const SCORES_SG = kernel('backward_scores_sg', 'backward_scores_sg', 7, 1, true);
 const BIAS_TABLE = kernel('bias_grad_table', 'bias_grad_table', 2, 1);
 
 const WG = 64;
@@ -336,7 +337,7 @@ function attentionBackward(
   const biasGrad = s.table !== null && needs[3] === true;
   const keys = needs[1] === true || needs[2] === true || biasGrad;
 
-  if (mode === 'matmul') return matmulBackward(g, s, needs, stats, sOff, biasGrad, span, label);
+  if (mode === 'matmul') return matmulBackward(g, tiles, s, needs, stats, sOff, biasGrad, span, label);
   const bk = tiles.bk;
   const nkb = Math.ceil(S / bk);
   const { padded, partOff, dsOff } = dkdvLayout(g, bk, biasGrad);
@@ -403,6 +404,7 @@ function backwardMode(requested: T5AttentionBackward | undefined, g: Geometry, b
  */
 function matmulBackward(
   g: Geometry,
+  tiles: Tiles,
   s: Saved,
   needs: boolean[],
   stats: Tensor,
@@ -417,18 +419,33 @@ function matmulBackward(
   const pds = Tensor.empty([2 * half], 'f32', 't5Attention.p_ds');
   // Relative positions in the diagonal sums: one per (query, key) offset, as for key blocks of 1.
   const params = paramsFor(g, 0, span, 1, 1, { dsOff: half, nBuckets: s.table?.shape[0] ?? 0 });
-  noGrad(() => {
-    const dp = matmul(s.v, s.dout, { transB: true });
-    launch(SCORES, {
-      inputs: [s.lse.view([B, H, S, T], sOff), dp, stats],
+  const sT = s.lse.view([B, H, S, T], sOff);
+  if (tiles.subgroup) {
+    // dP^T and the elementwise step in one kernel, laid out like the forward (unused bindings get q).
+    const nqb = Math.ceil(T / tiles.bq);
+    launch(SCORES_SG, {
+      inputs: [sT, s.q, s.v, s.q, s.q, s.dout, stats],
       outputs: [pds],
-      params,
-      overrides: { WG },
-      workgroups: grid(Math.ceil(scores / WG)),
+      params: paramsFor(g, 0, span, nqb, tiles.bk, { dsOff: half }),
+      overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
+      workgroups: grid(B * H * nqb),
       label: label('backward_scores'),
     });
-    dp.dispose();
-  });
+  } else {
+    noGrad(() => {
+      const dp = matmul(s.v, s.dout, { transB: true });
+      launch(SCORES, {
+        inputs: [sT, dp, stats],
+        outputs: [pds],
+        params,
+        overrides: { WG },
+        workgroups: grid(Math.ceil(scores / WG)),
+        label: label('backward_scores'),
+      });
+      dp.dispose();
+    });
+  }
+  sT.dispose();
   const pT = pds.view([B, H, S, T], 0);
   const dsT = pds.view([B, H, S, T], half);
   const grads = noGrad(() => [
