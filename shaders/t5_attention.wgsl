@@ -1,32 +1,36 @@
 // T5 attention, fused: scores q.k (T5 does not scale them by 1/sqrt(d)), the relative position bias
 // table[bucket(k - q), head], the key padding mask and the causal mask, softmax and the value
-// product in one pass, streaming over keys with an online softmax so that no T x S matrix exists.
-// The forward pass keeps each row's logsumexp; the backward passes recompute probabilities from it.
+// product in one pass, streaming over keys with an online softmax so that no T x S matrix needs to
+// exist. The forward pass keeps each row's logsumexp (and, for the backward by matmuls, its scores).
 //
 // Bucket ids come from a host-built i32 lookup indexed by the relative position clamped to
 // [-span, span]: Hugging Face computes the log-spaced buckets in float32 with PyTorch's log, whose
 // rounding at bucket edges a WGSL log need not reproduce. Every bucket is constant beyond
 // max_distance, so the clamp is exact.
 //
-// Two layouts of the same three kernels (forward, dq, dk/dv):
+// Two layouts of the forward, dq and dk/dv kernels:
 //   staged    (portable; real GPUs) a workgroup owns BQ query rows (dk/dv: BK key rows) of one
 //             (batch, head) with TPR invocations per row. Q/dO/K/V tiles are staged in workgroup
 //             memory; scores of a BQ x BK tile go through `ts`, split among a row's invocations
 //             by key, and each invocation then owns the output columns t, t + TPR, ... of its row.
 //   subgroup  (below the subgroups marker; lavapipe) one lane per row and no workgroup memory:
-//             lanes of a subgroup read the other operand's rows together, one element each, and
-//             hand them out with subgroupShuffle. On lavapipe every storage load in a loop is a
+//             the lanes of a subgroup load eight rows of the other operand as vec4s, one row each,
+//             and hand them out with subgroupBroadcast. On lavapipe every storage load is a
 //             per-lane gather with a bounds check, workgroup memory costs more still and barriers
-//             are coroutine switches; this loads each element once per subgroup, not per lane.
+//             are coroutine switches; this loads each vec4 once per subgroup, not per lane.
 //
-// dq: with FLAG_STORE_DS the dk/dv kernel also writes dS ([B, H, T, S], zero where masked) into its
-// output buffer and the host gets dq = dS k from one batched matmul: five score-sized products in
-// the backward instead of seven, for B*H*T*S floats of transient memory. Without it (dq alone
-// needed, or dS too large) the dq kernel recomputes the scores.
+// Three backwards (T5AttentionBackward in src/nn/t5/attention.ts), by score-sized memory:
+//   recompute  dk/dv and dq kernels, each recomputing P from q, k and the logsumexp.
+//   fused      FLAG_STORE_DS: the dk/dv kernel also writes dS ([B, H, T, S], zero where masked)
+//              and the host gets dq = dS k from one batched matmul.
+//   matmul     FLAG_SAVE_S: the forward writes its scores transposed ([B, H, S, T]); the backward
+//              turns them into P^T and dS^T (backward_scores after a dP matmul, or
+//              backward_scores_sg computing dP itself) and the host does dq, dk, dv by matmul.
 //
 // Bias gradient without float atomics: the dk/dv kernel sums dS along each diagonal (fixed k - q)
 // of its key block; `bias_grad_diag` adds those partial sums over batch and key blocks per
-// (head, k - q), and `bias_grad_table` over the relative positions of each bucket.
+// (head, k - q) (`bias_grad_rel` takes them straight from dS^T), and `bias_grad_table` over the
+// relative positions of each bucket.
 
 struct Params {
   batch: u32,

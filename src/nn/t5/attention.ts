@@ -106,8 +106,9 @@ export interface T5AttentionOptions {
  * Ways to run the backward, by the score-sized ([B, H, T, S]) memory they take. The forward does two
  * score-sized products (q k^T, P v).
  *   'matmul'    the forward keeps its scores (when q, k, v or the table need gradients); the
- *               backward is v dO^T, one elementwise kernel for P and dS, and dq, dk, dv by
- *               matmul: four products, the scores kept from forward to backward and three
+ *               backward gets P and dS from them and dO v^T (one kernel on the subgroup layout;
+ *               a matmul and an elementwise kernel on the staged one), then dq, dk, dv by matmul:
+ *               four products, the scores kept from forward to backward and two or three
  *               transient buffers (all transposed, [B, H, S, T], for the forward's writes). The default on software adapters (lavapipe), whose matmul
  *               kernels outrun the fused ones.
  *   'fused'     the dk/dv kernel recomputes the scores from the logsumexp and stores dS; dq = dS k
