@@ -76,13 +76,15 @@ export async function forwardReport(modelDir: string, inputsFile: string, greedy
   }));
   const P: Tensor | undefined = hostP ? keep(tensor(toFloat32(hostP, 'inputs.P'), hostP.shape)) : undefined;
   try {
-    const out = noGrad(() =>
-      tidy(() => {
-        const o = seq2seq(model, batch, P);
-        return { hidden: o.encoderHidden, logits: o.logits, nll: tokenNll(o.logits, batch.labels), loss: o.loss };
-      }),
-    );
-    const grad = P ? valueAndGrad(() => seq2seq(model, batch, P).loss, [P]) : null;
+    // One pass: with a prompt, the forward inside valueAndGrad also gives the reported outputs.
+    const pass = () => {
+      const o = seq2seq(model, batch, P);
+      const nll = noGrad(() => tokenNll(o.logits, batch.labels));
+      return { hidden: keep(o.encoderHidden), logits: keep(o.logits), nll: keep(nll), loss: o.loss };
+    };
+    let out: ReturnType<typeof pass> | null = null;
+    const grad = P ? valueAndGrad(() => (out = pass()).loss, [P]) : null;
+    if (!out) out = noGrad(() => tidy(pass));
     const read = async (t: Tensor) => Array.from(await t.toArray());
     const report: ForwardReport = {
       precision: 'f32',
