@@ -432,24 +432,30 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   }
 }
 
-@group(0) @binding(1) var<storage, read> sc_s: array<f32>;
+// The backward by matmuls (backward_scores, backward_scores_sg) reads the forward's saved S^T at
+// binding 1 and writes P^T (at 0) and dS^T (at ds_off), [B, H, S, T]; stats and grad_out as above.
+@group(0) @binding(1) var<storage, read> saved_st: array<f32>;
 @group(0) @binding(2) var<storage, read> sc_dp: array<f32>;
-@group(0) @binding(3) var<storage, read> sc_stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> sc_out: array<f32>;
 
-// The backward by matmuls, elementwise over [B, H, S, T]: from the forward's saved S^T and
-// dP^T = v dO^T, P^T (at 0) and dS^T = (P (dP - D))^T (at ds_off). P = exp(S - logsumexp)
-// reproduces the forward's probabilities exactly: the same scores, the same normaliser.
+// Element `at` of P^T and dS^T from its saved score, dP and its row's logsumexp and D (the
+// callers read those from stats: per element, or once per lane). P = exp(S - logsumexp)
+// reproduces the forward's probabilities exactly (the same scores, the same normaliser); a masked
+// score (NEG) gives 0, also in a row that sees no key at all, whose logsumexp is NEG as well.
+fn store_p_ds(at: u32, dp: f32, lse: f32, d: f32) {
+  let s = saved_st[at];
+  let pr = select(0.0, exp(s - lse), s > NEG);
+  grad_out[at] = pr;
+  grad_out[p.ds_off + at] = pr * (dp - d);
+}
+
+// Elementwise over [B, H, S, T], with dP^T = v dO^T from a matmul (the staged layout).
 @compute @workgroup_size(WG)
 fn backward_scores(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat(gid, nwg);
   let rows = p.batch * p.heads * p.tq;
   if (i >= rows * p.sk) { return; }
   let row = i / (p.sk * p.tq) * p.tq + i % p.tq;
-  let s = sc_s[i];
-  let pr = select(0.0, exp(s - sc_stats[row]), s > NEG);
-  sc_out[i] = pr;
-  sc_out[p.ds_off + i] = pr * (sc_dp[i] - sc_stats[rows + row]);
+  store_p_ds(i, sc_dp[i], stats[row], stats[rows + row]);
 }
 
 @group(0) @binding(1) var<storage, read> bg_part: array<f32>;
@@ -718,8 +724,6 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   }
 }
 
-@group(0) @binding(1) var<storage, read> saved_st: array<f32>;
-
 // The backward by matmuls, its elementwise part fused with dP = dO v^T (backward_scores and the
 // dP matmul in one pass): a lane per query holds its dO row, v comes eight rows at a time as in
 // the forward, and the lanes write neighbouring words of P^T (at 0) and dS^T (at ds_off).
@@ -737,13 +741,7 @@ fn backward_scores_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgr
     let dp8 = dot8(&rb, &v4, blk.bh * p.sk, c, p.sk - 1u, sl);
     for (var e = 0u; e < 8u; e++) {
       let kj = c + e;
-      if (row_ok && kj < p.sk) {
-        let at = (blk.bh * p.sk + kj) * p.tq + qi;
-        let s = saved_st[at];
-        let pr = select(0.0, exp(s - lse), s > NEG);
-        grad_out[at] = pr;
-        grad_out[p.ds_off + at] = pr * (at8(dp8, e) - d);
-      }
+      if (row_ok && kj < p.sk) { store_p_ds((blk.bh * p.sk + kj) * p.tq + qi, at8(dp8, e), lse, d); }
     }
   }
 }

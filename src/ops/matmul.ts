@@ -298,7 +298,7 @@ function plan(aShape: Shape, bShape: Shape, tA: boolean, tB: boolean): Geometry 
 /** Records op(a) x op(b); `variant` is forced when `strict`, else used only where it can run. */
 function run(a: Tensor, b: Tensor, tA: boolean, tB: boolean, variant: MatmulVariant | undefined, strict: boolean): Tensor {
   const g = plan(a.shape, b.shape, tA, tB);
-  const v = strict || (variant && available(g).includes(variant)) ? pick(g, variant) : pick(g, undefined);
+  const v = pick(g, strict || (variant && available(g).includes(variant)) ? variant : undefined);
   if (g.aShape === a.shape) return dispatch(a, b, g, v);
   const a2 = a.view(g.aShape);
   const flat = dispatch(a2, b, g, v);

@@ -36,7 +36,7 @@ const DKDV_SG = kernel('backward_dkdv_sg', 'attention_backward_dkdv_sg', 7, 1, t
 const PREP = kernel('backward_prep', 'backward_prep', 4, 1);
 const BIAS_DIAG = kernel('bias_grad_diag', 'bias_grad_diag', 1, 1);
 const BIAS_REL = kernel('bias_grad_rel', 'bias_grad_rel', 1, 1);
-const SCORES = kernel('backward_scores', 'backward_scores', 3, 1);
+const SCORES = kernel('backward_scores', 'backward_scores', 7, 1);
 const SCORES_SG = kernel('backward_scores_sg', 'backward_scores_sg', 7, 1, true);
 const BIAS_TABLE = kernel('bias_grad_table', 'bias_grad_table', 2, 1);
 
@@ -109,8 +109,8 @@ export interface T5AttentionOptions {
  *               backward gets P and dS from them and dO v^T (one kernel on the subgroup layout;
  *               a matmul and an elementwise kernel on the staged one), then dq, dk, dv by matmul:
  *               four products, the scores kept from forward to backward and two or three
- *               transient buffers (all transposed, [B, H, S, T], for the forward's writes). The default on software adapters (lavapipe), whose matmul
- *               kernels outrun the fused ones.
+ *               transient buffers (all transposed, [B, H, S, T], for the forward's writes). The
+ *               default on software adapters (lavapipe), whose matmul kernels outrun the fused ones.
  *   'fused'     the dk/dv kernel recomputes the scores from the logsumexp and stores dS; dq = dS k
  *               is one matmul: five products, one transient buffer. The default on GPUs.
  *   'recompute' a dq kernel recomputes the scores once more: seven products, no score-sized memory.
@@ -119,7 +119,7 @@ export interface T5AttentionOptions {
  */
 export type T5AttentionBackward = 'matmul' | 'fused' | 'recompute';
 
-/** The largest dS that the default backward stores. */
+/** The largest score-sized buffer ([B, H, T, S]) that the default backward keeps. */
 const SCORES_MAX_BYTES = 256 * 2 ** 20;
 
 /** Lookup of bucket ids for relative positions -maxDistance..maxDistance, cached per configuration. */
@@ -421,8 +421,9 @@ function matmulBackward(
   // Relative positions in the diagonal sums: one per (query, key) offset, as for key blocks of 1.
   const params = paramsFor(g, 0, span, 1, 1, { dsOff: half, nBuckets: s.table?.shape[0] ?? 0 });
   const sT = s.lse.view([B, H, S, T], sOff);
+  // Both kernels bind like the other backward kernels (S^T at 1, stats at 7); unused bindings get q.
   if (tiles.subgroup) {
-    // dP^T and the elementwise step in one kernel, laid out like the forward (unused bindings get q).
+    // dP^T and the elementwise step in one kernel, laid out like the forward.
     const nqb = Math.ceil(T / tiles.bq);
     launch(SCORES_SG, {
       inputs: [sT, s.q, s.v, s.q, s.q, s.dout, stats],
@@ -436,7 +437,7 @@ function matmulBackward(
     noGrad(() => {
       const dp = matmul(s.v, s.dout, { transB: true });
       launch(SCORES, {
-        inputs: [sT, dp, stats],
+        inputs: [sT, dp, s.q, s.q, s.q, s.q, stats],
         outputs: [pds],
         params,
         overrides: { WG },
