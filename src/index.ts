@@ -29,8 +29,8 @@ export { launch } from './ops/launch.js';
 export { tune, tunePending, tuningEnabled, tuneCachePath } from './gpu/tune.js';
 
 // --- Tensors and lifetimes --------------------------------------------------------------------
-export { Tensor, numel } from './tensor/tensor.js';
-export type { DType, Shape } from './tensor/tensor.js';
+export { Tensor, numel, readAll } from './tensor/tensor.js';
+export type { DType, Shape, HostArray, HostGroup } from './tensor/tensor.js';
 /** Host data to a new tensor, and host data into an existing one. */
 export { tensor, write } from './tensor/create.js';
 export type { HostData } from './tensor/create.js';
@@ -57,8 +57,9 @@ export { embedding, checkIds } from './ops/embedding.js';
 export { permute, transpose, slice, sliceAxis, pad, concat, expand, tile, cast, gatherRows, where } from './ops/layout.js';
 
 // --- Autodiff and optimizers ------------------------------------------------------------------
-/** `valueAndGrad(fn, wrt)`: a scalar and its gradients; nothing is recorded outside it. */
+/** `valueAndGrad(fn, wrt)`: a scalar, its gradients and (fn returning `{ value, aux }`) extra outputs; nothing is recorded outside it. */
 export { valueAndGrad } from './autograd/grad.js';
+export type { Aux, ValueAndGrad } from './autograd/grad.js';
 export { noGrad, record } from './autograd/tape.js';
 export type { Vjp, VjpContext } from './autograd/tape.js';
 export { Optimizer } from './optim/optimizer.js';
@@ -102,7 +103,7 @@ export type { Tokenizer } from './io/tokenizer/tokenizer.js';
 /** RBF kernel with the median-heuristic bandwidth, the SVGD direction, and the SVGD code's RMSProp. */
 export { rbfKernel, readBandwidth, MAX_PARTICLES } from './bayes/rbf.js';
 export type { RbfOptions, RbfResult, Bandwidth } from './bayes/rbf.js';
-export { svgdDirection, kernelStats, readKernelStats } from './bayes/svgd.js';
+export { svgdDirection, kernelStats, readKernelStats, kernelStatsFrom } from './bayes/svgd.js';
 export type { SvgdResult, KernelStats } from './bayes/svgd.js';
 export { SvgdRmsprop } from './bayes/rmsprop.js';
 

@@ -98,6 +98,12 @@ export function kernelStats(particles: Tensor, scores: Tensor, kernel: RbfResult
 /** Reads a `kernelStats` tensor (waits for the GPU). */
 export async function readKernelStats(stats: Tensor): Promise<KernelStats> {
   expectShape('readKernelStats', stats, [4], 'stats');
-  const [meanOffDiagonalK, attraction, repulsion, h] = await stats.toArray();
+  return kernelStatsFrom(await stats.toArray());
+}
+
+/** The `KernelStats` of a `kernelStats` tensor already read back (e.g. with the rest of a step by `readAll`). */
+export function kernelStatsFrom(values: ArrayLike<number>): KernelStats {
+  if (values.length !== 4) throw new GpuError(`kernelStatsFrom: expected the 4 values of a kernelStats tensor, got ${values.length}`);
+  const [meanOffDiagonalK, attraction, repulsion, h] = Array.from(values);
   return { meanOffDiagonalK: meanOffDiagonalK!, attraction: attraction!, repulsion: repulsion!, h: h! };
 }

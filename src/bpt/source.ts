@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { valueAndGrad } from '../autograd/grad.js';
 import { noGrad } from '../autograd/tape.js';
 import { SvgdRmsprop } from '../bayes/rmsprop.js';
-import { kernelStats, readKernelStats, svgdDirection } from '../bayes/svgd.js';
+import { kernelStats, kernelStatsFrom, svgdDirection } from '../bayes/svgd.js';
 import type { RunMode } from '../nn/t5/model.js';
 import { seq2seqLogits, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { writeSafetensors } from '../io/safetensors.js';
@@ -23,8 +23,8 @@ import { add, mul, neg } from '../ops/elementwise.js';
 import { reshape, sum } from '../ops/reduce.js';
 import { writeSplits } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
-import { keep, tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/scope.js';
+import { readAll, type Tensor } from '../tensor/tensor.js';
 import { distillationLoss, loadTeachers } from './baselines/mpt.js';
 import type { Resolved } from './config.js';
 import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from './data.js';
@@ -123,13 +123,6 @@ export interface ObjectiveOutput {
 /** A recorded scalar added to the objective (MPT's distillation), from the batch and the student's logits. */
 export type ExtraTerm = (h: HostBatch, batch: Seq2SeqBatch, logits: Tensor) => Tensor;
 
-/** A handle in the current scope for a tensor kept across valueAndGrad's scope (the kept one is dropped). */
-function adopt(kept: Tensor): Tensor {
-  const own = kept.view(kept.shape);
-  kept.dispose();
-  return own;
-}
-
 /**
  * sum_r scale[r] * loss_r over the rows of `h` (loss_r: the mean or sum of row r's target-token
  * NLL) in one forward/backward, with the gradient w.r.t. every tensor of the module. With
@@ -143,19 +136,15 @@ export function sourceObjective(lm: LoadedModel, module: PromptModule, h: HostBa
   const batch = uploadBatch(h);
   const objW = tensor(wObj, [h.rows, h.targetLength]);
   const exW = tensor(wEx, [h.rows, h.targetLength]);
-  let rowLoss: Tensor | null = null;
-  let extra: Tensor | null = null;
-  const { value, grads } = valueAndGrad(() => {
+  const { value, grads, aux } = valueAndGrad(() => {
     const out = seq2seqLogits(lm.model, batch, module.prompt(h, batch), mode);
     const nll = tokenNll(out.logits, batch.labels);
-    rowLoss = noGrad(() => keep(sum(mul(nll, exW), 1)));
+    const rowLoss = noGrad(() => sum(mul(nll, exW), 1));
     const objective = sum(mul(nll, objW));
-    if (!extraTerm) return objective;
-    const e = extraTerm(h, batch, out.logits);
-    extra = noGrad(() => keep(e.view(e.shape)));
-    return add(objective, e);
+    const extra = extraTerm ? extraTerm(h, batch, out.logits) : null;
+    return { value: extra ? add(objective, extra) : objective, aux: { rowLoss, extra } };
   }, [...module.named().values()]);
-  return { value, grads, rowLoss: adopt(rowLoss!), extra: extra ? adopt(extra) : null };
+  return { value, grads, ...aux };
 }
 
 /** Records one source step (forward, backward, direction, update); returns tensors to read back. */
@@ -275,14 +264,15 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
         if (step.kind === 'gradient') step.opt.setLrScale(lrScale);
         const out = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log, distill);
         try {
-          const objective = await out.value.item();
-          const rowLoss = (await out.rowLoss.toArray()) as Float32Array;
+          const host = await readAll(out);
+          const objective = host.value[0]!;
+          const rowLoss = host.rowLoss as Float32Array;
           const loss = rowLoss.reduce((a, b) => a + b, 0) / rowLoss.length;
           if (!log) return { loss: Number.isFinite(objective) ? loss : objective };
           const fields: Record<string, unknown> = { objective, lr: o.lr * (step.kind === 'gradient' ? lrScale : 1), tasks: tasks.map((t) => o.tasks[t]), ...lossFields(o, picked.rows, picked.promptIndex, rowLoss) };
-          if (out.extra) fields.distill = await out.extra.item();
-          if (out.stats) {
-            const st = await readKernelStats(out.stats);
+          if (host.extra) fields.distill = host.extra[0]!;
+          if (host.stats) {
+            const st = kernelStatsFrom(host.stats);
             Object.assign(fields, { h: st.h, mean_off_diagonal_k: st.meanOffDiagonalK, attraction: st.attraction, repulsion: st.repulsion });
           }
           return { loss: Number.isFinite(objective) ? loss : objective, fields };

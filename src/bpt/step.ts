@@ -2,11 +2,10 @@
 // mean over the batch) plus an optional penalty (the BPT prior), its gradient w.r.t. the trainable
 // tensors, and the optimizer update, recorded for one submit.
 import { valueAndGrad } from '../autograd/grad.js';
-import { noGrad } from '../autograd/tape.js';
 import type { RunMode } from '../nn/t5/model.js';
 import { seq2seq } from '../nn/t5/seq2seq.js';
 import { add } from '../ops/elementwise.js';
-import { keep, tidy } from '../tensor/scope.js';
+import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uploadBatch, type HostBatch } from './data.js';
 import type { PromptFor } from './eval.js';
@@ -31,17 +30,12 @@ export interface StepValues {
 export function recordTrainStep(lm: LoadedModel, h: HostBatch, target: StepTarget, opt: GradientOptimizer, mode: RunMode): StepValues {
   return tidy(() => {
     const batch = uploadBatch(h);
-    let loss: Tensor | null = null;
-    let penalty: Tensor | null = null;
-    const { grads } = valueAndGrad(() => {
-      const out = seq2seq(lm.model, batch, target.prompt(h, batch), mode);
-      loss = noGrad(() => keep(out.loss.view(out.loss.shape)));
-      if (!target.penalty) return out.loss;
-      const p = target.penalty();
-      penalty = noGrad(() => keep(p.view(p.shape)));
-      return add(out.loss, p);
+    const { grads, aux } = valueAndGrad(() => {
+      const { loss } = seq2seq(lm.model, batch, target.prompt(h, batch), mode);
+      const penalty = target.penalty ? target.penalty() : null;
+      return { value: penalty ? add(loss, penalty) : loss, aux: { loss, penalty } };
     }, target.params);
     opt.step(grads);
-    return { loss: loss!, penalty };
+    return aux;
   });
 }

@@ -12,7 +12,7 @@ import { addAdapters, addBiases } from '../nn/t5/extras.js';
 import { modelToHost } from '../nn/t5/weights.js';
 import { writeSplits, type EvalResult } from '../tasks/index.js';
 import { tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { readAll, type Tensor } from '../tensor/tensor.js';
 import { AttemptPrompt } from './baselines/attempt.js';
 import { pickSource, trainProbe } from './baselines/spot.js';
 import type { Resolved } from './config.js';
@@ -255,9 +255,10 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
           const out = recordTrainStep(lm, h, { prompt: t.prompt, penalty, params: [...t.named.values()] }, opt,
             { training: o.modelDropout, seed: dropoutSeed(o.seed, s) });
           try {
-            const loss = await out.loss.item();
+            const host = await readAll(out);
+            const loss = host.loss[0]!;
             if (!log) return { loss };
-            return { loss, fields: { epoch, lr: lrP * schedule(s), ...(out.penalty ? { penalty: await out.penalty.item() } : {}) } };
+            return { loss, fields: { epoch, lr: lrP * schedule(s), ...(host.penalty ? { penalty: host.penalty[0]! } : {}) } };
           } finally {
             disposeAll(out);
           }

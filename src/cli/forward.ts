@@ -12,7 +12,7 @@ import { checkLabels } from '../ops/cross_entropy.js';
 import { checkIds } from '../ops/embedding.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { tensor } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { readAll, type Tensor } from '../tensor/tensor.js';
 
 /** The outputs of `bpt forward`, number arrays flattened row-major with their shapes alongside. */
 export interface ForwardReport {
@@ -80,25 +80,23 @@ export async function forwardReport(modelDir: string, inputsFile: string, greedy
     const pass = () => {
       const o = seq2seq(model, batch, P);
       const nll = noGrad(() => tokenNll(o.logits, batch.labels));
-      return { hidden: keep(o.encoderHidden), logits: keep(o.logits), nll: keep(nll), loss: o.loss };
+      return { value: o.loss, aux: { hidden: o.encoderHidden, logits: o.logits, nll } };
     };
-    let out: ReturnType<typeof pass> | null = null;
-    const grad = P ? valueAndGrad(() => (out = pass()).loss, [P]) : null;
-    if (!out) out = noGrad(() => tidy(pass));
-    const read = async (t: Tensor) => Array.from(await t.toArray());
+    const out = P ? valueAndGrad(pass, [P]) : { ...noGrad(() => tidy(pass)), grads: [] };
+    const host = await readAll({ ...out.aux, loss: out.value, gradP: out.grads[0] ?? null });
     const report: ForwardReport = {
       precision: 'f32',
       shapes: {
-        encoder_last_hidden_state: [...out.hidden.shape],
-        logits: [...out.logits.shape],
-        token_nll: [...out.nll.shape],
+        encoder_last_hidden_state: [...out.aux.hidden.shape],
+        logits: [...out.aux.logits.shape],
+        token_nll: [...out.aux.nll.shape],
         grad_P: P ? [...P.shape] : [],
       },
-      encoder_last_hidden_state: await read(out.hidden),
-      logits: await read(out.logits),
-      token_nll: await read(out.nll),
-      loss: await out.loss.item(),
-      grad_P: grad ? await read(grad.grads[0]!) : null,
+      encoder_last_hidden_state: Array.from(host.hidden),
+      logits: Array.from(host.logits),
+      token_nll: Array.from(host.nll),
+      loss: host.loss[0]!,
+      grad_P: host.gradP ? Array.from(host.gradP) : null,
       greedy_sequences: await greedyGenerate(model, batch.inputIds, batch.attentionMask, { maxNewTokens: greedyTokens, ...(P ? { prompt: P } : {}) }),
       buckets_bidirectional: [],
       buckets_unidirectional: [],
@@ -108,7 +106,7 @@ export async function forwardReport(modelDir: string, inputsFile: string, greedy
       report.buckets_bidirectional.push(relativePositionBucket(r, true, nb, md));
       report.buckets_unidirectional.push(relativePositionBucket(r, false, nb, md));
     }
-    [out.hidden, out.logits, out.nll, out.loss, ...(grad ? [grad.value, ...grad.grads] : [])].forEach((t) => t.dispose());
+    [out.value, ...Object.values(out.aux), ...out.grads].forEach((t) => t.dispose());
     return report;
   } finally {
     Object.values(batch).forEach((t) => t.dispose());

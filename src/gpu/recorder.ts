@@ -40,12 +40,14 @@ interface UniformChunk {
   used: number;
 }
 
-/** Counters for benchmarks: how many dispatches went into how many submits. */
+/** Counters for benchmarks and tests: how many dispatches went into how many submits, and how many reads. */
 export interface RecorderStats {
   dispatches: number;
   submits: number;
   /** Dispatches in the most recent submit. */
   lastSubmitDispatches: number;
+  /** Data readbacks (each one buffer mapping that waits for the GPU); the profiler's timestamp reads are not counted. */
+  readbacks: number;
 }
 
 export class Recorder {
@@ -57,7 +59,7 @@ export class Recorder {
   private chunkIndex = 0;
   private labels: string[] = [];
   private errors: Array<Promise<GpuError | null>> = [];
-  private stats: RecorderStats = { dispatches: 0, submits: 0, lastSubmitDispatches: 0 };
+  private stats: RecorderStats = { dispatches: 0, submits: 0, lastSubmitDispatches: 0, readbacks: 0 };
 
   private ensureEncoder(): GPUCommandEncoder {
     this.encoder ??= gpu().device.createCommandEncoder();
@@ -168,13 +170,26 @@ export class Recorder {
     gpu().check();
   }
 
-  /** Copies a buffer range to the host after everything recorded so far has run. */
-  async read(src: BufferRange, label: string): Promise<ArrayBuffer> {
+  /**
+   * Copies buffer ranges to the host after everything recorded so far has run: one staging buffer,
+   * one submit and one mapping for all of them, however many there are.
+   */
+  async read(srcs: readonly BufferRange[], label: string): Promise<ArrayBuffer[]> {
+    if (srcs.length === 0) return [];
     const device = gpu().device;
-    const size = Math.ceil(src.size / 4) * 4;
-    const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `read ${label}` });
-    this.copy({ ...src, size }, { buffer: staging, offset: 0, size }, `read ${label}`);
+    // Range sizes are whole elements (multiples of 4), as copyBufferToBuffer requires.
+    const offsets: number[] = [];
+    let size = 0;
+    for (const src of srcs) {
+      offsets.push(size);
+      size += src.size;
+    }
+    const staging = device.createBuffer({ size: Math.max(size, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `read ${label}` });
+    srcs.forEach((src, i) => {
+      if (src.size > 0) this.copy(src, { buffer: staging, offset: offsets[i]!, size: src.size }, `read ${label}`);
+    });
     this.submit();
+    this.stats.readbacks++;
     try {
       await gpuWait(staging.mapAsync(GPUMapMode.READ));
     } catch (err) {
@@ -182,7 +197,8 @@ export class Recorder {
       throw new GpuError(`reading back ${label} failed: ${(err as Error).message}`);
     }
     await this.throwErrors();
-    const out = staging.getMappedRange().slice(0, src.size);
+    const mapped = staging.getMappedRange();
+    const out = srcs.map((src, i) => mapped.slice(offsets[i]!, offsets[i]! + src.size));
     staging.unmap();
     staging.destroy();
     return out;

@@ -24,6 +24,7 @@ import { makeT5Config, t5ParameterCount } from '../nn/t5/config.js';
 import { seq2seq } from '../nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint, modelToHost } from '../nn/t5/weights.js';
 import { tidy } from '../tensor/scope.js';
+import { readAll } from '../tensor/tensor.js';
 import { readCorpus } from './corpus.js';
 import { corruptedBatch, Segments, tokenStream } from './data.js';
 import { initCheckpoint } from './init.js';
@@ -112,7 +113,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         opt.setLrScale(schedule(s));
         const out = recordTrainStep(lm, h, target, opt, { training: c.dropout_rate > 0, seed: s });
         try {
-          const loss = await out.loss.item();
+          const loss = (await readAll(out)).loss[0]!;
           return log ? { loss, fields: { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000 } } : { loss };
         } finally {
           disposeAll(out);

@@ -122,8 +122,7 @@ export class Tensor {
   /** Copies the data to the host (waits for the GPU). */
   async toArray(): Promise<HostArray> {
     this.assertAlive('toArray');
-    const bytes = await recorder().read({ ...this.range, size: this.size * BYTES_PER_ELEMENT }, this.describe());
-    return this.dtype === 'f32' ? new Float32Array(bytes) : new Int32Array(bytes);
+    return (await readAll([this]))[0]!;
   }
 
   /** The single value of a one-element tensor. */
@@ -135,4 +134,28 @@ export class Tensor {
   describe(): string {
     return `${this.name ? this.name + ' ' : ''}${this.dtype}${fmtShape(this.shape)}`;
   }
+}
+
+/** The host copy of a tensor, or null where the tensor was null. */
+export type HostOf<T> = T extends Tensor ? HostArray : null;
+
+/** Host copies of an array or record of tensors (null entries allowed), in the same shape. */
+export type HostGroup<T> = { -readonly [K in keyof T]: HostOf<T[K]> };
+
+/**
+ * Copies every tensor of `tensors` (an array or a record; null entries come back as null) to the
+ * host in ONE readback: one staging buffer, one submit, one wait for the GPU. Each result is an
+ * array of its tensor's dtype. A training step reads everything it reports this way, so the host
+ * waits for the GPU once per step.
+ */
+export async function readAll<T extends { [K in keyof T]: Tensor | null }>(tensors: T): Promise<HostGroup<T>> {
+  const entries = Object.entries(tensors) as Array<[string, Tensor | null]>;
+  const live = entries.filter((e): e is [string, Tensor] => e[1] !== null);
+  for (const [k, t] of live) t.assertAlive(`readAll(${k})`);
+  const ranges = live.map(([, t]) => ({ ...t.range, size: t.size * BYTES_PER_ELEMENT }));
+  const bytes = await recorder().read(ranges, live.map(([, t]) => t.describe()).join(', '));
+  const out = (Array.isArray(tensors) ? [] : {}) as Record<string, HostArray | null>;
+  let i = 0;
+  for (const [k, t] of entries) out[k] = t === null ? null : t.dtype === 'f32' ? new Float32Array(bytes[i++]!) : new Int32Array(bytes[i++]!);
+  return out as HostGroup<T>;
 }

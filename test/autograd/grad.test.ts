@@ -1,11 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
+import { noGrad } from '../../src/autograd/tape.js';
 import { recorder } from '../../src/gpu/recorder.js';
 import { add, exp, mul, scale } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 import { assertClose } from '../util/check.js';
 import { initGpu, read } from '../util/gpu.js';
 
@@ -74,6 +76,56 @@ t('an unused wrt tensor gets a zero gradient; a non-scalar value is an error', a
   assert.throws(() => valueAndGrad(() => scale(x, 2), [x]), /one-element tensor/);
   x.dispose();
   y.dispose();
+});
+
+t('aux: extra outputs equal the plain forward and cost no gradient work', async () => {
+  const x = tensor([0.5, -1, 2]);
+  const w = tensor([3, 4, -2]);
+  await recorder().sync();
+  const count = <T>(fn: () => T): [T, number] => {
+    const d0 = recorder().snapshot().dispatches;
+    const out = fn();
+    return [out, recorder().snapshot().dispatches - d0];
+  };
+  const [plain, dPlain] = count(() => valueAndGrad(() => sum(mul(x, w)), [x]));
+  const [forward, dForward] = count(() => noGrad(() => ({ y: mul(x, w), e: exp(x) })));
+  const [withAux, dAux] = count(() => valueAndGrad(() => {
+    const y = mul(x, w);
+    return { value: sum(y), aux: { y, e: exp(x), none: null } };
+  }, [x]));
+  // exp(x) is recorded (x needs a gradient) but backward starts from the value: one dispatch more, for exp's forward.
+  assert.is(dAux, dPlain + dForward - 1, `with aux ${dAux} dispatches, without ${dPlain}, forward of y and e ${dForward}`);
+  assert.equal(await read(withAux.aux.y), await read(forward.y));
+  assert.equal(await read(withAux.aux.e), await read(forward.e));
+  assert.is(withAux.aux.none, null);
+  assert.is(await withAux.value.item(), await plain.value.item());
+  assert.equal(await read(withAux.grads[0]!), await read(plain.grads[0]!));
+  for (const r of [plain, withAux]) [r.value, ...r.grads].forEach((g) => g.dispose());
+  [withAux.aux.y, withAux.aux.e, forward.y, forward.e, x, w].forEach((g) => g.dispose());
+});
+
+t('aux: each extra output is its own handle in the caller\'s scope, freed by tidy like any result', async () => {
+  const x = tensor([1, 2, 3]);
+  await recorder().sync();
+  const before = recorder().pool.snapshot().inUse;
+  let all: { value: Tensor; grads: Tensor[]; aux: { loss: Tensor; x: Tensor; sq: Tensor } } | null = null;
+  const sq = tidy(() => {
+    all = valueAndGrad(() => {
+      const loss = sum(mul(x, x));
+      return { value: loss, aux: { loss, x, sq: mul(x, x) } };
+    }, [x]);
+    return all.aux.sq;
+  });
+  const r = all!;
+  assert.ok(r.value.disposed && r.grads[0]!.disposed && r.aux.loss.disposed && r.aux.x.disposed, 'what tidy did not return is freed');
+  assert.ok(!x.disposed, 'disposing the handle of a wrt tensor leaves the tensor');
+  assert.equal(Array.from(await read(sq)), [1, 4, 9]);
+  const again = valueAndGrad(() => ({ value: sum(x), aux: { value: sum(x) } }), [x]);
+  again.value.dispose();
+  assert.is(await again.aux.value.item(), 6, 'the value and its aux handle are disposed separately');
+  [again.aux.value, ...again.grads, sq].forEach((g) => g.dispose());
+  assert.is(recorder().pool.snapshot().inUse, before);
+  x.dispose();
 });
 
 t.run();
