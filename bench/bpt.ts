@@ -5,7 +5,7 @@
 //  (b) one BPT source step (sourceObjective of src/bpt/source.ts: one batched forward/backward with
 //      a per-row prompt index and per-row-weighted token NLL, then svgdDirection and AdamW on -phi,
 //      as its recordStep does on steps that log nothing) against one prompt-tuning step on the same
-//      30 rows (recordTrainStep of src/bpt/step.ts: one prompt for every row, mean loss, AdamW):
+//      30 rows (recordTrainStep of src/train/step.ts: one prompt for every row, mean loss, AdamW):
 //      target <= 1.2x.
 // Both steps use the model's dropout (bpt source's default) and one submit each (asserted); they
 // take turns, one iteration each per round. A full-shape step takes minutes on a software adapter:

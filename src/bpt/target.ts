@@ -168,7 +168,7 @@ async function writeOutputs(o: TargetOptions, run: Run, lm: LoadedModel, tr: Tra
   }
   if (m === null) {
     const host = await namedToHost(tr.named);
-    writeSafetensors(run.path(EXTRAS_FILE), new Map([...host].map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }])));
+    writeSafetensors(run.path(EXTRAS_FILE), host);
     return { extras: EXTRAS_FILE };
   }
   if (m instanceof AttemptPrompt) {
