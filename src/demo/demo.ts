@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { REPORT_FILE } from '../report/html.js';
 import { readRunData, runSeconds, type RunData } from '../report/runs.js';
 import { CHECKPOINT_FILE } from '../train/checkpoint.js';
-import { type ProgressMode } from '../train/options.js';
+import type { ProgressMode } from '../train/options.js';
 import { RUN_FILE } from '../train/run.js';
 import { DEMO_METHODS, type DemoMethod, type DemoProtocol } from './protocol.js';
 import { writeDemoReport } from './report.js';
