@@ -26,7 +26,7 @@ export interface SafetensorsHeader {
   fileSize: number;
 }
 
-/** A whole file read into host memory. */
+/** A whole file read into host memory (every tensor with its dtype). */
 export interface SafetensorsFile {
   tensors: Map<string, HostTensor>;
   metadata: Record<string, string>;
