@@ -5,7 +5,7 @@
 //  (b) one BPT source step (sourceObjective of src/bpt/source.ts: one batched forward/backward with
 //      a per-row prompt index and per-row-weighted token NLL, then svgdDirection and AdamW on -phi,
 //      as its recordStep does on steps that log nothing) against one prompt-tuning step on the same
-//      30 rows (recordTrainStep of src/bpt/step.ts: one prompt for every row, mean loss, AdamW):
+//      30 rows (recordTrainStep of src/train/step.ts: one prompt for every row, mean loss, AdamW):
 //      target <= 1.2x.
 // Both steps use the model's dropout (bpt source's default) and one submit each (asserted); they
 // take turns, one iteration each per round. A full-shape step takes minutes on a software adapter:
@@ -14,11 +14,8 @@
 //   node dist/bench/bpt.js [--shape full|small|both] [--iters 3 (small)] [--full-iters 1] [--quick (= --shape small)]
 import { parseArgs } from 'node:util';
 import { kernelStats, svgdDirection } from '../src/bayes/svgd.js';
-import { collate, type Encoded } from '../src/bpt/data.js';
-import type { LoadedModel } from '../src/bpt/model.js';
 import { StackPrompts } from '../src/bpt/prompts.js';
 import { sourceObjective, sourceRows } from '../src/bpt/source.js';
-import { recordTrainStep } from '../src/bpt/step.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { ByT5Tokenizer } from '../src/io/tokenizer/byt5_tokenizer.js';
 import type { RunMode } from '../src/nn/t5/model.js';
@@ -26,6 +23,9 @@ import { neg } from '../src/ops/elementwise.js';
 import { reshape } from '../src/ops/reduce.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { keep, tidy } from '../src/tensor/scope.js';
+import { collate, type Encoded } from '../src/train/data.js';
+import type { LoadedModel } from '../src/train/model.js';
+import { recordTrainStep } from '../src/train/step.js';
 import { rng } from '../src/util/random.js';
 import { compareKernels, printKernelDiff, type KernelDiff } from './lib/breakdown.js';
 import { pairedRatios, printTable, timeOurs, timeSideBySide, writeResults, type Row, type Timing } from './lib/harness.js';

@@ -90,10 +90,13 @@ export type { PromptInput } from './nn/prompt.js';
 export { addAdapters, addBiases, loadExtras } from './nn/t5/extras.js';
 
 // --- Files ------------------------------------------------------------------------------------
-export { readSafetensors, writeSafetensors, toFloat32, toInt32, SafetensorsError } from './io/safetensors.js';
-export type { HostTensor, SafetensorsFile } from './io/safetensors.js';
+export { readSafetensors, SafetensorsError } from './io/safetensors.js';
+export type { SafetensorsFile } from './io/safetensors.js';
+export { writeSafetensors } from './io/safetensors_writer.js';
+export { toFloat32, toInt32, DtypeError } from './io/dtype.js';
+export type { HostTensor } from './io/dtype.js';
 export { loadHfCheckpoint, saveHfCheckpoint, CheckpointError } from './io/checkpoint.js';
-export type { HfCheckpoint, HostParam } from './io/checkpoint.js';
+export type { HfCheckpoint } from './io/checkpoint.js';
 export { loadTokenizer } from './io/tokenizer/load.js';
 export { T5Tokenizer } from './io/tokenizer/t5_tokenizer.js';
 export { ByT5Tokenizer } from './io/tokenizer/byt5_tokenizer.js';

@@ -4,20 +4,22 @@
 // fine-tuned model) or a source run directory (its mean prompt). Results go to one JSON file, predictions beside it, both atomically.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, toFloat32, writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { toFloat32 } from '../io/dtype.js';
+import { readSafetensors } from '../io/safetensors.js';
 import { loadExtras } from '../nn/t5/extras.js';
 import type { EvalResult } from '../tasks/index.js';
+import { encodeExamples, type Encoded } from '../train/data.js';
+import { loadTaskData } from '../train/datasets.js';
+import { evaluateRows, type PromptFor } from '../train/eval.js';
+import { upload } from '../train/host.js';
+import { loadModel, releaseModel, type LoadedModel } from '../train/model.js';
+import { Progress } from '../train/progress.js';
+import { readRun, RUN_FILE } from '../train/run.js';
 import { loadAttempt } from './baselines/attempt.js';
-import { encodeExamples, type Encoded } from './data.js';
-import { loadTaskData } from './datasets.js';
-import { evaluateRows, type PromptFor } from './eval.js';
-import { upload } from './host.js';
-import { loadModel, releaseModel, type LoadedModel } from './model.js';
 import type { EvalOptions } from './options.js';
 import { ADAPTER_CONFIG, loadAdapter, type Adapter } from './peft.js';
-import { Progress } from './progress.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
-import { readRun, RUN_FILE } from './run.js';
 import { SOURCE_FILES } from './source.js';
 import { EXTRAS_FILE } from './target.js';
 

@@ -9,9 +9,9 @@ import { reshape } from '../ops/reduce.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { mixSeed, STREAM } from '../train/sampler.js';
 import { rng } from '../util/random.js';
 import type { PromptInit } from './options.js';
-import { mixSeed, STREAM } from './sampler.js';
 
 /** The first token id after T5's specials (pad 0, eos 1, unk 2). */
 const FIRST_ID = 3;

@@ -1,9 +1,12 @@
 // The options of the three stages (`bpt source`, `bpt target`, `bpt eval`) with the paper's
 // protocol as defaults (T5, prompt length 100, max input 256, batch 32, AdamW with 500 warmup
 // steps and linear decay, prompt lr 0.3, low-rank lr 0.4, 20 epochs, M = 5 particles, median
-// bandwidth). Where BPT_METHOD.md leaves a choice open, the field says which default we chose.
-import { ConfigError, field, readConfigFile, resolveConfig, type Schema } from './config.js';
-import { parseTaskRef } from './datasets.js';
+// bandwidth). Where the method leaves a choice open (docs/METHOD.md), the field says which default
+// we chose. The options every training command shares come from src/train/options.ts.
+import { ConfigError, field, readConfigFile, resolveConfig, type Schema } from '../train/config.js';
+import { parseTaskRef } from '../train/datasets.js';
+import type { EvalMode } from '../train/eval.js';
+import { RUN_FIELDS, type ProgressMode } from '../train/options.js';
 
 export const SOURCE_METHODS = ['bpt', 'vanilla', 'spot', 'mpt'] as const;
 export const TARGET_METHODS = ['bpt', 'pt', 'vanilla', 'spot', 'attempt', 'mpt', 'finetune', 'adapter', 'bitfit'] as const;
@@ -14,8 +17,6 @@ export type SourceMethod = (typeof SOURCE_METHODS)[number];
 export type TargetMethod = (typeof TARGET_METHODS)[number];
 export type OptimizerName = 'adamw' | 'adafactor' | 'sgd' | 'svgd-rmsprop';
 export type PromptInit = 'vocab' | 'uniform' | 'text';
-export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
-export type EvalMode = 'generate' | 'rank';
 
 /** Options every stage shares: the model, the data and where results go. */
 export interface DataOptions {
@@ -100,14 +101,14 @@ type SchemaOf<T> = { [K in keyof T]-?: Schema[string] };
 const DATA: SchemaOf<DataOptions> = {
   model: field.string('Hugging Face T5 checkpoint directory (config.json + model.safetensors)'),
   tokenizer: field.string('tokenizer: a spiece.model or a checkpoint directory; null = the model directory', null),
-  dataDir: field.string('data root laid out like ../shared/data (glue/, superglue/, squad/); not needed for the demo tasks', null),
+  dataDir: field.string('data root holding the official task files in glue/, superglue/ and squad/; not needed for the demo tasks', null),
   tasks: field.list('tasks: GLUE/SuperGLUE ids (rte, superglue-cb, ...), sentiment[:amazon|imdb|yelp], spam'),
   format: field.enum('text format (ATTEMPT digits or T5 words)', ['attempt', 't5'], 'attempt'),
   maxInputLength: field.int('max input tokens (longer inputs are cut, EOS kept)', 256, { min: 2 }),
   maxTargetLength: field.int('max target tokens', 128, { min: 2 }),
   padMultiple: field.int('pad batch lengths up to a multiple of this (fewer distinct kernel shapes)', 8, { min: 1 }),
   splitSeed: field.int('seed of the ATTEMPT splits', 42, { min: 0 }),
-  progress: field.enum('progress display: auto (bar on a TTY, lines otherwise)', ['auto', 'bar', 'lines', 'none'], 'auto'),
+  progress: RUN_FIELDS.progress,
   out: field.string('output directory'),
 };
 
@@ -129,7 +130,7 @@ const TRAIN: SchemaOf<Omit<TrainOptions, keyof DataOptions>> = {
   schedule: field.enum('lr schedule after warmup', ['linear', 'constant'], 'linear'),
   checkpointEvery: field.int('write a resumable checkpoint every N steps; 0 = only at the end of each epoch / run', 1000, { min: 0 }),
   logEvery: field.int('write a JSONL log line (with read-back statistics) every N steps', 10, { min: 1 }),
-  keepCheckpoint: field.bool('keep checkpoint.safetensors after the run completes', false),
+  keepCheckpoint: RUN_FIELDS.keepCheckpoint,
   stopAfter: field.int('stop after this many steps of this invocation (a checkpoint is written; continue with --resume); null = run to the end', null, { min: 1 }),
   init: field.enum('prompt initialisation: sampled vocabulary embeddings (top 5000 ids), uniform(-0.5, 0.5), or text', ['vocab', 'uniform', 'text'], 'vocab'),
   initText: field.string("text for init 'text' (repeated to fill L tokens)", null),

@@ -7,32 +7,29 @@
 //   adapter_config.json as PEFT's save_pretrained writes it (asdict, indent 2, sorted keys).
 // Prompts go to the encoder only (num_transformer_submodules 1). Task names of a multitask
 // adapter, which PEFT does not record, go into the safetensors metadata as "bpt_tasks".
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { readSafetensors, serializeSafetensors, toFloat32, writeFileAtomic, type HostTensor } from '../io/safetensors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
+import { toFloat32, type HostTensor } from '../io/dtype.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { serializeSafetensors } from '../io/safetensors_writer.js';
+import type { LoadedModel } from '../train/model.js';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const ADAPTER_CONFIG = 'adapter_config.json';
 
-/** A float32 array with its shape. */
-export interface HostMatrix {
-  data: Float32Array;
-  shape: number[];
-}
-
 /** A single soft prompt [L, d]. */
 export interface PromptAdapter {
   kind: 'prompt';
-  prompt: HostMatrix;
+  prompt: HostTensor<Float32Array>;
 }
 
 /** PEFT's multitask prompt: a shared P [L, d] and per-task factors [T, L, r], [T, r, d]. */
 export interface MultitaskAdapter {
   kind: 'multitask';
-  prompt: HostMatrix;
-  cols: HostMatrix;
-  rows: HostMatrix;
+  prompt: HostTensor<Float32Array>;
+  cols: HostTensor<Float32Array>;
+  rows: HostTensor<Float32Array>;
   /** Task names, index-aligned with the factors (length T). */
   tasks: string[];
 }
@@ -46,6 +43,11 @@ export interface AdapterModelInfo {
   numLayers: number;
 }
 
+/** The base-model fields of an adapter_config.json. */
+export function adapterInfo(m: LoadedModel): AdapterModelInfo {
+  return { baseModel: m.dir, numHeads: m.model.config.num_heads, numLayers: m.model.config.num_layers };
+}
+
 /** An unreadable or inconsistent adapter; the message names the directory and what is wrong. */
 export class AdapterError extends Error {
   override name = 'AdapterError';
@@ -55,7 +57,7 @@ const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 function checkAdapter(a: Adapter, where: string): { l: number; d: number } {
   const [l, d] = a.prompt.shape as [number, number];
-  const want = (m: HostMatrix, shape: number[], name: string): void => {
+  const want = (m: HostTensor<Float32Array>, shape: number[], name: string): void => {
     const n = shape.reduce((x, y) => x * y, 1);
     if (m.shape.length !== shape.length || m.shape.some((v, i) => v !== shape[i]) || m.data.length !== n) {
       throw new AdapterError(`${where}: ${name} is ${fmt(m.shape)} (${m.data.length} values), expected ${fmt(shape)}`);
@@ -103,34 +105,10 @@ export function adapterConfig(a: Adapter, info: AdapterModelInfo): Record<string
   return Object.fromEntries(Object.keys(base).sort().map((k) => [k, base[k]]));
 }
 
-/**
- * Fills `dir` as one unit: `fill` writes into a fresh sibling directory which then replaces
- * `dir`, so a crash never leaves a directory that mixes old and new files or holds half of them.
- */
-export function writeDirAtomic(dir: string, fill: (tmp: string) => void): void {
-  const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
-  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
-  const tmp = join(parent, `.${basename(dir)}.${tag}.tmp`);
-  mkdirSync(tmp);
-  try {
-    fill(tmp);
-    if (existsSync(dir)) {
-      const old = join(parent, `.${basename(dir)}.${tag}.old`);
-      renameSync(dir, old);
-      renameSync(tmp, dir);
-      rmSync(old, { recursive: true, force: true });
-    } else renameSync(tmp, dir);
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
-}
-
 /** Saves `a` as a PEFT adapter directory (both files replaced together). */
 export function saveAdapter(dir: string, a: Adapter, info: AdapterModelInfo): void {
   const config = adapterConfig(a, info);
-  const tensors = new Map<string, HostMatrix>([['prompt_embeddings', a.prompt]]);
+  const tensors = new Map<string, HostTensor<Float32Array>>([['prompt_embeddings', a.prompt]]);
   const metadata: Record<string, string> = { format: 'pt' };
   if (a.kind === 'multitask') {
     tensors.set('prefix_task_cols', a.cols);
@@ -144,7 +122,7 @@ export function saveAdapter(dir: string, a: Adapter, info: AdapterModelInfo): vo
   });
 }
 
-function matrix(tensors: Map<string, HostTensor>, name: string, file: string): HostMatrix {
+function matrix(tensors: Map<string, HostTensor>, name: string, file: string): HostTensor<Float32Array> {
   const t = tensors.get(name);
   if (!t) throw new AdapterError(`${file}: tensor "${name}" is missing (have: ${[...tensors.keys()].join(', ') || 'none'})`);
   return { data: toFloat32(t, `${file}: tensor "${name}"`), shape: [...t.shape] };
@@ -200,7 +178,7 @@ export function loadAdapter(dir: string, dModel?: number): Adapter {
 }
 
 /** The prompt of task `t` of a multitask adapter, P o (cols_t rows_t), on the host (float64 sums). */
-export function multitaskPrompt(a: MultitaskAdapter, t: number): HostMatrix {
+export function multitaskPrompt(a: MultitaskAdapter, t: number): HostTensor<Float32Array> {
   const [l, d] = a.prompt.shape as [number, number];
   const r = a.cols.shape[2]!;
   const out = new Float32Array(l * d);

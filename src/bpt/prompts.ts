@@ -5,16 +5,17 @@
 //                   theta_t = P o (U_t V_t) (BPT's target, multi-target BPT, MPT).
 // A module hands the model a PromptInput built with recorded ops from its parameters, so one
 // batched forward/backward serves every prompt of the batch, and gradients reach the parameters.
+import type { PromptInput } from '../nn/prompt.js';
+import type { Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { mul } from '../ops/elementwise.js';
 import { fill } from '../ops/fill.js';
 import { reshape, sum } from '../ops/reduce.js';
-import type { PromptInput } from '../nn/prompt.js';
-import type { Seq2SeqBatch } from '../nn/t5/seq2seq.js';
+import { tensor } from '../tensor/create.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { stackPrompt, type HostBatch } from './data.js';
-import { toHost } from './host.js';
-import type { ParamGroupDef } from './optimizers.js';
+import type { HostBatch } from '../train/data.js';
+import { toHost } from '../train/host.js';
+import type { ParamGroupDef } from '../train/optimizers.js';
 import type { Adapter } from './peft.js';
 
 /** Learning rates of the full-rank part and of the low-rank factors. */
@@ -40,6 +41,11 @@ export interface PromptModule {
   /** The PEFT adapter of the current values; `tasks` names the prompts of a stack. */
   toAdapter(tasks: readonly string[]): Promise<Adapter>;
   dispose(): void;
+}
+
+/** The per-row prompt of a batch: particle/task `promptIndex[r]` of a stack [M, L, d]. */
+function stackPrompt(stack: Tensor, h: HostBatch): PromptInput {
+  return { stack, index: tensor(h.promptIndex, [h.rows], 'i32') };
 }
 
 /** M prompts [M, L, d]; rows pick theirs by the batch's prompt index. */
@@ -90,19 +96,9 @@ export class StackPrompts implements PromptModule {
   }
 
   async toAdapter(): Promise<Adapter> {
-    if (this.count !== 1) throw new Error(`StackPrompts: ${this.count} prompts make ${this.count} adapters; use promptAdapters`);
+    if (this.count !== 1) throw new Error(`StackPrompts: ${this.count} prompts make ${this.count} adapters, one per prompt; save them one by one`);
     const m = await toHost(this.stack);
     return { kind: 'prompt', prompt: { data: m.data, shape: [this.promptLength, this.dModel] } };
-  }
-
-  /** One PEFT adapter per prompt of the stack. */
-  async promptAdapters(): Promise<Adapter[]> {
-    const m = await toHost(this.stack);
-    const size = this.promptLength * this.dModel;
-    return Array.from({ length: this.count }, (_, i) => ({
-      kind: 'prompt' as const,
-      prompt: { data: m.data.slice(i * size, (i + 1) * size), shape: [this.promptLength, this.dModel] },
-    }));
   }
 
   dispose(): void {

@@ -16,29 +16,30 @@ import { valueAndGrad } from '../autograd/grad.js';
 import { noGrad } from '../autograd/tape.js';
 import { SvgdRmsprop } from '../bayes/rmsprop.js';
 import { kernelStats, kernelStatsFrom, svgdDirection } from '../bayes/svgd.js';
+import type { HostTensor } from '../io/dtype.js';
+import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { RunMode } from '../nn/t5/model.js';
 import { seq2seqLogits, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
-import { writeSafetensors } from '../io/safetensors.js';
 import { add, mul, neg } from '../ops/elementwise.js';
 import { reshape, sum } from '../ops/reduce.js';
 import { writeSplits } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll, type Tensor } from '../tensor/tensor.js';
+import type { Resolved } from '../train/config.js';
+import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from '../train/data.js';
+import { loadTaskData } from '../train/datasets.js';
+import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
+import { trainLoop } from '../train/loop.js';
+import { loadModel, modelSummary, releaseModel, type LoadedModel } from '../train/model.js';
+import { makeOptimizer, makeSchedule, type GradientOptimizer } from '../train/optimizers.js';
+import { Run } from '../train/run.js';
+import { dropoutSeed, sampleTasks, TaskStream, type StreamState } from '../train/sampler.js';
 import { distillationLoss, loadTeachers } from './baselines/mpt.js';
-import type { Resolved } from './config.js';
-import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from './data.js';
-import { loadTaskData } from './datasets.js';
-import { disposeAll, namedToHost, restoreNamed, toHost, upload } from './host.js';
 import { initPrompts } from './init.js';
-import { trainLoop } from './loop.js';
-import { adapterInfo, loadModel, modelSummary, releaseModel, type LoadedModel } from './model.js';
-import { makeOptimizer, makeSchedule, type GradientOptimizer } from './optimizers.js';
 import type { SourceOptions } from './options.js';
-import { saveAdapter, type HostMatrix } from './peft.js';
+import { adapterInfo, saveAdapter } from './peft.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
-import { Run } from './run.js';
-import { dropoutSeed, sampleTasks, TaskStream, type StreamState } from './sampler.js';
 
 /** Files of a source run, relative to its directory (recorded in run.json as info.files). */
 export const SOURCE_FILES = { stack: 'prompts.safetensors', mean: 'mean', adapters: 'adapters', multitask: 'multitask' } as const;
@@ -182,7 +183,7 @@ function lossFields(o: SourceOptions, rows: readonly Encoded[], promptIndex: rea
 }
 
 /** Host copy of the mean over the stack's first axis [N, L, d] -> [L, d]. */
-function meanPrompt(stack: HostMatrix): HostMatrix {
+function meanPrompt(stack: HostTensor<Float32Array>): HostTensor<Float32Array> {
   const [n, l, d] = stack.shape as [number, number, number];
   const out = new Float32Array(l * d);
   for (let i = 0; i < l * d; i++) {

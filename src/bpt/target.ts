@@ -6,33 +6,36 @@
 // (finetune), extras.safetensors (adapter, bitfit), results.json, predictions_<split>.jsonl, run.json, log.jsonl.
 import { join } from 'node:path';
 import { recorder } from '../gpu/recorder.js';
+import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
 import { saveHfCheckpoint } from '../io/checkpoint.js';
-import { readSafetensors, toFloat32, writeFileAtomic, writeSafetensors } from '../io/safetensors.js';
+import { toFloat32, type HostTensor } from '../io/dtype.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { writeSafetensors } from '../io/safetensors_writer.js';
 import { addAdapters, addBiases } from '../nn/t5/extras.js';
 import { modelToHost } from '../nn/t5/weights.js';
 import { writeSplits, type EvalResult } from '../tasks/index.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll, type Tensor } from '../tensor/tensor.js';
+import type { Resolved } from '../train/config.js';
+import { collate, encodeExamples, type Encoded } from '../train/data.js';
+import { loadTaskData, type TaskData } from '../train/datasets.js';
+import { evaluateRows, type EvalSettings, type PromptFor, type TaskEval } from '../train/eval.js';
+import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
+import { trainLoop } from '../train/loop.js';
+import { loadModel, modelSummary, releaseModel, type LoadedModel } from '../train/model.js';
+import { makeOptimizer, makeSchedule, type ParamGroupDef } from '../train/optimizers.js';
+import { Progress } from '../train/progress.js';
+import { readRun, Run } from '../train/run.js';
+import { dropoutSeed, epochBatches } from '../train/sampler.js';
+import { recordTrainStep } from '../train/step.js';
 import { AttemptPrompt } from './baselines/attempt.js';
 import { pickSource, trainProbe } from './baselines/spot.js';
-import type { Resolved } from './config.js';
-import { collate, encodeExamples, type Encoded } from './data.js';
-import { loadTaskData, type TaskData } from './datasets.js';
-import { evaluateRows, type EvalSettings, type PromptFor, type TaskEval } from './eval.js';
-import { disposeAll, namedToHost, restoreNamed, toHost, upload } from './host.js';
 import { initPrompts } from './init.js';
-import { trainLoop } from './loop.js';
-import { adapterInfo, loadModel, modelSummary, releaseModel, type LoadedModel } from './model.js';
-import { makeOptimizer, makeSchedule, type ParamGroupDef } from './optimizers.js';
 import { targetLr, WEIGHT_METHODS, type TargetOptions } from './options.js';
-import { loadAdapter, saveAdapter, writeDirAtomic, type HostMatrix } from './peft.js';
+import { adapterInfo, loadAdapter, saveAdapter } from './peft.js';
 import { GaussianPrior } from './prior.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
-import { Progress } from './progress.js';
-import { readRun, Run } from './run.js';
-import { dropoutSeed, epochBatches } from './sampler.js';
 import { SOURCE_FILES } from './source.js';
-import { recordTrainStep } from './step.js';
 
 /** Which source method each target method builds on. */
 /** Where adapter and BitFit runs keep their trained additions (HF-style names, see nn/t5/extras.ts). */
@@ -51,7 +54,7 @@ interface Trainable {
 }
 
 /** The source run's prompt stack [N, L, d] and names, checked against the model and L. */
-function sourceStack(o: TargetOptions, d: number): { stack: HostMatrix; names: string[] } {
+function sourceStack(o: TargetOptions, d: number): { stack: HostTensor<Float32Array>; names: string[] } {
   const path = join(o.source!, SOURCE_FILES.stack);
   const { tensors, metadata } = readSafetensors(path);
   const t = tensors.get('prompts');
@@ -165,7 +168,7 @@ async function writeOutputs(o: TargetOptions, run: Run, lm: LoadedModel, tr: Tra
   }
   if (m === null) {
     const host = await namedToHost(tr.named);
-    writeSafetensors(run.path(EXTRAS_FILE), new Map([...host].map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }])));
+    writeSafetensors(run.path(EXTRAS_FILE), host);
     return { extras: EXTRAS_FILE };
   }
   if (m instanceof AttemptPrompt) {
@@ -220,7 +223,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     const total = o.epochs * perEpoch;
     const schedule = makeSchedule(o.schedule, o.warmupSteps, total);
     let best: Best = { score: -Infinity, epoch: 0 };
-    let bestTensors = new Map<string, HostMatrix>();
+    let bestTensors = new Map<string, HostTensor<Float32Array>>();
     let history: Array<{ epoch: number; average: number; tasks: Record<string, EvalResult> }> = [];
     const resumed = run.resumed;
     if (resumed) {

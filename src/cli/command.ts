@@ -1,14 +1,7 @@
 // The shape of a `bpt` subcommand: options declared once, parsed by node:util's parseArgs (no
 // dependency needed for flags), and help text generated from the same declaration.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-
-export interface OptionSpec {
-  type: 'string' | 'boolean';
-  /** One line for --help. */
-  help: string;
-  default?: string | boolean;
-  short?: string;
-}
+import type { OptionSpec } from '../train/config.js';
 
 export interface Command {
   name: string;

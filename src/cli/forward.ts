@@ -1,8 +1,10 @@
-// `bpt forward`: everything a person porting a checkpoint compares against Hugging Face, from the
-// inputs layout of ../shared/fixtures/t5-parity/*/reference.safetensors.
+// `bpt forward`: everything a person porting a checkpoint compares against Hugging Face, from a
+// safetensors file of inputs: inputs.input_ids [B, S], inputs.attention_mask [B, L + S] (1 over
+// the prompt), inputs.labels and inputs.decoder_input_ids [B, T], and optionally a prompt inputs.P [L, d].
 import { valueAndGrad } from '../autograd/grad.js';
 import { loadHfCheckpoint } from '../io/checkpoint.js';
-import { readSafetensors, toFloat32, toInt32, type HostTensor } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { toFloat32, toInt32, type HostTensor } from '../io/dtype.js';
 import { relativePositionBucket } from '../nn/t5/attention.js';
 import { greedyGenerate } from '../nn/t5/generate.js';
 import { seq2seq, tokenNll } from '../nn/t5/seq2seq.js';

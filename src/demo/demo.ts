@@ -8,16 +8,17 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHECKPOINT_FILE } from '../bpt/checkpoint.js';
-import { sourceOptions, targetOptions, type ProgressMode } from '../bpt/options.js';
-import { RUN_FILE } from '../bpt/run.js';
+import { sourceOptions, targetOptions } from '../bpt/options.js';
 import { runSource } from '../bpt/source.js';
 import { runTarget } from '../bpt/target.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { REPORT_FILE } from '../report/html.js';
 import { readRunData, runSeconds, type RunData } from '../report/runs.js';
-import { writeDemoReport } from './report.js';
+import { CHECKPOINT_FILE } from '../train/checkpoint.js';
+import type { ProgressMode } from '../train/options.js';
+import { RUN_FILE } from '../train/run.js';
 import { DEMO_METHODS, type DemoMethod, type DemoProtocol } from './protocol.js';
+import { writeDemoReport } from './report.js';
 
 /** Name of the embedded model's folder under models/. */
 export const EMBEDDED_MODEL = 'byt5-tiny';

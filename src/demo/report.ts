@@ -1,7 +1,7 @@
 // The demo's report.html: the results table, the source stages (loss per source task, SVGD
 // bandwidth and particle spread), and per target method its training loss and validation score
 // over the seeds, with each run's test score and time.
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { renderPage } from '../report/html.js';
 import { htmlTable, lossSeries, runSeconds, runSection, validationSeries, type RunData } from '../report/runs.js';
 import { escapeXml, linePlot } from '../report/svg.js';

@@ -5,26 +5,21 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { parseT5Config, t5ConfigToJson, t5ParameterShapes, type T5Config } from '../nn/t5/config.js';
-import {
-  readSafetensorsHeader, readSafetensors, toFloat32, writeFileAtomic, writeSafetensors, type HostTensor, type TensorInfo,
-} from './safetensors.js';
+import { writeFileAtomic } from './atomic.js';
+import { toFloat32, type HostTensor } from './dtype.js';
+import { readSafetensorsHeader, readSafetensors, type TensorInfo } from './safetensors.js';
+import { writeSafetensors } from './safetensors_writer.js';
 
 /** File names save_pretrained uses. */
 export const CONFIG_NAME = 'config.json';
 export const WEIGHTS_NAME = 'model.safetensors';
 export const WEIGHTS_INDEX_NAME = 'model.safetensors.index.json';
 
-/** A float32 parameter on the host. */
-export interface HostParam {
-  data: Float32Array;
-  shape: number[];
-}
-
 /** A loaded checkpoint: parsed config, float32 parameters, and non-fatal findings. */
 export interface HfCheckpoint {
   config: T5Config;
   /** Canonical names only (see t5ParameterShapes), in state_dict order; tied aliases removed. */
-  tensors: Map<string, HostParam>;
+  tensors: Map<string, HostTensor<Float32Array>>;
   /** Things HF would also accept silently or with a log line (ignored keys, differing tied copies). */
   warnings: string[];
 }
@@ -173,7 +168,7 @@ export function loadHfCheckpoint(dir: string, opts: LoadOptions = {}): HfCheckpo
     if (stand) sharedSource = stand;
   }
 
-  const tensors = new Map<string, HostParam>();
+  const tensors = new Map<string, HostTensor<Float32Array>>();
   const missing: string[] = [];
   for (const { name, shape } of expected) {
     const source = name === 'shared.weight' ? sharedSource : name;
@@ -211,12 +206,12 @@ const SHARD_FILE = /^model-\d{5}-of-\d{5}\.safetensors$/;
  * (tied: only shared.weight). Both files are written atomically, weights first, and shards of an
  * earlier sharded save in `dir` are removed as HF does, so the directory never mixes two saves.
  */
-export function saveHfCheckpoint(dir: string, config: T5Config, tensors: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>): void {
+export function saveHfCheckpoint(dir: string, config: T5Config, tensors: ReadonlyMap<string, HostTensor<Float32Array>>): void {
   const expected = t5ParameterShapes(config);
   const expectedNames = new Set(expected.map((p) => p.name));
   const aliases = new Set(EMBED_ALIASES);
   if (config.tie_word_embeddings) aliases.add('lm_head.weight');
-  const out = new Map<string, { data: Float32Array; shape: number[] }>();
+  const out = new Map<string, HostTensor<Float32Array>>();
   for (const { name, shape } of expected) {
     const t = tensors.get(name);
     if (!t) throw new CheckpointError(`saveHfCheckpoint(${dir}): missing tensor "${name}"`);

@@ -5,11 +5,11 @@
 // choice of `evalSegments` segments is held out. Which segments a step draws, and their masks,
 // are pure functions of (seed, step), so a checkpoint needs no data state to resume exactly.
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
-import { collate, type HostBatch } from '../bpt/data.js';
-import { epochOrder, mixSeed } from '../bpt/sampler.js';
+import { collate, type HostBatch } from '../train/data.js';
+import { epochOrder, mixSeed } from '../train/sampler.js';
 import { randomSpansHelper, randomSpansNoiseMask, spanCorrupt, type CorruptedExample, type SpanLengths } from './span_corruption.js';
 
-/** Purposes of derived seeds (distinct from src/bpt/sampler.ts' streams). */
+/** Purposes of derived seeds (distinct from src/train/sampler.ts' streams). */
 const STREAM = { order: 101, noise: 102, heldOut: 103, evalNoise: 104 } as const;
 
 export interface SegmentOptions {

@@ -3,7 +3,8 @@
 // N(0, d_model^-1/2); o N(0, (heads * d_kv)^-1/2); wo N(0, d_ff^-1/2); relative-position bias
 // N(0, d_model^-1/2); norms 1. One choice is ours: an untied lm_head starts at N(0, d_model^-1/2)
 // (HF draws N(0, 1)), so the first logits are O(1) and the first steps are not spent shrinking them.
-import type { HfCheckpoint, HostParam } from '../io/checkpoint.js';
+import type { HfCheckpoint } from '../io/checkpoint.js';
+import type { HostTensor } from '../io/dtype.js';
 import { t5ParameterShapes, type T5Config } from '../nn/t5/config.js';
 import { normal, rng } from '../util/random.js';
 
@@ -21,7 +22,7 @@ export function initStd(name: string, c: T5Config): number {
 /** A freshly initialised checkpoint of `config`, reproducible from `seed`. */
 export function initCheckpoint(config: T5Config, seed: number): HfCheckpoint {
   const gauss = normal(rng(seed));
-  const tensors = new Map<string, HostParam>();
+  const tensors = new Map<string, HostTensor<Float32Array>>();
   for (const { name, shape } of t5ParameterShapes(config)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     const std = initStd(name, config);

@@ -1,9 +1,9 @@
-// `bpt pretrain` options, declared once with the run-config machinery of src/bpt/config.ts (JSON
+// `bpt pretrain` options, declared once with the run-config machinery of src/train/config.ts (JSON
 // file, flags, help, validation and the resolved config in run.json). Defaults build the embedded
 // model (models/byt5-tiny): a 2+2-layer ByT5-style T5 of width 96 trained for span corruption on
 // the Brown corpus and WordNet glosses.
-import { ConfigError, field, flagName, readConfigFile, resolveConfig, type Schema } from '../bpt/config.js';
-import type { ProgressMode } from '../bpt/options.js';
+import { ConfigError, field, flagName, readConfigFile, resolveConfig, type Schema } from '../train/config.js';
+import { RUN_FIELDS, type ProgressMode } from '../train/options.js';
 
 export interface PretrainOptions {
   out: string;
@@ -68,9 +68,9 @@ export const PRETRAIN_SCHEMA: Schema = {
   evalEvery: field.int('evaluate the held-out loss every N steps (and at the end); 0 = only at the end', 200, { min: 0 }),
   checkpointEvery: field.int('write a resumable checkpoint every N steps (and at the end)', 200, { min: 0 }),
   logEvery: field.int('write a JSONL step record every N steps', 10, { min: 1 }),
-  keepCheckpoint: field.bool('keep checkpoint.safetensors after the run completes', false),
+  keepCheckpoint: RUN_FIELDS.keepCheckpoint,
   stopAfter: field.int('stop after this many steps of this invocation (continue with --resume); null = run to the end', null, { min: 1 }),
-  progress: field.enum('progress display: auto (bar on a TTY, lines otherwise)', ['auto', 'bar', 'lines', 'none'], 'auto'),
+  progress: RUN_FIELDS.progress,
 };
 
 /** Reads and validates `bpt pretrain` options (defaults < JSON file < flags). */

@@ -1,22 +1,13 @@
 // `bpt pretrain`: T5 span-corruption pretraining with full weight training, run like every other
-// stage (src/bpt): run.json with the resolved options, log.jsonl (step records with the loss and
+// stage (src/train): run.json with the resolved options, log.jsonl (step records with the loss and
 // lr, 'eval' records with the held-out loss), an atomic checkpoint every N steps with exact
 // resume, a progress bar, and at the end the model as a Hugging Face checkpoint in model/
 // (config.json, model.safetensors, the tokenizer's files).
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/tape.js';
-import type { Resolved } from '../bpt/config.js';
-import { disposeAll, namedToHost, restoreNamed } from '../bpt/host.js';
-import { trainLoop } from '../bpt/loop.js';
-import type { LoadedModel } from '../bpt/model.js';
-import { makeOptimizer, makeSchedule } from '../bpt/optimizers.js';
-import { writeDirAtomic } from '../bpt/peft.js';
-import { Run } from '../bpt/run.js';
-import { recordTrainStep } from '../bpt/step.js';
-import { uploadBatch } from '../bpt/data.js';
+import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
 import { loadHfCheckpoint, saveHfCheckpoint, type HfCheckpoint } from '../io/checkpoint.js';
-import { writeFileAtomic } from '../io/safetensors.js';
 import { ByT5Tokenizer } from '../io/tokenizer/byt5_tokenizer.js';
 import { loadTokenizer } from '../io/tokenizer/load.js';
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
@@ -25,6 +16,14 @@ import { seq2seq } from '../nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint, modelToHost } from '../nn/t5/weights.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll } from '../tensor/tensor.js';
+import type { Resolved } from '../train/config.js';
+import { uploadBatch } from '../train/data.js';
+import { disposeAll, namedToHost, restoreNamed } from '../train/host.js';
+import { trainLoop } from '../train/loop.js';
+import type { LoadedModel } from '../train/model.js';
+import { makeOptimizer, makeSchedule } from '../train/optimizers.js';
+import { Run } from '../train/run.js';
+import { recordTrainStep } from '../train/step.js';
 import { readCorpus } from './corpus.js';
 import { corruptedBatch, Segments, tokenStream } from './data.js';
 import { initCheckpoint } from './init.js';

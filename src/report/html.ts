@@ -2,8 +2,8 @@
 // run directory, or for a directory of runs such as the demo's.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/safetensors.js';
-import { RUN_FILE } from '../bpt/run.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { RUN_FILE } from '../train/run.js';
 import { readRunData, runSection } from './runs.js';
 import { escapeXml } from './svg.js';
 

@@ -1,10 +1,10 @@
-// What a report reads from a run directory (src/bpt/run.ts' layout): run.json, log.jsonl and,
+// What a report reads from a run directory (src/train/run.ts' layout): run.json, log.jsonl and,
 // for target runs, results.json; and the plots and tables built from them. A run that is still
 // going (or stopped) is reported as far as it got.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readLog, type LogRecord } from '../bpt/log.js';
-import { LOG_FILE, RUN_FILE, type RunRecord } from '../bpt/run.js';
+import { readLog, type LogRecord } from '../train/log.js';
+import { LOG_FILE, RUN_FILE, type RunRecord } from '../train/run.js';
 import { escapeXml, linePlot, type Series } from './svg.js';
 
 /** A run as the report sees it. */

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runEval } from '../../src/bpt/eval_stage.js';
-import { readLog } from '../../src/bpt/log.js';
 import { evalOptions, sourceOptions, targetOptions } from '../../src/bpt/options.js';
 import { loadAdapter, type MultitaskAdapter } from '../../src/bpt/peft.js';
 import { runSource } from '../../src/bpt/source.js';
 import { runTarget } from '../../src/bpt/target.js';
 import { recorder } from '../../src/gpu/recorder.js';
+import { readLog } from '../../src/train/log.js';
 import { initGpu } from '../util/gpu.js';
-import { tempDir, tinyGlue, tinyModelDir } from './fixtures.js';
+import { tempDir, tinyGlue, tinyModelDir } from '../util/fixtures.js';
 
 const t = suite('bpt/baselines');
 let root: string;

@@ -8,9 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readLog } from '../../src/bpt/log.js';
 import { loadAdapter, saveAdapter } from '../../src/bpt/peft.js';
-import { tempDir, tinyGlue, tinyModelDir } from './fixtures.js';
+import { readLog } from '../../src/train/log.js';
+import { tempDir, tinyGlue, tinyModelDir } from '../util/fixtures.js';
 
 const t = suite('bpt/cli');
 // dist/test/bpt/cli.test.js -> dist/cli.js

@@ -4,10 +4,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkResumeOptions } from '../../src/bpt/checkpoint.js';
-import { ConfigError, schemaOptions, stageFlags } from '../../src/bpt/config.js';
 import { evalOptions, SOURCE_SCHEMA, sourceOptions, targetLr, targetOptions } from '../../src/bpt/options.js';
-import { tempDir } from './fixtures.js';
+import { checkResumeOptions } from '../../src/train/checkpoint.js';
+import { ConfigError, schemaOptions } from '../../src/train/config.js';
+import { stageFlags } from '../../src/train/options.js';
+import { tempDir } from '../util/fixtures.js';
 
 const t = suite('bpt/config');
 let dir: string;

@@ -1,16 +1,16 @@
 // PEFT adapters: exact file names, tensor keys, dtypes, shapes and adapter_config.json fields as
 // Hugging Face PEFT writes them for PROMPT_TUNING and MULTITASK_PROMPT_TUNING; round trips; clear
-// errors for bad adapters; directories replaced as a unit.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// errors for bad adapters.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  ADAPTER_CONFIG, ADAPTER_WEIGHTS, AdapterError, loadAdapter, multitaskPrompt, saveAdapter, writeDirAtomic, type MultitaskAdapter,
+  ADAPTER_CONFIG, ADAPTER_WEIGHTS, AdapterError, loadAdapter, multitaskPrompt, saveAdapter, type MultitaskAdapter,
 } from '../../src/bpt/peft.js';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
 import { rng } from '../util/check.js';
-import { tempDir } from './fixtures.js';
+import { tempDir } from '../util/fixtures.js';
 
 const t = suite('bpt/peft');
 const r = rng(3);
@@ -103,20 +103,6 @@ t('loadAdapter names the problem: missing files, width vs d_model, config vs ten
   rmSync(join(out, ADAPTER_WEIGHTS));
   assert.throws(() => loadAdapter(out), /adapter_model\.safetensors is missing/);
   assert.throws(() => saveAdapter(join(dir, 'x'), { kind: 'prompt', prompt: { data: rand(5), shape: [2, 3] } }, info), /expected \[2, 3\]/);
-});
-
-t('writeDirAtomic replaces a directory as a unit and leaves nothing behind on failure', () => {
-  const out = join(dir, 'unit');
-  writeDirAtomic(out, (tmp) => writeFileSync(join(tmp, 'a'), '1'));
-  writeDirAtomic(out, (tmp) => writeFileSync(join(tmp, 'b'), '2'));
-  assert.equal(readdirSync(out), ['b'], 'the old file is gone with the old directory');
-  assert.throws(() => writeDirAtomic(out, (tmp) => {
-    writeFileSync(join(tmp, 'c'), '3');
-    throw new Error('disk full');
-  }), /disk full/);
-  assert.equal(readdirSync(out), ['b'], 'a failed write leaves the previous directory');
-  assert.equal(readdirSync(dir).filter((n) => n.startsWith('.')), [], 'no temporary directories left');
-  assert.ok(!existsSync(join(dir, 'unit', 'c')));
 });
 
 t.run();

@@ -6,14 +6,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadTrainState } from '../../src/bpt/checkpoint.js';
-import { readLog } from '../../src/bpt/log.js';
 import { sourceOptions, targetOptions } from '../../src/bpt/options.js';
 import { runSource } from '../../src/bpt/source.js';
 import { runTarget } from '../../src/bpt/target.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
+import { loadTrainState } from '../../src/train/checkpoint.js';
+import { readLog } from '../../src/train/log.js';
 import { initGpu } from '../util/gpu.js';
-import { tempDir, tinyGlue, tinyModelDir } from './fixtures.js';
+import { tempDir, tinyGlue, tinyModelDir } from '../util/fixtures.js';
 
 const t = suite('bpt/resume');
 let root: string;

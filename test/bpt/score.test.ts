@@ -4,17 +4,17 @@
 // differences of the per-particle losses along random directions.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { collate, type Encoded } from '../../src/bpt/data.js';
-import type { LoadedModel } from '../../src/bpt/model.js';
 import { StackPrompts } from '../../src/bpt/prompts.js';
 import { sourceObjective, sourceRows } from '../../src/bpt/source.js';
 import { ByT5Tokenizer } from '../../src/io/tokenizer/byt5_tokenizer.js';
 import { disposeModel, modelFromCheckpoint, randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
+import { collate, type Encoded } from '../../src/train/data.js';
+import type { LoadedModel } from '../../src/train/model.js';
 import { assertClose, randArray, rng } from '../util/check.js';
 import { initGpu, read } from '../util/gpu.js';
-import { tinyConfig } from './fixtures.js';
+import { tinyConfig } from '../util/fixtures.js';
 
 const t = suite('bpt/score');
 let lm: LoadedModel;

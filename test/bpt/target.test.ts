@@ -4,20 +4,20 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
-import { collate, uploadBatch, type Encoded } from '../../src/bpt/data.js';
 import { GaussianPrior } from '../../src/bpt/prior.js';
 import { LowRankPrompts } from '../../src/bpt/prompts.js';
-import { recordTrainStep } from '../../src/bpt/step.js';
-import { makeOptimizer } from '../../src/bpt/optimizers.js';
 import { ByT5Tokenizer } from '../../src/io/tokenizer/byt5_tokenizer.js';
 import type { T5Model } from '../../src/nn/t5/model.js';
 import { seq2seq, tokenNll } from '../../src/nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint, randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
+import { collate, uploadBatch, type Encoded } from '../../src/train/data.js';
+import { makeOptimizer } from '../../src/train/optimizers.js';
+import { recordTrainStep } from '../../src/train/step.js';
 import { assertClose, randArray, rng } from '../util/check.js';
 import { initGpu, read } from '../util/gpu.js';
-import { tinyConfig } from './fixtures.js';
+import { tinyConfig } from '../util/fixtures.js';
 
 const t = suite('bpt/target');
 let model: T5Model;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tempDir } from '../bpt/fixtures.js';
+import { tempDir } from '../util/fixtures.js';
 
 const t = suite('demo/quick');
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');

@@ -5,11 +5,12 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadHfCheckpoint, saveHfCheckpoint, type HostParam } from '../../src/io/checkpoint.js';
+import { loadHfCheckpoint, saveHfCheckpoint } from '../../src/io/checkpoint.js';
 import {
-  bf16BitsToFloat32, f16BitsToFloat32, float32ToBf16Bits, float32ToF16Bits, readSafetensors, toFloat32, writeSafetensors,
-  type HostTensor, type WritableTensor,
-} from '../../src/io/safetensors.js';
+  bf16BitsToFloat32, f16BitsToFloat32, float32ToBf16Bits, float32ToF16Bits, toFloat32, type HostTensor,
+} from '../../src/io/dtype.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { writeSafetensors } from '../../src/io/safetensors_writer.js';
 import { makeT5Config, t5ConfigToJson, t5ParameterShapes, type T5Config } from '../../src/nn/t5/config.js';
 import { rng } from '../util/check.js';
 import { sharedTest } from '../util/shared.js';
@@ -24,9 +25,9 @@ const freshDir = () => {
   return d;
 };
 
-function randomParams(config: T5Config, seed: number): Map<string, HostParam> {
+function randomParams(config: T5Config, seed: number): Map<string, HostTensor<Float32Array>> {
   const r = rng(seed);
-  const out = new Map<string, HostParam>();
+  const out = new Map<string, HostTensor<Float32Array>>();
   for (const { name, shape } of t5ParameterShapes(config)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     for (let i = 0; i < data.length; i++) data[i] = r() * 2 - 1;
@@ -39,7 +40,7 @@ function writeConfig(dir: string, config: T5Config): void {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(t5ConfigToJson(config)));
 }
 
-function assertSameParams(got: Map<string, HostParam>, want: Map<string, { data: Float32Array; shape: number[] }>): void {
+function assertSameParams(got: Map<string, HostTensor<Float32Array>>, want: Map<string, { data: Float32Array; shape: number[] }>): void {
   assert.equal([...got.keys()], [...want.keys()]);
   for (const [name, w] of want) {
     const g = got.get(name)!;
@@ -108,7 +109,7 @@ t('sharded checkpoint via model.safetensors.index.json', () => {
   assertSameParams(loadHfCheckpoint(dir).tensors, params);
 
   // A tensor in a shard the index does not list, an index entry its shard lacks, a missing shard.
-  const extra = new Map(shards[1]!.map((k) => [k, params.get(k)!] as [string, WritableTensor]));
+  const extra = new Map(shards[1]!.map((k) => [k, params.get(k)!] as [string, HostTensor]));
   extra.set('encoder.block.9.layer.0.layer_norm.weight', { shape: [16], data: new Float32Array(16) });
   writeSafetensors(join(dir, 'model-00002-of-00002.safetensors'), extra);
   throwsWith(() => loadHfCheckpoint(dir), 'model-00002-of-00002.safetensors', '"encoder.block.9.layer.0.layer_norm.weight"', 'not listed');
@@ -159,7 +160,7 @@ t('tied aliases: embed_tokens / lm_head copies accepted, compared, and used when
   const shared = params.get('shared.weight')!;
   const dir = freshDir();
   writeConfig(dir, config);
-  const withAliases = new Map<string, WritableTensor>(params);
+  const withAliases = new Map<string, HostTensor>(params);
   for (const a of ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight', 'lm_head.weight']) withAliases.set(a, shared);
   writeSafetensors(join(dir, 'model.safetensors'), withAliases, { format: 'pt' });
   let ck = loadHfCheckpoint(dir);
@@ -174,7 +175,7 @@ t('tied aliases: embed_tokens / lm_head copies accepted, compared, and used when
   assert.ok(ck.warnings[0]!.includes('"decoder.embed_tokens.weight" differs from shared.weight'), ck.warnings[0]);
   assertSameParams(ck.tensors, params);
 
-  const noShared = new Map<string, WritableTensor>(params);
+  const noShared = new Map<string, HostTensor>(params);
   noShared.delete('shared.weight');
   noShared.set('encoder.embed_tokens.weight', shared);
   writeSafetensors(join(dir, 'model.safetensors'), noShared);
@@ -192,7 +193,7 @@ t('unexpected tensors: error by default, warnings on request, HF-ignored key onl
   const params = randomParams(config, 5);
   const dir = freshDir();
   writeConfig(dir, config);
-  const file = new Map<string, WritableTensor>(params);
+  const file = new Map<string, HostTensor>(params);
   file.set('decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight', { shape: [32, 2], data: new Float32Array(64) });
   writeSafetensors(join(dir, 'model.safetensors'), file);
   const ck = loadHfCheckpoint(dir);
@@ -209,7 +210,7 @@ t('error: missing tensor', () => {
   const params = randomParams(config, 6);
   const dir = freshDir();
   writeConfig(dir, config);
-  const file = new Map<string, WritableTensor>(params);
+  const file = new Map<string, HostTensor>(params);
   file.delete('lm_head.weight');
   file.delete('decoder.block.1.layer.1.EncDecAttention.v.weight');
   writeSafetensors(join(dir, 'model.safetensors'), file);
@@ -235,7 +236,7 @@ t('error: non-float tensor, truncated file, missing/malformed config, unreadable
   const weights = join(dir, 'model.safetensors');
   const good = readFileSync(weights);
 
-  const file = new Map<string, WritableTensor>(params);
+  const file = new Map<string, HostTensor>(params);
   file.set('encoder.final_layer_norm.weight', { shape: [16], data: new Int32Array(16) });
   writeSafetensors(weights, file);
   throwsWith(() => loadHfCheckpoint(dir), weights, 'tensor "encoder.final_layer_norm.weight"', 'dtype I32');

@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  bf16BitsToFloat32, f16BitsToFloat32, float32ToBf16Bits, float32ToF16Bits, parseSafetensors, readSafetensors,
-  readSafetensorsHeader, serializeSafetensors, toFloat32, toFloat64, toInt32, writeSafetensors, type HostTensor,
-} from '../../src/io/safetensors.js';
+  bf16BitsToFloat32, f16BitsToFloat32, float32ToBf16Bits, float32ToF16Bits, toFloat32, toFloat64, toInt32, type HostTensor,
+} from '../../src/io/dtype.js';
+import { parseSafetensors, readSafetensors, readSafetensorsHeader } from '../../src/io/safetensors.js';
+import { serializeSafetensors, writeSafetensors } from '../../src/io/safetensors_writer.js';
 import { rng } from '../util/check.js';
 import { sharedTest } from '../util/shared.js';
 import { throwsWith } from '../util/throws.js';

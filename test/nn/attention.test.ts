@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { gpu } from '../../src/gpu/device.js';
 import { recorder } from '../../src/gpu/recorder.js';
-import { readSafetensors, toInt32 } from '../../src/io/safetensors.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { toInt32 } from '../../src/io/dtype.js';
 import {
   relativePositionBucket,
   t5Attention,

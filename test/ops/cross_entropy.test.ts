@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
-import { readSafetensors, toFloat64, toInt32 } from '../../src/io/safetensors.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { toFloat64, toInt32 } from '../../src/io/dtype.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { checkLabels, crossEntropy, type Reduction } from '../../src/ops/cross_entropy.js';
 import { sum } from '../../src/ops/reduce.js';

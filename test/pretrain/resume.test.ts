@@ -5,13 +5,13 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readLog } from '../../src/bpt/log.js';
 import { loadHfCheckpoint } from '../../src/io/checkpoint.js';
 import { loadTokenizer } from '../../src/io/tokenizer/load.js';
 import { pretrainOptions } from '../../src/pretrain/options.js';
 import { runPretrain } from '../../src/pretrain/pretrain.js';
+import { readLog } from '../../src/train/log.js';
+import { tempDir } from '../util/fixtures.js';
 import { initGpu } from '../util/gpu.js';
-import { tempDir } from '../bpt/fixtures.js';
 
 const t = suite('pretrain/resume');
 let root: string;

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { findRuns, writeRunReport } from '../../src/report/html.js';
 import { linePlot, niceTicks } from '../../src/report/svg.js';
-import { tempDir } from '../bpt/fixtures.js';
+import { tempDir } from '../util/fixtures.js';
 
 const t = suite('report/report');
 let root: string;

@@ -14,7 +14,7 @@ import { runTarget } from '../../src/bpt/target.js';
 import { recorder } from '../../src/gpu/recorder.js';
 import { pretrainOptions } from '../../src/pretrain/options.js';
 import { runPretrain } from '../../src/pretrain/pretrain.js';
-import { tempDir, tinyGlue, tinyModelDir } from '../bpt/fixtures.js';
+import { tempDir, tinyGlue, tinyModelDir } from '../util/fixtures.js';
 import { initGpu } from '../util/gpu.js';
 
 const t = suite('train/readbacks');

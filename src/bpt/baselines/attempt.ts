@@ -5,24 +5,26 @@
 //   P(x) = P_target + sum_j a_j P_j
 // with T = d e by default. Each row of a batch gets its own prompt: the model receives the stack
 // [B, L, d] with index r -> r. Only P_target and the attention sub-network train.
-import { matmul } from '../../ops/matmul.js';
-import { add, mul, rsqrt, shift, sigmoid, square, sub, scale as scaleBy } from '../../ops/elementwise.js';
-import { fill } from '../../ops/fill.js';
-import { concat, where } from '../../ops/layout.js';
-import { max, mean, reshape } from '../../ops/reduce.js';
-import { softmax } from '../../ops/softmax.js';
+import { toFloat32, type HostTensor } from '../../io/dtype.js';
+import { readSafetensors } from '../../io/safetensors.js';
+import { writeSafetensors } from '../../io/safetensors_writer.js';
 import type { PromptInput } from '../../nn/prompt.js';
 import type { T5Model } from '../../nn/t5/model.js';
 import type { Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
-import { readSafetensors, toFloat32, writeSafetensors } from '../../io/safetensors.js';
+import { add, mul, rsqrt, shift, sigmoid, square, sub, scale as scaleBy } from '../../ops/elementwise.js';
+import { fill } from '../../ops/fill.js';
+import { concat, where } from '../../ops/layout.js';
+import { matmul } from '../../ops/matmul.js';
+import { max, mean, reshape } from '../../ops/reduce.js';
+import { softmax } from '../../ops/softmax.js';
 import { tensor } from '../../tensor/create.js';
 import { keep } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import type { HostBatch } from '../../train/data.js';
+import { namedToHost, toHost, upload } from '../../train/host.js';
+import type { ParamGroupDef } from '../../train/optimizers.js';
 import { normal, rng } from '../../util/random.js';
-import type { HostBatch } from '../data.js';
-import { namedToHost, toHost, upload } from '../host.js';
-import type { ParamGroupDef } from '../optimizers.js';
-import type { Adapter, HostMatrix } from '../peft.js';
+import type { Adapter } from '../peft.js';
 import type { PromptLrs, PromptModule } from '../prompts.js';
 
 const LN_EPS = 1e-5;
@@ -50,7 +52,7 @@ export class AttemptPrompt implements PromptModule {
    * `target` [L, d] and `sources` [t, L, d] (frozen) are taken over; the attention sub-network
    * starts from `state` or, without it, from N(0, 1/fan_in) weights and an identity LayerNorm.
    */
-  constructor(private readonly model: T5Model, target: Tensor, sources: Tensor, spec: AttemptSpec, state?: Map<string, HostMatrix>) {
+  constructor(private readonly model: T5Model, target: Tensor, sources: Tensor, spec: AttemptSpec, state?: Map<string, HostTensor<Float32Array>>) {
     const [l, d] = target.shape as [number, number];
     if (sources.rank !== 3 || sources.shape[1] !== l || sources.shape[2] !== d) {
       throw new Error(`ATTEMPT: source prompts ${sources.describe()} do not match the target prompt ${target.describe()}`);
@@ -59,9 +61,9 @@ export class AttemptPrompt implements PromptModule {
     this.P = keep(target);
     this.sources = keep(sources);
     const g = normal(rng(spec.seed));
-    const init = (rows: number, cols: number): HostMatrix =>
+    const init = (rows: number, cols: number): HostTensor<Float32Array> =>
       ({ data: Float32Array.from({ length: rows * cols }, () => g() / Math.sqrt(rows)), shape: [rows, cols] });
-    const pick = (name: string, fallback: HostMatrix): Tensor => upload(state?.get(name) ?? fallback);
+    const pick = (name: string, fallback: HostTensor<Float32Array>): Tensor => upload(state?.get(name) ?? fallback);
     this.wDown = pick('w_down', init(d, spec.dim));
     this.wUp = pick('w_up', init(spec.dim, d));
     this.lnWeight = pick('ln_weight', { data: new Float32Array(d).fill(1), shape: [d] });
@@ -139,7 +141,7 @@ export class AttemptPrompt implements PromptModule {
 /** Loads what `AttemptPrompt.save` wrote, for evaluation. */
 export function loadAttempt(path: string, model: T5Model): AttemptPrompt {
   const { tensors, metadata } = readSafetensors(path);
-  const host = new Map<string, HostMatrix>();
+  const host = new Map<string, HostTensor<Float32Array>>();
   for (const name of ['P', 'sources', 'w_down', 'w_up', 'ln_weight', 'ln_bias']) {
     const t = tensors.get(name);
     if (!t) throw new Error(`${path}: tensor "${name}" is missing; not an ATTEMPT prompt file`);

@@ -4,19 +4,20 @@
 // (MPT also matches hidden states with an MSE term; that term is not implemented.)
 import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
+import { toFloat32 } from '../../io/dtype.js';
+import { readSafetensors } from '../../io/safetensors.js';
 import { seq2seqLogits } from '../../nn/t5/seq2seq.js';
 import type { Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
 import { exp, mul, sub } from '../../ops/elementwise.js';
 import { reshape, sum } from '../../ops/reduce.js';
 import { logSoftmax } from '../../ops/softmax.js';
-import { readSafetensors, toFloat32 } from '../../io/safetensors.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { IGNORE, type HostBatch } from '../data.js';
-import { upload } from '../host.js';
-import type { LoadedModel } from '../model.js';
+import { IGNORE, type HostBatch } from '../../train/data.js';
+import { upload } from '../../train/host.js';
+import type { LoadedModel } from '../../train/model.js';
+import { readRun } from '../../train/run.js';
 import { StackPrompts } from '../prompts.js';
-import { readRun } from '../run.js';
 
 /** Teacher prompts in the order of `tasks`, from a SPoT source run. */
 export function loadTeachers(dir: string, tasks: readonly string[], promptLength: number, dModel: number): StackPrompts {

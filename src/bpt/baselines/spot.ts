@@ -2,17 +2,16 @@
 // target task's embedding; the source prompt with the highest cosine similarity to it initialises
 // the real target run.
 import { recorder } from '../../gpu/recorder.js';
+import type { HostTensor } from '../../io/dtype.js';
 import { tidy } from '../../tensor/scope.js';
-import type { Encoded } from '../data.js';
-import { collate } from '../data.js';
-import { disposeAll, toHost } from '../host.js';
+import { collate, type Encoded } from '../../train/data.js';
+import { disposeAll, toHost } from '../../train/host.js';
+import type { LoadedModel } from '../../train/model.js';
+import { makeOptimizer } from '../../train/optimizers.js';
+import { dropoutSeed, epochBatches } from '../../train/sampler.js';
+import { recordTrainStep } from '../../train/step.js';
 import { initPrompts, type InitOptions } from '../init.js';
-import type { LoadedModel } from '../model.js';
-import { makeOptimizer } from '../optimizers.js';
-import type { HostMatrix } from '../peft.js';
 import { StackPrompts } from '../prompts.js';
-import { dropoutSeed, epochBatches } from '../sampler.js';
-import { recordTrainStep } from '../step.js';
 
 export interface ProbeOptions {
   steps: number;
@@ -36,7 +35,7 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 }
 
 /** Trains the probe prompt for `steps` steps (constant lr) and returns it. */
-export async function trainProbe(lm: LoadedModel, train: readonly Encoded[], o: ProbeOptions): Promise<HostMatrix> {
+export async function trainProbe(lm: LoadedModel, train: readonly Encoded[], o: ProbeOptions): Promise<HostTensor<Float32Array>> {
   const probe = new StackPrompts(tidy(() => initPrompts(lm.model, lm.tokenizer, { ...o.init, count: 1 })));
   const opt = makeOptimizer('adamw', probe.groups({ p: o.lr, lowRank: o.lr }), o.weightDecay);
   const { pad_token_id: padId, decoder_start_token_id: startId } = lm.model.config;
@@ -62,7 +61,7 @@ export async function trainProbe(lm: LoadedModel, train: readonly Encoded[], o: 
 }
 
 /** Index of the source prompt (rows of `sources` [K, L, d]) most similar to `probe`, and all similarities. */
-export function pickSource(probe: HostMatrix, sources: HostMatrix): { index: number; similarities: number[] } {
+export function pickSource(probe: HostTensor<Float32Array>, sources: HostTensor<Float32Array>): { index: number; similarities: number[] } {
   const size = probe.data.length;
   const k = sources.shape[0]!;
   if (sources.data.length !== k * size) throw new Error(`SPoT: source prompts [${sources.shape.join(', ')}] do not match the probe [${probe.shape.join(', ')}]`);

@@ -1,9 +1,7 @@
-import type { ProgressMode } from '../../bpt/options.js';
 import { embeddedModelDir, runDemo } from '../../demo/demo.js';
 import { DEMO_PROTOCOL, quickProtocol } from '../../demo/protocol.js';
+import { PROGRESS_MODES, type ProgressMode } from '../../train/options.js';
 import { UsageError, type Command } from '../command.js';
-
-const PROGRESS = ['auto', 'bar', 'lines', 'none'];
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -18,11 +16,11 @@ export const demoCommand: Command = {
     model: { type: 'string', help: 'T5 checkpoint directory (default: the embedded models/byt5-tiny)' },
     quick: { type: 'boolean', help: 'toy sizes (one seed, a few steps): checks that everything runs, in about a minute' },
     resume: { type: 'boolean', help: 'continue the demo in --out: completed stages are reused, a stopped stage resumes' },
-    progress: { type: 'string', help: `progress display: ${PROGRESS.join(', ')}`, default: 'auto' },
+    progress: { type: 'string', help: `progress display: ${PROGRESS_MODES.join(', ')}`, default: 'auto' },
   },
   async run(values) {
     const progress = values.progress as string;
-    if (!PROGRESS.includes(progress)) throw new UsageError(`bpt demo: --progress must be one of ${PROGRESS.join(', ')}`);
+    if (!(PROGRESS_MODES as readonly string[]).includes(progress)) throw new UsageError(`bpt demo: --progress must be one of ${PROGRESS_MODES.join(', ')}`);
     if (values.resume && typeof values.out !== 'string') throw new UsageError('bpt demo: --resume needs --out DIR');
     await runDemo({
       out: typeof values.out === 'string' ? values.out : `runs/demo-${stamp()}`,

@@ -1,6 +1,7 @@
-import { schemaOptions, STAGE_OPTIONS, stageFlags } from '../../bpt/config.js';
 import { runEval } from '../../bpt/eval_stage.js';
 import { EVAL_SCHEMA, evalOptions } from '../../bpt/options.js';
+import { schemaOptions } from '../../train/config.js';
+import { STAGE_OPTIONS, stageFlags } from '../../train/options.js';
 import type { Command } from '../command.js';
 
 export const evalCommand: Command = {

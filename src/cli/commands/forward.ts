@@ -1,6 +1,6 @@
+import { writeFileAtomic } from '../../io/atomic.js';
 import { required, type Command } from '../command.js';
 import { forwardReport } from '../forward.js';
-import { writeFileAtomic } from '../../io/safetensors.js';
 
 export const forwardCommand: Command = {
   name: 'forward',
@@ -8,7 +8,7 @@ export const forwardCommand: Command = {
   usage: '--model DIR --inputs FILE.safetensors --out OUT.json',
   options: {
     model: { type: 'string', help: 'Hugging Face checkpoint directory (config.json + model.safetensors)' },
-    inputs: { type: 'string', help: 'inputs laid out like the t5-parity fixtures (inputs.P, inputs.input_ids, ...)' },
+    inputs: { type: 'string', help: 'safetensors file of inputs.input_ids, inputs.attention_mask, inputs.labels, inputs.decoder_input_ids and optionally a prompt inputs.P' },
     out: { type: 'string', help: 'output JSON file' },
     'greedy-tokens': { type: 'string', help: 'new tokens for greedy decoding', default: '10' },
   },

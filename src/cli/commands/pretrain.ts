@@ -1,6 +1,7 @@
-import { schemaOptions, STAGE_OPTIONS, stageFlags } from '../../bpt/config.js';
 import { PRETRAIN_SCHEMA, pretrainOptions } from '../../pretrain/options.js';
 import { runPretrain } from '../../pretrain/pretrain.js';
+import { schemaOptions } from '../../train/config.js';
+import { RESUME_OPTIONS, STAGE_OPTIONS, stageFlags } from '../../train/options.js';
 import type { Command } from '../command.js';
 
 export const pretrainCommand: Command = {
@@ -9,7 +10,7 @@ export const pretrainCommand: Command = {
   usage: '[--config FILE.json] [--resume] [options]',
   options: {
     ...STAGE_OPTIONS,
-    resume: { type: 'boolean', help: 'continue the run in --out from its checkpoint (same options)' },
+    ...RESUME_OPTIONS,
     ...schemaOptions(PRETRAIN_SCHEMA),
   },
   async run(values) {

@@ -1,6 +1,7 @@
-import { schemaOptions, STAGE_OPTIONS, stageFlags } from '../../bpt/config.js';
 import { TARGET_SCHEMA, targetOptions } from '../../bpt/options.js';
 import { runTarget } from '../../bpt/target.js';
+import { schemaOptions } from '../../train/config.js';
+import { RESUME_OPTIONS, STAGE_OPTIONS, stageFlags } from '../../train/options.js';
 import type { Command } from '../command.js';
 
 export const targetCommand: Command = {
@@ -9,7 +10,7 @@ export const targetCommand: Command = {
   usage: '[--config FILE.json] [--resume] [options]',
   options: {
     ...STAGE_OPTIONS,
-    resume: { type: 'boolean', help: 'continue the run in --out from its checkpoint (same options)' },
+    ...RESUME_OPTIONS,
     ...schemaOptions(TARGET_SCHEMA),
   },
   async run(values) {

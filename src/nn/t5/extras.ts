@@ -5,6 +5,7 @@
 //             out + up(relu(down(out))), with `up` zero-initialised so training starts from T5.
 // They live in `model.extras` under HF-style names, so they save and load as one safetensors map.
 import { GpuError } from '../../gpu/device.js';
+import type { HostTensor } from '../../io/dtype.js';
 import { fill } from '../../ops/fill.js';
 import { tensor } from '../../tensor/create.js';
 import { keep } from '../../tensor/scope.js';
@@ -61,7 +62,7 @@ export function addAdapters(model: T5Model, bottleneck: number, seed = 0): Tenso
 }
 
 /** Loads saved extras (e.g. from a BitFit or adapter run) into a model, checking names and shapes. */
-export function loadExtras(model: T5Model, host: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>): void {
+export function loadExtras(model: T5Model, host: ReadonlyMap<string, HostTensor<Float32Array>>): void {
   for (const [name, p] of host) {
     const existing = model.extras.get(name);
     if (existing && existing.shape.join() !== p.shape.join()) {

@@ -3,7 +3,8 @@
 import { keep } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { HfCheckpoint, HostParam } from '../../io/checkpoint.js';
+import type { HfCheckpoint } from '../../io/checkpoint.js';
+import type { HostTensor } from '../../io/dtype.js';
 import { t5ParameterShapes, type T5Config } from './config.js';
 import { disposeExtras } from './extras.js';
 import { T5Model } from './model.js';
@@ -21,8 +22,8 @@ export function modelFromCheckpoint(ckpt: HfCheckpoint): T5Model {
 }
 
 /** Reads every parameter back to the host (for saving a trained model). */
-export async function modelToHost(model: T5Model): Promise<Map<string, HostParam>> {
-  const out = new Map<string, HostParam>();
+export async function modelToHost(model: T5Model): Promise<Map<string, HostTensor<Float32Array>>> {
+  const out = new Map<string, HostTensor<Float32Array>>();
   for (const [name, t] of model.params) out.set(name, { data: (await t.toArray()) as Float32Array, shape: [...t.shape] });
   return out;
 }
@@ -39,7 +40,7 @@ export function disposeModel(model: T5Model): void {
  */
 export function randomCheckpoint(config: T5Config, seed = 1): HfCheckpoint {
   const gauss = normal(rng(seed));
-  const tensors = new Map<string, HostParam>();
+  const tensors = new Map<string, HostTensor<Float32Array>>();
   for (const { name, shape } of t5ParameterShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);

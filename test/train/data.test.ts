@@ -1,14 +1,13 @@
 // Tokenising, collating and sampling: shapes, padding, label masking, the decoder shift, the
-// per-row prompt index of BPT's M x K source batch, loss weights, and data-order determinism.
+// per-row prompt index, loss weights, and data-order determinism.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { collate, encodeExamples, encodeText, IGNORE, lossWeights, type Encoded } from '../../src/bpt/data.js';
-import { epochBatches, mixSeed, sampleTasks, TaskStream } from '../../src/bpt/sampler.js';
-import { sourceRows } from '../../src/bpt/source.js';
 import { ByT5Tokenizer } from '../../src/io/tokenizer/byt5_tokenizer.js';
 import type { Example } from '../../src/tasks/index.js';
+import { collate, encodeExamples, encodeText, IGNORE, lossWeights, type Encoded } from '../../src/train/data.js';
+import { epochBatches, mixSeed, sampleTasks, TaskStream } from '../../src/train/sampler.js';
 
-const t = suite('bpt/data');
+const t = suite('train/data');
 const tok = new ByT5Tokenizer();
 
 const ex = (task: 'rte' | 'cola', id: number, s1: string, label: number): Example =>
@@ -60,45 +59,6 @@ t('lossWeights: per-example token mean or sum, times the row scale, zero on igno
   const h = collate(rows, { padId: 0, decoderStartId: 0, padMultiple: 1 });
   assert.equal([...lossWeights(h, [1, 1], 'mean')], [0.5, 0.5, 0, 0, 0.25, 0.25, 0.25, 0.25]);
   assert.equal([...lossWeights(h, [2, 0.5], 'sum')], [2, 2, 0, 0, 0.5, 0.5, 0.5, 0.5]);
-});
-
-/** Rows drawn deterministically: task t's n-th draw is example `t * 100 + n`. */
-function drawer(): (task: number) => Encoded {
-  const counts = new Map<number, number>();
-  return (task) => {
-    const n = counts.get(task) ?? 0;
-    counts.set(task, n + 1);
-    return { example: ex('cola', task * 100 + n, 'a', 0), task, input: [1], target: [1] };
-  };
-}
-
-const ids = (rows: readonly Encoded[]): number[] => rows.map((r) => Number(r.example.id));
-
-t('sourceRows bpt: particle-major M x K rows, one example per task, per-row particle index', () => {
-  const base = { method: 'bpt' as const, particles: 3, examplesPerTask: 1 };
-  const shared = sourceRows({ ...base, particleBatch: 'shared', score: 'sum' }, [0, 2], drawer());
-  assert.equal(shared.promptIndex, [0, 0, 1, 1, 2, 2]);
-  assert.equal(ids(shared.rows), [0, 200, 0, 200, 0, 200], 'shared: every particle sees the same K examples');
-  assert.equal(shared.scale, [1, 1, 1, 1, 1, 1]);
-  const indep = sourceRows({ ...base, particleBatch: 'independent', score: 'mean' }, [0, 1], drawer());
-  assert.equal(ids(indep.rows), [0, 100, 1, 101, 2, 102], 'independent: each particle draws its own');
-  assert.equal(indep.scale, new Array(6).fill(0.5));
-  const two = sourceRows({ ...base, examplesPerTask: 2, particleBatch: 'shared', score: 'mean' }, [1], drawer());
-  assert.equal(ids(two.rows), [100, 101, 100, 101, 100, 101]);
-  assert.equal(two.scale, new Array(6).fill(0.5));
-});
-
-t('sourceRows baselines: vanilla shares prompt 0, spot and mpt use the task prompt', () => {
-  const o = { particles: 5, examplesPerTask: 2, particleBatch: 'shared' as const, score: 'sum' as const };
-  const v = sourceRows({ ...o, method: 'vanilla' }, [0, 1, 2], drawer());
-  assert.equal(v.promptIndex, [0, 0, 0, 0, 0, 0]);
-  assert.equal(v.scale, new Array(6).fill(1 / 6));
-  const s = sourceRows({ ...o, method: 'spot' }, [0, 2], drawer());
-  assert.equal(s.promptIndex, [0, 0, 2, 2]);
-  assert.equal(s.scale, [0.5, 0.5, 0.5, 0.5], "spot: each prompt's own task mean");
-  const m = sourceRows({ ...o, method: 'mpt' }, [1, 2], drawer());
-  assert.equal(m.promptIndex, [1, 1, 2, 2]);
-  assert.equal(m.scale, [0.25, 0.25, 0.25, 0.25]);
 });
 
 t('TaskStream: a permutation per pass, reproducible from saved counters', () => {

@@ -5,10 +5,11 @@
 // the safetensors metadata under "bpt_checkpoint". Data order and dropout are functions of the
 // seed and these counters (sampler.ts), so restoring them continues the run bit for bit.
 import { existsSync } from 'node:fs';
-import { readSafetensors, toFloat32, writeSafetensors } from '../io/safetensors.js';
+import { toFloat32, type HostTensor } from '../io/dtype.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import type { Resolved } from './config.js';
-import type { HostMatrix } from './peft.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const FORMAT = 'bpt-checkpoint/1';
@@ -21,7 +22,7 @@ export interface TrainState {
   /** The run's resolved options (a resume must use the same ones). */
   options: Resolved;
   /** Named tensors: parameters, best-so-far copies, optimizer-specific tensors. */
-  tensors: Map<string, HostMatrix>;
+  tensors: Map<string, HostTensor<Float32Array>>;
   /** The optimizer's state (as `Optimizer.state()` returns it), if the stage uses one. */
   optimizer: OptimizerState | null;
   /** Stage-specific JSON (stream counters, best score, ...). */
@@ -39,7 +40,7 @@ interface Header {
 
 /** Writes `state` to `path` atomically. */
 export function saveTrainState(path: string, state: TrainState): void {
-  const tensors = new Map<string, HostMatrix>();
+  const tensors = new Map<string, HostTensor<Float32Array>>();
   for (const [name, t] of state.tensors) tensors.set(`param/${name}`, t);
   let optimizer: Header['optimizer'] = null;
   if (state.optimizer) {
@@ -65,7 +66,7 @@ export function loadTrainState(path: string): TrainState {
     throw new Error(`${path}: not a bpt checkpoint (metadata "bpt_checkpoint" is missing or malformed)`);
   }
   if (header.format !== FORMAT) throw new Error(`${path}: checkpoint format ${JSON.stringify(header.format)}, expected ${FORMAT}`);
-  const named = new Map<string, HostMatrix>();
+  const named = new Map<string, HostTensor<Float32Array>>();
   for (const [name, t] of tensors) {
     if (name.startsWith('param/')) named.set(name.slice(6), { data: toFloat32(t, `${path}: ${name}`), shape: [...t.shape] });
   }

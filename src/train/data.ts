@@ -2,13 +2,11 @@
 // EOS kept, as HF's truncation does), pad to the longest row (rounded up to a multiple, so a run
 // meets few distinct shapes and compiles few pipelines), labels padded with -100, decoder inputs
 // = labels shifted right behind the decoder start token. A batch can carry a per-row prompt
-// index (BPT's M x K source batch: row r uses particle promptIndex[r]) and per-row loss weights.
+// index (a batch over several prompts: row r uses prompt promptIndex[r]) and per-row loss weights.
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import type { Seq2SeqBatch } from '../nn/t5/seq2seq.js';
-import type { PromptInput } from '../nn/prompt.js';
 import { formatExample, type Example, type FormatStyle } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
 
 /** Ignored label positions (Hugging Face / PyTorch convention). */
 export const IGNORE = -100;
@@ -118,11 +116,6 @@ export function uploadBatch(h: HostBatch): Seq2SeqBatch {
     decoderInputIds: tensor(h.decoderInputIds, [h.rows, h.targetLength], 'i32'),
     labels: tensor(h.labels, [h.rows, h.targetLength], 'i32'),
   };
-}
-
-/** The per-row prompt of a batch: particle/task `promptIndex[r]` of a stack [M, L, d]. */
-export function stackPrompt(stack: Tensor, h: HostBatch): PromptInput {
-  return { stack, index: tensor(h.promptIndex, [h.rows], 'i32') };
 }
 
 /**

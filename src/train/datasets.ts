@@ -1,6 +1,7 @@
 // The examples a run trains and evaluates on: a task reference from the config ('rte',
 // 'superglue-cb', 'sentiment:yelp', ...) becomes train / validation / test examples under the
-// ATTEMPT splits (src/tasks/splits.ts), read from a data root laid out like ../shared/data.
+// ATTEMPT splits (src/tasks/splits.ts), read from a data root that holds the official files in
+// glue/, superglue/ and squad/ (the demo tasks need none).
 import { join } from 'node:path';
 import {
   expandAnswers, fewShot, isTaskId, loadSentiment, loadTaskSource, makeSplits, selectSplit, SENTIMENT_SOURCES, taskSpec,
@@ -52,7 +53,7 @@ export interface LoadOptions {
   evalOnly?: boolean;
 }
 
-/** The data roots under a directory laid out like ../shared/data. */
+/** The benchmarks' data roots under `dataDir`: its glue/, superglue/ and squad/ folders. */
 export function dataRoots(dataDir: string | null): DataRoots {
   return dataDir === null ? {} : { glue: join(dataDir, 'glue'), superglue: join(dataDir, 'superglue'), squad: join(dataDir, 'squad') };
 }
@@ -60,7 +61,7 @@ export function dataRoots(dataDir: string | null): DataRoots {
 function readSource(ref: TaskRef, source: SourceName, dataDir: string | null): Example[] {
   const spec = taskSpec(ref.id);
   if (spec.benchmark !== 'demo' && dataDir === null) {
-    throw new Error(`task ${ref.key} reads its files from a data root: set --data-dir (a folder laid out like ../shared/data)`);
+    throw new Error(`task ${ref.key} reads its files from a data root: set --data-dir (a folder with the official files in glue/, superglue/ and squad/)`);
   }
   if (ref.id === 'sentiment' && ref.sentimentSources) return loadSentiment(ref.sentimentSources);
   return loadTaskSource(ref.id, source, dataRoots(dataDir));

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gpu } from '../gpu/device.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { CHECKPOINT_FILE, checkResumeOptions, loadTrainState, saveTrainState, type TrainState } from './checkpoint.js';
 import type { Resolved } from './config.js';
 import { JsonlLog } from './log.js';

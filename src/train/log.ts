@@ -2,7 +2,7 @@
 // logged and `jq`/pandas read it directly. Every record carries `step`; a resumed run first cuts
 // the records of steps after its checkpoint, so the log reads as one uninterrupted run.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 /** A log record: a kind ('step', 'eval', 'event', ...), the step it belongs to, and any fields. */
 export type LogRecord = { kind: string; step: number } & Record<string, unknown>;

@@ -11,7 +11,9 @@ import { evaluate, labelStrings, taskSpec, type EvalResult, type FormatStyle, ty
 import { tidy } from '../tensor/scope.js';
 import { collate, encodeText, uploadBatch, type Encoded, type HostBatch } from './data.js';
 import { disposeAll } from './host.js';
-import type { EvalMode } from './options.js';
+
+/** Greedy generation mapped back to labels, or rank classification over the label strings. */
+export type EvalMode = 'generate' | 'rank';
 
 /** The prompt for a batch (fresh tensors the caller frees), or undefined for no prompt. */
 export type PromptFor = (h: HostBatch, batch: Seq2SeqBatch) => PromptInput | undefined;

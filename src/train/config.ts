@@ -2,9 +2,17 @@
 // bounds and help. From that one declaration come the JSON config file reader, the command-line
 // flags (kebab-case of the field name) and their --help text, the validation messages, and the
 // resolved config that each run writes to its metadata. Precedence: defaults < JSON file < flags.
-// Every choice that BPT_METHOD.md leaves open is a field, so every run records how it was made.
+// Every choice a method leaves open is a field, so every run records how it was made.
 import { existsSync, readFileSync } from 'node:fs';
-import type { OptionSpec } from '../cli/command.js';
+
+/** A command-line option as the CLI parses it (node:util's parseArgs) and lists it in --help. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** One line for --help. */
+  help: string;
+  default?: string | boolean;
+  short?: string;
+}
 
 /** A configuration error: the message names the file or flag, the field and what is wrong. */
 export class ConfigError extends Error {
@@ -195,14 +203,3 @@ export const field = {
   numberOrEnum: (help: string, values: readonly string[], def: string | number, above?: number): Field =>
     ({ kind: 'numberOrEnum', help, values, default: def, ...(above !== undefined ? { above } : {}) }),
 };
-
-/** The options every stage command adds to its schema's: a config file and --resume. */
-export const STAGE_OPTIONS: Record<string, OptionSpec> = {
-  config: { type: 'string', help: 'JSON file of options (field names as below in camelCase); flags override it' },
-};
-
-/** Splits parsed command-line values into the config file path and the schema's flags. */
-export function stageFlags(values: Record<string, string | boolean | undefined>): { configFile: string | null; resume: boolean; flags: Record<string, unknown> } {
-  const { config, resume, ...flags } = values;
-  return { configFile: typeof config === 'string' ? config : null, resume: resume === true, flags };
-}

@@ -1,29 +1,29 @@
 // Moving parameters between the GPU and the host (checkpoints, adapters, best-so-far copies), and
 // freeing the tensors of a step that outlived its scope.
+import type { HostTensor } from '../io/dtype.js';
 import { tensor, write } from '../tensor/create.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { HostMatrix } from './peft.js';
 
 /** A host copy of a tensor. */
-export async function toHost(t: Tensor): Promise<HostMatrix> {
+export async function toHost(t: Tensor): Promise<HostTensor<Float32Array>> {
   return { data: (await t.toArray()) as Float32Array, shape: [...t.shape] };
 }
 
 /** Host copies of named tensors. */
-export async function namedToHost(named: ReadonlyMap<string, Tensor>): Promise<Map<string, HostMatrix>> {
-  const out = new Map<string, HostMatrix>();
+export async function namedToHost(named: ReadonlyMap<string, Tensor>): Promise<Map<string, HostTensor<Float32Array>>> {
+  const out = new Map<string, HostTensor<Float32Array>>();
   for (const [k, t] of named) out.set(k, await toHost(t));
   return out;
 }
 
 /** A kept (scope-free) f32 tensor from host data; the caller disposes it. */
-export function upload(m: HostMatrix): Tensor {
+export function upload(m: HostTensor<Float32Array>): Tensor {
   return keep(tensor(m.data, m.shape));
 }
 
 /** Overwrites each named tensor from `saved` (same names and shapes), e.g. from a checkpoint. */
-export function restoreNamed(named: ReadonlyMap<string, Tensor>, saved: ReadonlyMap<string, HostMatrix>, where: string): void {
+export function restoreNamed(named: ReadonlyMap<string, Tensor>, saved: ReadonlyMap<string, HostTensor<Float32Array>>, where: string): void {
   for (const [k, t] of named) {
     const m = saved.get(k);
     if (!m) throw new Error(`${where}: tensor '${k}' is missing`);

@@ -4,7 +4,6 @@ import { loadTokenizer } from '../io/tokenizer/load.js';
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import type { T5Model } from '../nn/t5/model.js';
 import { disposeModel, modelFromCheckpoint } from '../nn/t5/weights.js';
-import type { AdapterModelInfo } from './peft.js';
 
 export interface LoadedModel {
   model: T5Model;
@@ -21,11 +20,6 @@ export function loadModel(dir: string, tokenizer: string | null): LoadedModel {
     throw new Error(`${tokenizer ?? dir}: the tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${ckpt.config.vocab_size}`);
   }
   return { model: modelFromCheckpoint(ckpt), tokenizer: tok, dir };
-}
-
-/** The base-model fields of an adapter_config.json. */
-export function adapterInfo(m: LoadedModel): AdapterModelInfo {
-  return { baseModel: m.dir, numHeads: m.model.config.num_heads, numLayers: m.model.config.num_layers };
 }
 
 /** What run metadata records about the model. */
