@@ -4,8 +4,7 @@
 // TEXT init). Each of `count` prompts gets its own seeded draw.
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import type { T5Model } from '../nn/t5/model.js';
-import { gatherRows } from '../ops/layout.js';
-import { reshape } from '../ops/reduce.js';
+import { gatherRows, reshape } from '../ops/layout.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';

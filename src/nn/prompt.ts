@@ -3,8 +3,7 @@
 // or pick each row's prompt from a stack (BPT's particles: one forward for all M x K rows).
 import { GpuError } from '../gpu/device.js';
 import { fill } from '../ops/fill.js';
-import { concat, expand, gatherRows } from '../ops/layout.js';
-import { reshape } from '../ops/reduce.js';
+import { concat, expand, gatherRows, reshape } from '../ops/layout.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { T5Model } from './t5/model.js';
 

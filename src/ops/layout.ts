@@ -1,4 +1,4 @@
-// Data movement: permute/transpose, slice, concat, expand/tile, cast, gatherRows and where, each
+// Data movement: reshape, permute/transpose, slice, concat, expand/tile, cast, gatherRows and where, each
 // with its VJP (permute <-> inverse permute, slice <-> pad, concat <-> slices, expand <-> sum).
 // Everything but the tiled transpose, the casts and where is one strided-copy kernel: the host
 // describes the copy as an iteration shape with source and destination strides, merges the axes
@@ -8,26 +8,43 @@ import code from '../../shaders/layout.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { padTo, uniformStruct, type Fields, type UniformStruct } from '../gpu/params.js';
 import { fmtShape, numel, Tensor, type DType, type Shape } from '../tensor/tensor.js';
-import { broadcastShapes, broadcastStrides } from './elementwise.js';
+import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { gatherRowsAs } from './embedding.js';
 import { fill, zeros } from './fill.js';
 import { axisOf, describeOp, expectDType, launch } from './launch.js';
-import { reshape, sumTo } from './reduce.js';
+import { sumTo } from './reduce.js';
 
 const WG = 256;
 const TILE = 16;
 const MAX_RANK = 8;
 /** Views must start at 256-byte aligned offsets: 64 elements of 4 bytes. */
 const VIEW_ALIGN = 64;
-const kernel = (entry: string, inputs: number): Kernel => ({ name: `layout.${entry}`, code, entry, inputs, outputs: 1 });
-const COPY = kernel('copy_strided', 1);
-const COPY4 = kernel('copy_strided4', 1);
-const TRANSPOSE = kernel('transpose_tiled', 1);
-const CAST_F32_I32 = kernel('cast_f32_i32', 1);
-const CAST_I32_F32 = kernel('cast_i32_f32', 1);
-const WHERE = kernel('where_select', 3);
+/**
+ * `n` elements (or vec4s for copy_strided4) from src[src_base + c·src_strides] to
+ * dst[dst_base + c·dst_strides] over the iteration `shape`; casts read only `n`.
+ */
+const COPY_PARAMS = uniformStruct('CopyParams', {
+  n: 'u32', rank: 'u32', src_base: 'u32', dst_base: 'u32',
+  shape: ['vec4<u32>', 2], src_strides: ['vec4<u32>', 2], dst_strides: ['vec4<u32>', 2],
+});
+/** A [batch, rows, cols] -> [batch, cols, rows] transpose. */
+const TRANSPOSE_PARAMS = uniformStruct('TransposeParams', { batch: 'u32', rows: 'u32', cols: 'u32' });
+/** The output shape and each input's broadcast strides (0 on broadcast axes). */
+const WHERE_PARAMS = uniformStruct('WhereParams', {
+  n: 'u32', rank: 'u32',
+  shape: ['vec4<u32>', 2], m_strides: ['vec4<u32>', 2], a_strides: ['vec4<u32>', 2], b_strides: ['vec4<u32>', 2],
+});
+const kernel = <F extends Fields>(entry: string, inputs: number, params: UniformStruct<F>): Kernel<F> => ({
+  name: `layout.${entry}`, code, entry, params, structs: [COPY_PARAMS, TRANSPOSE_PARAMS, WHERE_PARAMS], inputs, outputs: 1,
+});
+const COPY = kernel('copy_strided', 1, COPY_PARAMS);
+const COPY4 = kernel('copy_strided4', 1, COPY_PARAMS);
+const TRANSPOSE = kernel('transpose_tiled', 1, TRANSPOSE_PARAMS);
+const CAST_F32_I32 = kernel('cast_f32_i32', 1, COPY_PARAMS);
+const CAST_I32_F32 = kernel('cast_i32_f32', 1, COPY_PARAMS);
+const WHERE = kernel('where_select', 3, WHERE_PARAMS);
 
 /** Row-major strides of a contiguous tensor of `shape`. */
 function stridesOf(shape: Shape): number[] {
@@ -89,15 +106,28 @@ function copyStrided(op: string, from: Tensor, to: Tensor, copy: Copy): void {
   launch(vec ? COPY4 : COPY, {
     inputs: [from],
     outputs: [to],
-    params: new Params()
-      .u32(n / (vec ? 4 : 1), shape.length, q(c.srcBase), q(c.dstBase))
-      .packU32(shape, MAX_RANK, 1)
-      .packU32(c.src.map((v, i) => (i === last ? v : q(v))), MAX_RANK)
-      .packU32(c.dst.map((v, i) => (i === last ? v : q(v))), MAX_RANK),
+    params: {
+      n: n / (vec ? 4 : 1), rank: shape.length, src_base: q(c.srcBase), dst_base: q(c.dstBase),
+      shape: padTo(shape, MAX_RANK, 1),
+      src_strides: c.src.map((v, i) => (i === last ? v : q(v))),
+      dst_strides: c.dst.map((v, i) => (i === last ? v : q(v))),
+    },
     overrides: { WG },
     workgroups: grid(Math.ceil(n / (vec ? 4 : 1) / WG)),
     label: `${describeOp(op, from)} -> ${fmtShape(to.shape)}`,
   });
+}
+
+/** Same data, new shape (a view: no copy). */
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  const resolved = [...shape];
+  const infer = resolved.indexOf(-1);
+  if (infer >= 0) resolved[infer] = x.size / numel(resolved.filter((_, i) => i !== infer));
+  if (numel(resolved) !== x.size || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new GpuError(`reshape: cannot view ${x.describe()} as ${fmtShape(shape)}`);
+  }
+  const out = x.view(resolved);
+  return record('reshape', [x], out, (g) => [reshape(g, x.shape)]);
 }
 
 /** Throws unless `perm` is a permutation of x's axes. */
@@ -138,7 +168,7 @@ function transposeTiled(x: Tensor, out: Tensor, batch: number, rows: number, col
   launch(TRANSPOSE, {
     inputs: [x],
     outputs: [out],
-    params: new Params().u32(batch, rows, cols, 0),
+    params: { batch, rows, cols },
     overrides: { TILE },
     workgroups: [Math.ceil(cols / TILE), Math.ceil(rows / TILE), batch],
     label: `${describeOp('transpose', x)} as [${batch},${rows},${cols}]`,
@@ -280,7 +310,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   launch(dtype === 'i32' ? CAST_F32_I32 : CAST_I32_F32, {
     inputs: [x],
     outputs: [out],
-    params: new Params().u32(x.size, 0, 0, 0),
+    params: { n: x.size, rank: 0, src_base: 0, dst_base: 0, shape: [], src_strides: [], dst_strides: [] },
     overrides: { WG },
     workgroups: grid(Math.ceil(x.size / WG)),
     label: `${describeOp('cast', x)} -> ${dtype}`,
@@ -308,11 +338,10 @@ export function where(mask: Tensor, a: Tensor, b: Tensor): Tensor {
   launch(WHERE, {
     inputs: [mask, a, b],
     outputs: [out],
-    params: new Params().u32(out.size, shape.length, 0, 0)
-      .packU32(shape, MAX_RANK, 1)
-      .packU32(broadcastStrides(mask.shape, shape), MAX_RANK)
-      .packU32(broadcastStrides(a.shape, shape), MAX_RANK)
-      .packU32(broadcastStrides(b.shape, shape), MAX_RANK),
+    params: {
+      n: out.size, rank: shape.length, shape: padTo(shape, MAX_RANK, 1),
+      m_strides: broadcastStrides(mask.shape, shape), a_strides: broadcastStrides(a.shape, shape), b_strides: broadcastStrides(b.shape, shape),
+    },
     overrides: { WG, MASK_F32: mask.dtype === 'f32' },
     workgroups: grid(Math.ceil(out.size / WG)),
     label: describeOp('where', mask, a, b),

@@ -1,30 +1,20 @@
-// Reductions (sum, mean, max) along axes, and the reshapes and broadcasts their VJPs need.
+// Reductions (sum, mean, max, argmax) along axes, and sumTo, the VJP of broadcasting.
 import code from '../../shaders/reduce.wgsl';
 import { record } from '../autograd/tape.js';
-import { GpuError } from '../gpu/device.js';
 import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
-import { fmtShape, numel, Tensor, type Shape } from '../tensor/tensor.js';
+import { uniformStruct } from '../gpu/params.js';
+import { numel, Tensor, type Shape } from '../tensor/tensor.js';
 import { equal, div, mul } from './elementwise.js';
-import { expand } from './layout.js';
+import { expand, reshape } from './layout.js';
 import { fill } from './fill.js';
 import { axisOf, describeOp, expectDType, launch } from './launch.js';
 
-const ROWS: Kernel = { name: 'reduce.rows', code, entry: 'reduce_rows', inputs: 1, outputs: 1 };
-const COLS: Kernel = { name: 'reduce.cols', code, entry: 'reduce_cols', inputs: 1, outputs: 1 };
-const ARGMAX: Kernel = { name: 'reduce.argmax', code, entry: 'argmax_rows', inputs: 1, outputs: 1 };
-
-/** Same data, new shape (a view: no copy). */
-export function reshape(x: Tensor, shape: Shape): Tensor {
-  const resolved = [...shape];
-  const infer = resolved.indexOf(-1);
-  if (infer >= 0) resolved[infer] = x.size / numel(resolved.filter((_, i) => i !== infer));
-  if (numel(resolved) !== x.size || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new GpuError(`reshape: cannot view ${x.describe()} as ${fmtShape(shape)}`);
-  }
-  const out = x.view(resolved);
-  return record('reshape', [x], out, (g) => [reshape(g, x.shape)]);
-}
+/** x viewed as [outer, n, inner], reduced over n; sums are multiplied by `scale`. */
+const REDUCE_PARAMS = uniformStruct('Params', { outer: 'u32', n: 'u32', inner: 'u32', scale: 'f32' });
+const kernel = (name: string, entry: string): Kernel<typeof REDUCE_PARAMS.spec> => ({ name: `reduce.${name}`, code, entry, params: REDUCE_PARAMS, inputs: 1, outputs: 1 });
+const ROWS = kernel('rows', 'reduce_rows');
+const COLS = kernel('cols', 'reduce_cols');
+const ARGMAX = kernel('argmax', 'argmax_rows');
 
 function reduceAxis(kind: 'sum' | 'max', x: Tensor, axis: number, scale: number): Tensor {
   const outer = numel(x.shape.slice(0, axis));
@@ -39,7 +29,7 @@ function reduceAxis(kind: 'sum' | 'max', x: Tensor, axis: number, scale: number)
   launch(rows ? ROWS : COLS, {
     inputs: [x],
     outputs: [out],
-    params: new Params().u32(outer, n, inner).f32(scale),
+    params: { outer, n, inner, scale },
     overrides: { OP: kind === 'max' ? 1 : 0, WG: wg },
     workgroups: grid(rows ? outputs : Math.ceil(outputs / wg)),
     label: `${describeOp(kind, x)} axis ${axis}`,
@@ -113,7 +103,7 @@ export function argmax(x: Tensor, axis: number): Tensor {
   launch(ARGMAX, {
     inputs: [x],
     outputs: [out],
-    params: new Params().u32(outer, n, inner).f32(1),
+    params: { outer, n, inner, scale: 1 },
     overrides: { WG: n >= 256 ? 256 : 64 },
     workgroups: grid(outer * inner),
     label: `${describeOp('argmax', x)} axis ${a}`,

@@ -8,8 +8,8 @@
 import { matmul } from '../../ops/matmul.js';
 import { add, mul, rsqrt, shift, sigmoid, square, sub, scale as scaleBy } from '../../ops/elementwise.js';
 import { fill } from '../../ops/fill.js';
-import { concat, where } from '../../ops/layout.js';
-import { max, mean, reshape } from '../../ops/reduce.js';
+import { concat, reshape, where } from '../../ops/layout.js';
+import { max, mean } from '../../ops/reduce.js';
 import { softmax } from '../../ops/softmax.js';
 import type { PromptInput } from '../../nn/prompt.js';
 import type { T5Model } from '../../nn/t5/model.js';

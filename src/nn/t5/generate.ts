@@ -4,8 +4,8 @@
 import { tensor } from '../../tensor/create.js';
 import { tidy } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { gatherRows } from '../../ops/layout.js';
-import { argmax, reshape, sum } from '../../ops/reduce.js';
+import { gatherRows, reshape } from '../../ops/layout.js';
+import { argmax, sum } from '../../ops/reduce.js';
 import { prependPrompt, type PromptInput } from '../prompt.js';
 import type { DecoderCache, T5Model } from './model.js';
 import { tokenNll } from './seq2seq.js';
