@@ -29,7 +29,7 @@ import { rng } from '../src/util/random.js';
 import { compareKernels, printKernelDiff, type KernelDiff } from './lib/breakdown.js';
 import { pairedRatios, printTable, timeOurs, timeSideBySide, writeResults, type Row, type Timing } from './lib/harness.js';
 import { promptOf, randomIds, t5Small } from './lib/t5.js';
-import { reshape } from '../src/ops/layout.js';
+import { reshape } from '../src/ops/reshape.js';
 
 const { values } = parseArgs({
   options: {

@@ -45,7 +45,8 @@ export {
   add, sub, mul, div, pow, maximum, minimum, equal, greater, less,
 } from './ops/elementwise.js';
 export { broadcastShapes } from './ops/broadcast.js';
-export { sum, mean, max, argmax, sumTo } from './ops/reduce.js';
+export { sum, sumTo, expand } from './ops/sum.js';
+export { mean, max, argmax } from './ops/reduce.js';
 export { matmul, matmulVariants, matmulChoice, tuneMatmul, MATMUL_VARIANTS } from './ops/matmul.js';
 export type { MatmulOptions, MatmulVariant } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
@@ -56,7 +57,8 @@ export type { CrossEntropyOptions, Reduction } from './ops/cross_entropy.js';
 export { dropout } from './ops/dropout.js';
 export type { DropoutOptions } from './ops/dropout.js';
 export { embedding, checkIds } from './ops/embedding.js';
-export { reshape, permute, transpose, slice, sliceAxis, pad, concat, expand, tile, cast, gatherRows, where } from './ops/layout.js';
+export { reshape } from './ops/reshape.js';
+export { permute, transpose, slice, sliceAxis, pad, concat, tile, cast, gatherRows, where } from './ops/layout.js';
 
 // --- Autodiff and optimizers ------------------------------------------------------------------
 /** `valueAndGrad(fn, wrt)`: a scalar and its gradients; nothing is recorded outside it. */

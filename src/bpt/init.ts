@@ -4,13 +4,14 @@
 // TEXT init). Each of `count` prompts gets its own seeded draw.
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import type { T5Model } from '../nn/t5/model.js';
-import { gatherRows, reshape } from '../ops/layout.js';
+import { gatherRows } from '../ops/layout.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { rng } from '../util/random.js';
 import type { PromptInit } from './options.js';
 import { mixSeed, STREAM } from './sampler.js';
+import { reshape } from '../ops/reshape.js';
 
 /** The first token id after T5's specials (pad 0, eos 1, unk 2). */
 const FIRST_ID = 3;

@@ -7,7 +7,6 @@
 // batched forward/backward serves every prompt of the batch, and gradients reach the parameters.
 import { mul } from '../ops/elementwise.js';
 import { fill } from '../ops/fill.js';
-import { sum } from '../ops/reduce.js';
 import type { PromptInput } from '../nn/prompt.js';
 import type { Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { keep } from '../tensor/scope.js';
@@ -16,7 +15,8 @@ import { stackPrompt, type HostBatch } from './data.js';
 import { toHost } from './host.js';
 import type { ParamGroupDef } from './optimizers.js';
 import type { Adapter } from './peft.js';
-import { reshape } from '../ops/layout.js';
+import { sum } from '../ops/sum.js';
+import { reshape } from '../ops/reshape.js';
 
 /** Learning rates of the full-rank part and of the low-rank factors. */
 export interface PromptLrs {

@@ -20,7 +20,6 @@ import type { RunMode } from '../nn/t5/model.js';
 import { seq2seqLogits, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { add, mul, neg } from '../ops/elementwise.js';
-import { sum } from '../ops/reduce.js';
 import { writeSplits } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
 import { keep, tidy } from '../tensor/scope.js';
@@ -39,7 +38,8 @@ import { saveAdapter, type HostMatrix } from './peft.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
 import { Run } from './run.js';
 import { dropoutSeed, sampleTasks, TaskStream, type StreamState } from './sampler.js';
-import { reshape } from '../ops/layout.js';
+import { sum } from '../ops/sum.js';
+import { reshape } from '../ops/reshape.js';
 
 /** Files of a source run, relative to its directory (recorded in run.json as info.files). */
 export const SOURCE_FILES = { stack: 'prompts.safetensors', mean: 'mean', adapters: 'adapters', multitask: 'multitask' } as const;

@@ -76,7 +76,7 @@ function bindGroupLayout(inputs: number, outputs: number, uniforms: number): GPU
  * The kernel's WGSL with its parameter structs appended: module-scope declarations may come in any
  * order, and appending keeps the line numbers of compile errors those of the .wgsl file.
  */
-export function sourceOf(kernel: Kernel): string {
+function sourceOf(kernel: Kernel): string {
   const structs = kernel.structs ?? [kernel.params];
   if (!structs.includes(kernel.params)) throw new GpuError(`kernel "${kernel.name}": its params ${kernel.params.name} are not among its structs`);
   return `${kernel.code}\n// Parameter structs, declared in TypeScript:\n${structs.map((s) => s.wgsl).join('')}`;

@@ -10,7 +10,7 @@ import { padTo, uniformStruct } from '../gpu/params.js';
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { describeOp, expectDType, launch } from './launch.js';
-import { sumTo } from './reduce.js';
+import { sumTo } from './sum.js';
 
 const WG = 256;
 const MAX_RANK = 8;
@@ -26,7 +26,7 @@ const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum
 type BinaryName = keyof typeof BINARY_OPS;
 
 /** WGSL constants for a table of op codes: `powScalar: 13` becomes `const UNARY_POW_SCALAR: u32 = 13u;`. */
-export function opConstants(prefix: string, ops: Readonly<Record<string, number>>): string {
+function opConstants(prefix: string, ops: Readonly<Record<string, number>>): string {
   const upper = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
   return Object.entries(ops).map(([name, op]) => `const ${prefix}_${upper(name)}: u32 = ${op}u;\n`).join('');
 }

@@ -80,7 +80,7 @@ export function gatherRowsAs(op: string, table: Tensor, ids: Tensor): Tensor {
  * (ids clamped into [0, vocab)), summed in ascending position order, so the result is bit-for-bit
  * reproducible. `grad` is [N, D] with N = ids.size; the result is [vocab, D].
  */
-export function scatterAddRows(grad: Tensor, ids: Tensor, vocab: number, label = 'scatterAddRows'): Tensor {
+function scatterAddRows(grad: Tensor, ids: Tensor, vocab: number, label = 'scatterAddRows'): Tensor {
   expectDType(label, 'f32', grad);
   expectDType(label, 'i32', ids);
   const n = ids.size;

@@ -20,7 +20,7 @@ import { keep, tidy } from '../tensor/scope.js';
 import { fmtShape, numel, Tensor, type Shape } from '../tensor/tensor.js';
 import { fill } from './fill.js';
 import { expectDType, launch } from './launch.js';
-import { sum, sumTo } from './reduce.js';
+import { sum, sumTo } from './sum.js';
 
 // The subgroup kernels sit below a marker in the shader file: adapters without the feature compile
 // only the part above it, and the part with subgroups needs the `enable` directive first.

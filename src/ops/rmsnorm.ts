@@ -6,7 +6,7 @@ import type { Kernel } from '../gpu/kernels.js';
 import { uniformStruct } from '../gpu/params.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, expectShape, launch } from './launch.js';
-import { sum } from './reduce.js';
+import { sum } from './sum.js';
 import { launchRows, withRows } from './rows.js';
 
 /** x viewed as [rows, n]; `chunk`: rows per chunk of the weight gradient. */

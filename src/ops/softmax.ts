@@ -7,7 +7,7 @@ import { padTo, uniformStruct } from '../gpu/params.js';
 import { fmtShape, Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { describeOp, expectDType } from './launch.js';
-import { sumTo } from './reduce.js';
+import { sumTo } from './sum.js';
 import { launchRows, withRows } from './rows.js';
 
 /** Leading axes the mask's broadcast strides can describe (two vec4s in the parameters). */

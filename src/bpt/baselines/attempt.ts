@@ -8,7 +8,7 @@
 import { matmul } from '../../ops/matmul.js';
 import { add, mul, rsqrt, shift, sigmoid, square, sub, scale as scaleBy } from '../../ops/elementwise.js';
 import { fill } from '../../ops/fill.js';
-import { concat, reshape, where } from '../../ops/layout.js';
+import { concat, where } from '../../ops/layout.js';
 import { max, mean } from '../../ops/reduce.js';
 import { softmax } from '../../ops/softmax.js';
 import type { PromptInput } from '../../nn/prompt.js';
@@ -24,6 +24,7 @@ import { namedToHost, toHost, upload } from '../host.js';
 import type { ParamGroupDef } from '../optimizers.js';
 import type { Adapter, HostMatrix } from '../peft.js';
 import type { PromptLrs, PromptModule } from '../prompts.js';
+import { reshape } from '../../ops/reshape.js';
 
 const LN_EPS = 1e-5;
 /** Pad positions get this before the max-pool. */

@@ -7,7 +7,6 @@ import { noGrad } from '../../autograd/tape.js';
 import { seq2seqLogits } from '../../nn/t5/seq2seq.js';
 import type { Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
 import { exp, mul, sub } from '../../ops/elementwise.js';
-import { sum } from '../../ops/reduce.js';
 import { logSoftmax } from '../../ops/softmax.js';
 import { readSafetensors, toFloat32 } from '../../io/safetensors.js';
 import { tensor } from '../../tensor/create.js';
@@ -17,7 +16,8 @@ import { upload } from '../host.js';
 import type { LoadedModel } from '../model.js';
 import { StackPrompts } from '../prompts.js';
 import { readRun } from '../run.js';
-import { reshape } from '../../ops/layout.js';
+import { sum } from '../../ops/sum.js';
+import { reshape } from '../../ops/reshape.js';
 
 /** Teacher prompts in the order of `tasks`, from a SPoT source run. */
 export function loadTeachers(dir: string, tasks: readonly string[], promptLength: number, dModel: number): StackPrompts {

@@ -14,7 +14,7 @@ import { describeOp, expectDType, expectShape, launch } from '../../ops/launch.j
 import { matmul } from '../../ops/matmul.js';
 import { tensor } from '../../tensor/create.js';
 import { keep } from '../../tensor/scope.js';
-import { fmtShape, Tensor } from '../../tensor/tensor.js';
+import { fmtShape, Tensor, VIEW_ALIGN } from '../../tensor/tensor.js';
 
 // The subgroup kernels sit below a marker in the shader: adapters without the feature compile only
 // the part above it, and the part with subgroups needs the `enable` directive first.
@@ -68,8 +68,6 @@ const BIAS_TABLE = kernel('bias_grad_table', 'bias_grad_table', 2, 1);
 const WG = 64;
 /** Output columns one invocation may own (MAXC in the shader): a staged row's share, a subgroup lane's row. */
 const MAX_COLS = 128;
-/** Views of one storage start at 256-byte boundaries. */
-const ALIGN_ELEMS = 64;
 
 /**
  * Hugging Face's `T5Attention._relative_position_bucket` for one relative position
@@ -390,7 +388,8 @@ function attentionBackward(
 
 type Label = (what: string) => string;
 
-const align = (n: number) => Math.ceil(n / ALIGN_ELEMS) * ALIGN_ELEMS;
+/** Rounds an element offset up to where a view of the same storage may start. */
+const align = (n: number) => Math.ceil(n / VIEW_ALIGN) * VIEW_ALIGN;
 
 /**
  * Output layout of the dk/dv kernel: dk, dv, the diagonal partial sums of the bias gradient and

@@ -10,12 +10,13 @@ import { GpuError } from '../../gpu/device.js';
 import { add, gelu, mul, relu, scale, sigmoid } from '../../ops/elementwise.js';
 import { dropout } from '../../ops/dropout.js';
 import { embedding } from '../../ops/embedding.js';
-import { concat, permute, reshape } from '../../ops/layout.js';
+import { concat, permute } from '../../ops/layout.js';
 import { matmul } from '../../ops/matmul.js';
 import { rmsNorm } from '../../ops/rmsnorm.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { t5Attention } from './attention.js';
 import type { T5Config } from './config.js';
+import { reshape } from '../../ops/reshape.js';
 
 /** Dropout settings for a forward pass; T5 applies `config.dropout_rate` in training mode. */
 export interface RunMode {

@@ -3,7 +3,7 @@ import { crossEntropy } from '../../ops/cross_entropy.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { prependPrompt, type PromptInput } from '../prompt.js';
 import type { RunMode, T5Model } from './model.js';
-import { reshape } from '../../ops/layout.js';
+import { reshape } from '../../ops/reshape.js';
 
 /** A tokenised batch on the GPU. Labels use -100 for positions that do not count. */
 export interface Seq2SeqBatch {
