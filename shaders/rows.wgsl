@@ -1,5 +1,5 @@
 // Row-kernel machinery shared by softmax.wgsl, rmsnorm.wgsl and cross_entropy.wgsl. WGSL has no
-// includes, so their ops prepend this file to the shader (`withRows` in src/ops/rows.ts);
+// includes, so their ops prepend this file to the shader (`rowKernels` in src/ops/rows.ts);
 // module-scope declarations may come in any order, so it reads the including shader's `p`, whose
 // Params must have a `rows: u32` field (launchRows' type requires it).
 //

@@ -3,20 +3,16 @@
 import crossEntropyWgsl from '../../shaders/cross_entropy.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
-import type { Kernel } from '../gpu/kernels.js';
 import { uniformStruct } from '../gpu/params.js';
 import { tensor } from '../tensor/create.js';
 import { fmtShape, Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, expectShape, launch } from './launch.js';
-import { launchRows, withRows } from './rows.js';
+import { launchRows, rowKernels } from './rows.js';
 
 /** Logits viewed as [rows, vocab]; labels equal to `ignore` count for nothing; `invalid` is the NaN a bad label gives. */
 const CE_PARAMS = uniformStruct('Params', { rows: 'u32', vocab: 'u32', ignore: 'i32', invalid: 'f32' });
-const code = withRows(crossEntropyWgsl);
 
-const kernel = (name: string, inputs: number, outputs: number): Kernel<typeof CE_PARAMS.spec> => ({
-  name: `cross_entropy.${name}`, code, entry: `ce_${name}`, params: CE_PARAMS, inputs, outputs,
-});
+const kernel = rowKernels('cross_entropy', 'ce_', crossEntropyWgsl, CE_PARAMS);
 const FORWARD = kernel('forward', 2, 2);
 const REDUCE = kernel('reduce', 2, 2);
 const BACKWARD = kernel('backward', 5, 1);

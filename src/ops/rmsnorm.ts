@@ -2,20 +2,16 @@
 import rmsnormWgsl from '../../shaders/rmsnorm.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
-import type { Kernel } from '../gpu/kernels.js';
 import { uniformStruct } from '../gpu/params.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, expectShape, launch } from './launch.js';
 import { sum } from './sum.js';
-import { launchRows, withRows } from './rows.js';
+import { launchRows, rowKernels } from './rows.js';
 
 /** x viewed as [rows, n]; `chunk`: rows per chunk of the weight gradient. */
 const RMSNORM_PARAMS = uniformStruct('Params', { rows: 'u32', n: 'u32', eps: 'f32', chunk: 'u32' });
-const code = withRows(rmsnormWgsl);
 
-const kernel = (name: string, inputs: number, outputs: number): Kernel<typeof RMSNORM_PARAMS.spec> => ({
-  name: `rmsnorm.${name}`, code, entry: `rmsnorm_${name}`, params: RMSNORM_PARAMS, inputs, outputs,
-});
+const kernel = rowKernels('rmsnorm', 'rmsnorm_', rmsnormWgsl, RMSNORM_PARAMS);
 const FORWARD = kernel('forward', 2, 1);
 const BACKWARD = kernel('backward', 3, 2);
 const WEIGHT_GRAD = kernel('weight_grad', 3, 1);

@@ -4,7 +4,7 @@
 import rowsWgsl from '../../shaders/rows.wgsl';
 import { gpu, GpuError } from '../gpu/device.js';
 import { grid, type Kernel, type Overrides } from '../gpu/kernels.js';
-import type { Fields, ParamValues } from '../gpu/params.js';
+import type { Fields, ParamValues, UniformStruct } from '../gpu/params.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { launch } from './launch.js';
 
@@ -20,8 +20,17 @@ const PER_LANE_GPU = 8;
 const PER_LANE_SOFTWARE = 512;
 let perLaneOverride: number | null = null;
 
-/** A row family's WGSL: WGSL has no includes, so rows.wgsl goes in front of the family's source. */
-export const withRows = (code: string): string => rowsWgsl + code;
+/**
+ * The kernel factory of a row family: `<family>.<name>` runs entry point `<entryPrefix><name>` of
+ * rows.wgsl followed by `source` (WGSL has no includes), reading `params`, which rows.wgsl needs to
+ * have a `rows` field.
+ */
+export function rowKernels<F extends Fields & { readonly rows: 'u32' }>(family: string, entryPrefix: string, source: string, params: UniformStruct<F>) {
+  const code = rowsWgsl + source;
+  return (name: string, inputs: number, outputs: number): Kernel<F> => ({
+    name: `${family}.${name}`, code, entry: `${entryPrefix}${name}`, params, inputs, outputs,
+  });
+}
 
 /** Sets the elements per lane that row kernels aim for (a tuner's or a test's choice); null restores the adapter default. */
 export function setRowElementsPerLane(k: number | null): void {

@@ -2,13 +2,12 @@
 import softmaxWgsl from '../../shaders/softmax.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
-import type { Kernel } from '../gpu/kernels.js';
 import { padTo, uniformStruct } from '../gpu/params.js';
 import { fmtShape, Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { describeOp, expectDType } from './launch.js';
 import { sumTo } from './sum.js';
-import { launchRows, withRows } from './rows.js';
+import { launchRows, rowKernels } from './rows.js';
 
 /** Leading axes the mask's broadcast strides can describe (two vec4s in the parameters). */
 const MAX_LEAD = 8;
@@ -20,12 +19,9 @@ const MAX_LEAD = 8;
 const SOFTMAX_PARAMS = uniformStruct('Params', {
   rows: 'u32', n: 'u32', lead: 'u32', mask_last: 'u32', shape: ['vec4<u32>', 2], mask_strides: ['vec4<u32>', 2],
 });
-const code = withRows(softmaxWgsl);
-const kernel = (name: string, entry: string): Kernel<typeof SOFTMAX_PARAMS.spec> => ({
-  name: `softmax.${name}`, code, entry, params: SOFTMAX_PARAMS, inputs: 2, outputs: 1,
-});
-const FORWARD = kernel('forward', 'softmax_forward');
-const BACKWARD = kernel('backward', 'softmax_backward');
+const kernel = rowKernels('softmax', 'softmax_', softmaxWgsl, SOFTMAX_PARAMS);
+const FORWARD = kernel('forward', 2, 1);
+const BACKWARD = kernel('backward', 2, 1);
 /** Options of `softmax` and `logSoftmax`. */
 export interface SoftmaxOptions {
   /**
