@@ -3,6 +3,7 @@
 // WGSL struct, which `pipelineFor` appends to the shader source; the .wgsl files only use it. A
 // renamed, reordered or forgotten field is therefore an error at launch, not wrong numbers.
 import { BUFFER_ALIGN } from './buffers.js';
+import { GpuError } from './device.js';
 
 /** A 4-byte scalar field. */
 export type ScalarType = 'u32' | 'i32' | 'f32';
@@ -71,7 +72,7 @@ export function uniformStruct<const F extends Fields>(name: string, fields: F): 
     }
     const [vector, count] = typeof type === 'string' ? [type, 0] : type;
     if (typeof type !== 'string' && !(Number.isInteger(count) && count > 0)) {
-      throw new Error(`${name}.${field}: array length ${count} is not a positive integer`);
+      throw new GpuError(`${name}.${field}: array length ${count} is not a positive integer`);
     }
     at = roundUp(at, 16);
     align = 16;
@@ -81,7 +82,7 @@ export function uniformStruct<const F extends Fields>(name: string, fields: F): 
   }
   const size = roundUp(at, align);
   const bytes = Math.max(16, roundUp(at, 16));
-  if (bytes > BUFFER_ALIGN) throw new Error(`${name}: ${bytes} bytes of parameters exceed the ${BUFFER_ALIGN}-byte slot of a dispatch`);
+  if (bytes > BUFFER_ALIGN) throw new GpuError(`${name}: ${bytes} bytes of parameters exceed the ${BUFFER_ALIGN}-byte slot of a dispatch`);
   const byName = new Map(layout.map((f) => [f.name, f]));
   return {
     name,
@@ -92,14 +93,14 @@ export function uniformStruct<const F extends Fields>(name: string, fields: F): 
     pack(values, kernel = name) {
       const view = new DataView(new ArrayBuffer(bytes));
       for (const key of Object.keys(values)) {
-        if (!byName.has(key)) throw new Error(`${kernel}: ${name} has no field "${key}" (fields: ${[...byName.keys()].join(', ')})`);
+        if (!byName.has(key)) throw new GpuError(`${kernel}: ${name} has no field "${key}" (fields: ${[...byName.keys()].join(', ')})`);
       }
       for (const f of layout) {
         const v = (values as Readonly<Record<string, number | readonly number[] | undefined>>)[f.name];
-        if (v === undefined) throw new Error(`${kernel}: ${name}.${f.name} is missing`);
+        if (v === undefined) throw new GpuError(`${kernel}: ${name}.${f.name} is missing`);
         const list = typeof v === 'number' ? [v] : v;
         if (f.size === 4 ? typeof v !== 'number' : typeof v === 'number' || list.length > f.size / 4) {
-          throw new Error(`${kernel}: ${name}.${f.name} takes ${f.size === 4 ? 'a number' : `at most ${f.size / 4} numbers`}`);
+          throw new GpuError(`${kernel}: ${name}.${f.name} takes ${f.size === 4 ? 'a number' : `at most ${f.size / 4} numbers`}`);
         }
         list.forEach((x, i) => {
           const o = f.offset + 4 * i;
