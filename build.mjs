@@ -25,7 +25,8 @@ const common = {
   sourcemap: 'linked',
   loader: { '.wgsl': 'text' },
   // dawn.node is a native addon; bundled CommonJS dependencies need a real `require`.
-  external: ['webgpu'],
+  // esbuild: the architecture test runs its API on the sources.
+  external: ['webgpu', 'esbuild'],
   banner: { js: "import { createRequire as __bptCreateRequire } from 'node:module'; const require = __bptCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   metafile: true,

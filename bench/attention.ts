@@ -12,10 +12,10 @@ import { summarize } from '../src/gpu/profiler.js';
 import { recorder } from '../src/gpu/recorder.js';
 import { t5Attention, t5AttentionVariants, type T5AttentionBackward, type T5AttentionVariant } from '../src/nn/t5/attention.js';
 import { mul } from '../src/ops/elementwise.js';
-import { sum } from '../src/ops/reduce.js';
 import { tensor } from '../src/tensor/create.js';
 import { tidy } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { sum } from '../src/ops/sum.js';
 
 const { values } = parseArgs({
   options: {

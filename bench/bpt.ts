@@ -20,7 +20,6 @@ import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { ByT5Tokenizer } from '../src/io/tokenizer/byt5_tokenizer.js';
 import type { RunMode } from '../src/nn/t5/model.js';
 import { neg } from '../src/ops/elementwise.js';
-import { reshape } from '../src/ops/reduce.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { keep, tidy } from '../src/tensor/scope.js';
 import { collate, type Encoded } from '../src/train/data.js';
@@ -30,6 +29,7 @@ import { rng } from '../src/util/random.js';
 import { compareKernels, printKernelDiff, type KernelDiff } from './lib/breakdown.js';
 import { pairedRatios, printTable, timeOurs, timeSideBySide, writeResults, type Row, type Timing } from './lib/harness.js';
 import { promptOf, randomIds, t5Small } from './lib/t5.js';
+import { reshape } from '../src/ops/reshape.js';
 
 const { values } = parseArgs({
   options: {

@@ -7,12 +7,7 @@
 // the row again, and the NLL lse - logit[label]. Labels equal to `ignore` give 0; any other label
 // outside [0, vocab) is never used as an index: it gives `invalid` (NaN, set by the host) so the
 // loss shows it.
-struct Params {
-  rows: u32,
-  vocab: u32,
-  ignore: i32,
-  invalid: f32,
-}
+// Params: declared in src/ops/cross_entropy.ts (CE_PARAMS), appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> p: Params;
 
 // Reduction: 0 none (per-row NLL), 1 sum, 2 mean over non-ignored rows.

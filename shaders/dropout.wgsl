@@ -6,14 +6,7 @@
 // Element i uses word i % 4 of Philox(counter = (i / 4, offset, 0, 0), key = seed); each
 // invocation computes one block and handles its four elements. An element is kept when its word
 // is >= threshold = round(p * 2^32), i.e. with probability 1 - p, and scaled by 1 / (1 - p).
-struct Params {
-  n: u32,
-  seed_lo: u32,
-  seed_hi: u32,
-  offset: u32,
-  threshold: u32,
-  scale: f32,
-}
+// Params: declared in src/ops/dropout.ts (DROPOUT_PARAMS), appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;

@@ -1,16 +1,8 @@
 // Elementwise kernels. The operation is an override constant, so each op compiles to its own
-// straight-line pipeline with the switch folded away. Op codes are listed in src/ops/elementwise.ts.
+// straight-line pipeline with the switch folded away. The UNARY_* and BINARY_* op codes are
+// generated from the table in src/ops/elementwise.ts and appended to this source.
 
-struct Params {
-  n: u32,
-  rank: u32,
-  alpha: f32,
-  _pad: u32,
-  // Broadcasting: output shape and each input's strides (0 on broadcast axes), up to 8 axes.
-  shape: array<vec4u, 2>,
-  a_strides: array<vec4u, 2>,
-  b_strides: array<vec4u, 2>,
-}
+// Params: declared in src/ops/elementwise.ts (ELEMENTWISE_PARAMS), appended when the pipeline is created.
 
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -29,21 +21,21 @@ fn safe_tanh(x: f32) -> f32 {
 
 fn unary(x: f32) -> f32 {
   switch OP {
-    case 0u: { return -x; }
-    case 1u: { return exp(x); }
-    case 2u: { return log(x); }
-    case 3u: { return sqrt(x); }
-    case 4u: { return inverseSqrt(x); }
-    case 5u: { return max(x, 0.0); }
-    case 6u: { return 0.5 * x * (1.0 + safe_tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))); }
-    case 7u: { return safe_tanh(x); }
-    case 8u: { return 1.0 / (1.0 + exp(-x)); }
-    case 9u: { return abs(x); }
-    case 10u: { return x * x; }
-    case 11u: { return x * p.alpha; }
-    case 12u: { return x + p.alpha; }
-    case 13u: { return pow(x, p.alpha); }
-    case 14u: { return 1.0 / x; }
+    case UNARY_NEG: { return -x; }
+    case UNARY_EXP: { return exp(x); }
+    case UNARY_LOG: { return log(x); }
+    case UNARY_SQRT: { return sqrt(x); }
+    case UNARY_RSQRT: { return inverseSqrt(x); }
+    case UNARY_RELU: { return max(x, 0.0); }
+    case UNARY_GELU: { return 0.5 * x * (1.0 + safe_tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))); }
+    case UNARY_TANH: { return safe_tanh(x); }
+    case UNARY_SIGMOID: { return 1.0 / (1.0 + exp(-x)); }
+    case UNARY_ABS: { return abs(x); }
+    case UNARY_SQUARE: { return x * x; }
+    case UNARY_SCALE: { return x * p.alpha; }
+    case UNARY_SHIFT: { return x + p.alpha; }
+    case UNARY_POW_SCALAR: { return pow(x, p.alpha); }
+    case UNARY_RECIPROCAL: { return 1.0 / x; }
     default: { return x; }
   }
 }
@@ -51,40 +43,40 @@ fn unary(x: f32) -> f32 {
 // d unary / dx, given the input x and the output y.
 fn unary_grad(x: f32, y: f32) -> f32 {
   switch OP {
-    case 0u: { return -1.0; }
-    case 1u: { return y; }
-    case 2u: { return 1.0 / x; }
-    case 3u: { return 0.5 / y; }
-    case 4u: { return -0.5 * y * y * y; }
-    case 5u: { return select(0.0, 1.0, x > 0.0); }
-    case 6u: {
+    case UNARY_NEG: { return -1.0; }
+    case UNARY_EXP: { return y; }
+    case UNARY_LOG: { return 1.0 / x; }
+    case UNARY_SQRT: { return 0.5 / y; }
+    case UNARY_RSQRT: { return -0.5 * y * y * y; }
+    case UNARY_RELU: { return select(0.0, 1.0, x > 0.0); }
+    case UNARY_GELU: {
       let t = safe_tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
       return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * x * x);
     }
-    case 7u: { return 1.0 - y * y; }
-    case 8u: { return y * (1.0 - y); }
-    case 9u: { return sign(x); }
-    case 10u: { return 2.0 * x; }
-    case 11u: { return p.alpha; }
-    case 12u: { return 1.0; }
-    case 13u: { return p.alpha * pow(x, p.alpha - 1.0); }
-    case 14u: { return -y * y; }
+    case UNARY_TANH: { return 1.0 - y * y; }
+    case UNARY_SIGMOID: { return y * (1.0 - y); }
+    case UNARY_ABS: { return sign(x); }
+    case UNARY_SQUARE: { return 2.0 * x; }
+    case UNARY_SCALE: { return p.alpha; }
+    case UNARY_SHIFT: { return 1.0; }
+    case UNARY_POW_SCALAR: { return p.alpha * pow(x, p.alpha - 1.0); }
+    case UNARY_RECIPROCAL: { return -y * y; }
     default: { return 1.0; }
   }
 }
 
 fn binary(a: f32, b: f32) -> f32 {
   switch OP {
-    case 0u: { return a + b; }
-    case 1u: { return a - b; }
-    case 2u: { return a * b; }
-    case 3u: { return a / b; }
-    case 4u: { return pow(a, b); }
-    case 5u: { return max(a, b); }
-    case 6u: { return min(a, b); }
-    case 7u: { return select(0.0, 1.0, a == b); }
-    case 8u: { return select(0.0, 1.0, a > b); }
-    case 9u: { return select(0.0, 1.0, a < b); }
+    case BINARY_ADD: { return a + b; }
+    case BINARY_SUB: { return a - b; }
+    case BINARY_MUL: { return a * b; }
+    case BINARY_DIV: { return a / b; }
+    case BINARY_POW: { return pow(a, b); }
+    case BINARY_MAXIMUM: { return max(a, b); }
+    case BINARY_MINIMUM: { return min(a, b); }
+    case BINARY_EQUAL: { return select(0.0, 1.0, a == b); }
+    case BINARY_GREATER: { return select(0.0, 1.0, a > b); }
+    case BINARY_LESS: { return select(0.0, 1.0, a < b); }
     default: { return a; }
   }
 }

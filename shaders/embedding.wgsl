@@ -13,7 +13,7 @@
 //                 of the table is written, so no zero fill is needed)
 // Ids outside [0, vocab) are clamped to the nearest row on the GPU: nothing reads or writes out of
 // bounds. Hosts that hold the ids check them first (checkIds in src/ops/embedding.ts).
-struct Params { n: u32, vocab: u32, dim: u32, _pad: u32 }
+// Params: declared in src/ops/embedding.ts (EMBEDDING_PARAMS), appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> p: Params;
 
 override WG: u32 = 256;

@@ -1,5 +1,5 @@
 // Fills a buffer with one value (its bit pattern, so f32 and i32 share the kernel).
-struct Params { n: u32, bits: u32 }
+// Params: declared in src/ops/fill.ts (FILL_PARAMS), appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 

@@ -3,16 +3,7 @@
 // tensors share every kernel. The host merges axes that stay contiguous before launching, so the
 // index arithmetic usually runs over two or three axes.
 
-struct CopyParams {
-  n: u32,
-  rank: u32,
-  src_base: u32,
-  dst_base: u32,
-  // The iteration shape and each side's strides, in elements (or vec4s for copy_strided4).
-  shape: array<vec4u, 2>,
-  src_strides: array<vec4u, 2>,
-  dst_strides: array<vec4u, 2>,
-}
+// CopyParams: declared in src/ops/layout.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> pc: CopyParams;
 
 override WG: u32 = 256;
@@ -61,7 +52,7 @@ fn copy_strided4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // [batch, rows, cols] -> [batch, cols, rows] through a TILE x TILE workgroup tile, so that both
 // the reads and the writes of neighbouring lanes touch neighbouring addresses. The extra column
 // keeps the transposed reads of the tile off a single memory bank.
-struct TransposeParams { batch: u32, rows: u32, cols: u32, _pad: u32 }
+// TransposeParams: declared in src/ops/layout.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> pt: TransposeParams;
 @group(0) @binding(1) var<storage, read> t_src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> t_dst: array<u32>;
@@ -102,16 +93,7 @@ fn cast_i32_f32(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 
 // out = mask != 0 ? a : b with NumPy broadcasting (strides of 0 repeat an input). The mask is read
 // as bits: an f32 mask is true unless it is +0 or -0, an i32 mask unless it is 0.
-struct WhereParams {
-  n: u32,
-  rank: u32,
-  _pad0: u32,
-  _pad1: u32,
-  shape: array<vec4u, 2>,
-  m_strides: array<vec4u, 2>,
-  a_strides: array<vec4u, 2>,
-  b_strides: array<vec4u, 2>,
-}
+// WhereParams: declared in src/ops/layout.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> pw: WhereParams;
 @group(0) @binding(1) var<storage, read> w_mask: array<u32>;
 @group(0) @binding(2) var<storage, read> w_a: array<u32>;

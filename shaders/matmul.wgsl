@@ -19,18 +19,7 @@
 // and every loop-carried variable is blended with the loop mask once per iteration: the lavapipe
 // kernels load as little per FMA as they can and fold several k into each accumulator update.
 
-struct Params {
-  m: u32, n: u32, k: u32, batch: u32,
-  sam: u32, sak: u32, sbk: u32, sbn: u32,
-  // Batch rank (<= 4); this dispatch's K range [k0, k0 + kn); 1 to add into C instead of storing.
-  rank: u32, k0: u32, kn: u32, accum: u32,
-  // mm_uniform: the 16-column block. Split-K: number of K chunks and their length.
-  jb: u32, split: u32, kchunk: u32, panel: u32,
-  // Output batch dims and each operand's batch strides (0 where it broadcasts), right-aligned.
-  bshape: vec4u,
-  abatch: vec4u,
-  bbatch: vec4u,
-}
+// Params: declared in src/ops/matmul.ts (MATMUL_PARAMS), appended when the pipeline is created.
 
 @group(0) @binding(0) var<uniform> p: Params;
 

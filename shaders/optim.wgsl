@@ -13,14 +13,7 @@ fn group_index(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
 // SGD as torch.optim.SGD: g += wd p; buf = momentum buf + (1 - dampening) g (buf = g at the first
 // step); g = nesterov ? g + momentum buf : buf; p -= lr g.
 
-struct SgdParams {
-  n: u32,
-  first: u32,
-  lr: f32,
-  weight_decay: f32,
-  momentum: f32,
-  one_minus_dampening: f32,
-}
+// SgdParams: declared in src/optim/kernels.ts, appended when the pipeline is created.
 
 override NESTEROV: bool = false;
 
@@ -53,17 +46,7 @@ fn sgd_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 // AdamW as torch.optim.AdamW: p *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps).
 
-struct AdamParams {
-  n: u32,
-  decay: f32,          // 1 - lr * weight_decay
-  beta1: f32,
-  one_minus_beta1: f32,
-  beta2: f32,
-  one_minus_beta2: f32,
-  eps: f32,
-  step_size: f32,      // lr / (1 - beta1^t)
-  bc2_sqrt: f32,       // sqrt(1 - beta2^t)
-}
+// AdamParams: declared in src/optim/kernels.ts, appended when the pipeline is created.
 
 @group(0) @binding(0) var<uniform> ap: AdamParams;
 @group(0) @binding(1) var<storage, read> adam_g: array<f32>;
@@ -97,15 +80,7 @@ override FACTORED: bool = true;
 override SCALE_PARAMETER: bool = true;
 override SQUARE: bool = true;
 
-struct StatParams {
-  rows: u32,           // B * R (factored) or the element count (vectors)
-  r: u32,
-  c: u32,
-  beta2t: f32,
-  one_minus_beta2t: f32,
-  eps1: f32,
-  span: u32,           // rows summed per column sum (see adafactor_cols)
-}
+// StatParams: declared in src/optim/kernels.ts, appended when the pipeline is created.
 
 @group(0) @binding(0) var<uniform> stp: StatParams;
 
@@ -230,14 +205,7 @@ fn adafactor_vector(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup
 
 // The per-parameter scalars, in one workgroup: sc[0] = lr / max(RMS(u) / clip, 1) (the factor on
 // u), sc[1] = lr (for weight decay), sc[2 + b] = mean of row statistics of matrix b (factored).
-struct ScalarParams {
-  groups: u32,         // B (factored) or 1
-  per: u32,            // partial sums per group: R (factored) or the number of vector workgroups
-  numel: u32,
-  rel_step: f32,       // the external lr, or the relative step size
-  eps2: f32,
-  clip: f32,
-}
+// ScalarParams: declared in src/optim/kernels.ts, appended when the pipeline is created.
 
 @group(0) @binding(0) var<uniform> scp: ScalarParams;
 @group(0) @binding(1) var<storage, read> sc_pp: array<f32>;
@@ -278,14 +246,7 @@ fn adafactor_scalars(@builtin(local_invocation_id) lid: vec3u) {
 
 // The update: u = g * rsqrt(row / row_mean) * rsqrt(col) (or g * rsqrt(v)), times sc[0]; with
 // beta1, m = beta1 m + (1 - beta1) u replaces u; p += -wd lr p, then p -= u.
-struct ApplyParams {
-  n: u32,
-  r: u32,
-  c: u32,
-  weight_decay: f32,
-  beta1: f32,
-  one_minus_beta1: f32,
-}
+// ApplyParams: declared in src/optim/kernels.ts, appended when the pipeline is created.
 
 @group(0) @binding(0) var<uniform> app: ApplyParams;
 @group(0) @binding(1) var<storage, read> ap_g: array<f32>;

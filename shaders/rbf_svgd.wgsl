@@ -57,7 +57,7 @@ fn pair_of(p: u32) -> vec2u {
 
 // ---- sqdist_partial: x [M, D] -> partial [pairs, chunks] ----
 
-struct DistParams { d: u32, chunks: u32 }
+// DistParams: declared in src/bayes/kernels.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> pd: DistParams;
 @group(0) @binding(1) var<storage, read> dist_x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dist_partial: array<f32>;
@@ -86,7 +86,7 @@ fn sqdist_partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_i
 
 // ---- bandwidth: partial [pairs, chunks] -> K [M, M], h [1] ----
 
-struct BandParams { chunks: u32, half_inv_log: f32, fixed_h: f32 }
+// BandParams: declared in src/bayes/kernels.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> pb: BandParams;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> band_k: array<f32>;
@@ -159,7 +159,7 @@ fn bandwidth(@builtin(local_invocation_id) lid: vec3u) {
 
 // ---- svgd_phi / svgd_stats: x, score [M, D], K [M, M], h [1] ----
 
-struct ColParams { d: u32 }
+// ColParams: declared in src/bayes/kernels.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> pc: ColParams;
 @group(0) @binding(1) var<storage, read> col_x: array<f32>;
 @group(0) @binding(2) var<storage, read> col_s: array<f32>;
@@ -241,7 +241,7 @@ fn svgd_stats(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) w
 
 // ---- stats_finish: stats_partial -> [mean off-diagonal K, |attraction|, |repulsion|, h] ----
 
-struct FinishParams { groups: u32 }
+// FinishParams: declared in src/bayes/kernels.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> pf: FinishParams;
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 
@@ -257,7 +257,7 @@ fn stats_finish() {
 // hist = phi^2 on the first step, then alpha hist + (1 - alpha) phi^2;
 // theta += step * phi / (fudge + sqrt(hist)).
 
-struct RmsParams { n: u32, first: u32, step: f32, alpha: f32, fudge: f32 }
+// RmsParams: declared in src/bayes/kernels.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> pr: RmsParams;
 @group(0) @binding(1) var<storage, read> rms_phi: array<f32>;
 @group(0) @binding(2) var<storage, read_write> theta: array<f32>;

@@ -2,7 +2,7 @@
 // Two variants: `reduce_rows` gives each output a workgroup that strides over n and combines in
 // workgroup memory (long axes); `reduce_cols` gives each output one invocation that loops over n
 // (short axes with many outputs, where a workgroup per output would idle most lanes).
-struct Params { outer: u32, n: u32, inner: u32, scale: f32 }
+// Params: declared in src/ops/reduce.ts (REDUCE_PARAMS), appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;

@@ -5,13 +5,7 @@
 // sums over rows, which a row kernel cannot do without atomics; `rmsnorm_weight_grad` instead gives
 // each column a lane that sums a chunk of rows, and the host sums the chunks with a deterministic
 // reduction.
-struct Params {
-  rows: u32,
-  n: u32,
-  eps: f32,
-  // Rows per chunk of the weight gradient.
-  chunk: u32,
-}
+// Params: declared in src/ops/rmsnorm.ts (RMSNORM_PARAMS), appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> p: Params;
 
 override NEED_DX: bool = true;

@@ -1,10 +1,10 @@
 // Row-kernel machinery shared by softmax.wgsl, rmsnorm.wgsl and cross_entropy.wgsl. WGSL has no
-// includes, so their ops prepend this file to the shader (`rows + code` in src/ops); module-scope
-// declarations may come in any order, so it reads the including shader's `p`, whose Params must
-// have a `rows: u32` field.
+// includes, so their ops prepend this file to the shader (`rowKernels` in src/ops/rows.ts);
+// module-scope declarations may come in any order, so it reads the including shader's `p`, whose
+// Params must have a `rows: u32` field (launchRows' type requires it).
 //
 // A row kernel views its tensor as [p.rows, n] and gives each row LANES invocations (a power of two
-// dividing WG, chosen from n by launchRows in src/ops/softmax.ts): LANES == WG is the classic
+// dividing WG, chosen from n by launchRows in src/ops/rows.ts): LANES == WG is the classic
 // row-per-workgroup kernel for long rows; smaller LANES packs WG / LANES short rows into one
 // workgroup so that attention scores with a few dozen keys do not idle most of it. The lanes of a
 // row reduce in their own segment of workgroup memory. Every kernel sums in the same pairwise tree,

@@ -4,16 +4,7 @@
 //
 // The forward pass is "online" (see online_add), so x is read twice (statistics, then output), not
 // three times.
-struct Params {
-  rows: u32,
-  n: u32,
-  // Leading axes of x (rank - 1), their sizes, and the mask's strides on them (0 where it broadcasts).
-  lead: u32,
-  // The mask's stride along the last axis: 1, or 0 when the mask broadcasts along it.
-  mask_last: u32,
-  shape: array<vec4u, 2>,
-  mask_strides: array<vec4u, 2>,
-}
+// Params: declared in src/ops/softmax.ts (SOFTMAX_PARAMS), appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> p: Params;
 
 override LOG: bool = false;

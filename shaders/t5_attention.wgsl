@@ -32,35 +32,7 @@
 // (head, k - q) (`bias_grad_rel` takes them straight from dS^T), and `bias_grad_table` over the
 // relative positions of each bucket.
 
-struct Params {
-  batch: u32,
-  heads: u32,
-  tq: u32,
-  sk: u32,
-  // Position of the first query (a decoder step with a key/value cache).
-  q_offset: i32,
-  // Half-width of the bucket lookup: relative positions are clamped to [-span, span].
-  span: i32,
-  // Query blocks of BQ rows (forward, dq) and key blocks of BK rows (dk/dv).
-  nqb: u32,
-  nkb: u32,
-  // Query tiles of BK rows that the dk/dv kernel walks.
-  nqt: u32,
-  n_buckets: u32,
-  // Relative positions covered by the diagonal partial sums: d_min .. d_min + n_diag - 1.
-  n_diag: u32,
-  d_min: i32,
-  // Element offsets of dv, of the diagonal partial sums and of dS in the dk/dv output buffer (dS:
-  // also in the scores kernel's output, after P).
-  dv_off: u32,
-  part_off: u32,
-  ds_off: u32,
-  // Element offset of the saved scores in the forward's logsumexp output.
-  s_off: u32,
-  // FLAG_* bits. Uniform branches cost next to nothing, and every flag as an override would
-  // multiply the pipelines to compile.
-  flags: u32,
-}
+// Params: declared in src/nn/t5/attention.ts (ATTENTION_PARAMS), appended when the pipeline is created.
 
 @group(0) @binding(0) var<uniform> p: Params;
 

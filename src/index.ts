@@ -23,7 +23,8 @@ export type { KernelRecord, KernelSummary } from './gpu/profiler.js';
 /** Custom kernels: a WGSL source with the engine's binding convention, launched over tensors. */
 export { grid, pipelineCount } from './gpu/kernels.js';
 export type { Kernel, Overrides } from './gpu/kernels.js';
-export { Params } from './gpu/params.js';
+export { uniformStruct, padTo } from './gpu/params.js';
+export type { UniformStruct, Fields, FieldType, ParamValues } from './gpu/params.js';
 export { launch } from './ops/launch.js';
 /** Per-adapter kernel-variant tuning with an on-disk cache. */
 export { tune, tunePending, tuningEnabled, tuneCachePath } from './gpu/tune.js';
@@ -41,9 +42,11 @@ export { fill, zeros, ones } from './ops/fill.js';
 // --- Ops (each differentiable unless noted) ---------------------------------------------------
 export {
   neg, exp, log, sqrt, rsqrt, relu, gelu, tanh, sigmoid, abs, square, reciprocal, scale, shift, powScalar,
-  add, sub, mul, div, pow, maximum, minimum, equal, greater, less, broadcastShapes,
+  add, sub, mul, div, pow, maximum, minimum, equal, greater, less,
 } from './ops/elementwise.js';
-export { reshape, sum, mean, max, argmax, sumTo } from './ops/reduce.js';
+export { broadcastShapes } from './ops/broadcast.js';
+export { sum, sumTo, expand } from './ops/sum.js';
+export { mean, max, argmax } from './ops/reduce.js';
 export { matmul, matmulVariants, matmulChoice, tuneMatmul, MATMUL_VARIANTS } from './ops/matmul.js';
 export type { MatmulOptions, MatmulVariant } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
@@ -54,7 +57,8 @@ export type { CrossEntropyOptions, Reduction } from './ops/cross_entropy.js';
 export { dropout } from './ops/dropout.js';
 export type { DropoutOptions } from './ops/dropout.js';
 export { embedding, checkIds } from './ops/embedding.js';
-export { permute, transpose, slice, sliceAxis, pad, concat, expand, tile, cast, gatherRows, where } from './ops/layout.js';
+export { reshape } from './ops/reshape.js';
+export { permute, transpose, slice, sliceAxis, pad, concat, tile, cast, gatherRows, where } from './ops/layout.js';
 
 // --- Autodiff and optimizers ------------------------------------------------------------------
 /** `valueAndGrad(fn, wrt)`: a scalar, its gradients and (fn returning `{ value, aux }`) extra outputs; nothing is recorded outside it. */

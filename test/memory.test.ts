@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { recorder } from '../src/gpu/recorder.js';
 import { add, mul, square, sub, tanh } from '../src/ops/elementwise.js';
-import { mean, reshape, sum } from '../src/ops/reduce.js';
+import { mean } from '../src/ops/reduce.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { linearWarmupDecaySchedule } from '../src/optim/schedule.js';
 import { tensor } from '../src/tensor/create.js';
@@ -14,6 +14,8 @@ import { tidy } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randArray, rng } from './util/check.js';
 import { initGpu } from './util/gpu.js';
+import { sum } from '../src/ops/sum.js';
+import { reshape } from '../src/ops/reshape.js';
 
 const t = suite('memory');
 t.before(async () => void (await initGpu()));

@@ -1,12 +1,11 @@
 // The RBF kernel matrix of M particles and its bandwidth, on the GPU in two dispatches (see
 // shaders/rbf_svgd.wgsl): partial squared distances per (pair, chunk of D), then one workgroup that
 // finishes the sums, takes the median, and writes h and K. Nothing comes back to the host.
-import code from '../../shaders/rbf_svgd.wgsl';
 import { GpuError } from '../gpu/device.js';
-import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { grid } from '../gpu/kernels.js';
 import { describeOp, expectDType, launch } from '../ops/launch.js';
 import { Tensor } from '../tensor/tensor.js';
+import { BAND_PARAMS, DIST_PARAMS, svgdKernel } from './kernels.js';
 
 /**
  * Most particles supported: the bandwidth pass holds the M(M-1)/2 pair distances in workgroup
@@ -19,8 +18,8 @@ export const WG = 256;
 /** Elements of D each lane sums in one distance workgroup (chunks of WG * PER_LANE). */
 const PER_LANE = 8;
 
-const SQDIST: Kernel = { name: 'rbf_svgd.sqdist', code, entry: 'sqdist_partial', inputs: 1, outputs: 1 };
-const BANDWIDTH: Kernel = { name: 'rbf_svgd.bandwidth', code, entry: 'bandwidth', inputs: 1, outputs: 2 };
+const SQDIST = svgdKernel('sqdist', 'sqdist_partial', DIST_PARAMS, 1, 1);
+const BANDWIDTH = svgdKernel('bandwidth', 'bandwidth', BAND_PARAMS, 1, 2);
 
 /**
  * `'median'` (the default): h = sqrt(0.5 * median(S) / log(M + 1)) over the full M x M matrix S of
@@ -75,7 +74,7 @@ export function rbfKernel(particles: Tensor, options: RbfOptions = {}): RbfResul
     launch(SQDIST, {
       inputs: [particles],
       outputs: [partial],
-      params: new Params().u32(d, chunks),
+      params: { d, chunks },
       overrides: { M: m, WG, PER_LANE },
       workgroups: grid(pairs * chunks),
       label: describeOp('rbf.sqdist', particles),
@@ -86,7 +85,7 @@ export function rbfKernel(particles: Tensor, options: RbfOptions = {}): RbfResul
   launch(BANDWIDTH, {
     inputs: [partial],
     outputs: [K, h],
-    params: new Params().u32(chunks).f32(0.5 / Math.log(m + 1), fixed ?? 0),
+    params: { chunks, half_inv_log: 0.5 / Math.log(m + 1), fixed_h: fixed ?? 0 },
     // A wider workgroup only pays when there are many pairs to rank.
     overrides: { M: m, WG: pairs > 256 ? 256 : 64, MEDIAN: fixed === null },
     workgroups: [1],

@@ -1,16 +1,15 @@
 // The update rule of Liu & Wang's SVGD code ("adagrad with momentum"), one fused in-place kernel:
 //   H = phi^2 on the first step, then H = alpha H + (1 - alpha) phi^2
 //   theta <- theta + stepSize * phi / (fudge + sqrt(H))
-import code from '../../shaders/rbf_svgd.wgsl';
 import { GpuError } from '../gpu/device.js';
-import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { grid } from '../gpu/kernels.js';
 import { describeOp, expectDType, expectShape, launch } from '../ops/launch.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
+import { RMS_PARAMS, svgdKernel } from './kernels.js';
 import { WG } from './rbf.js';
 
-const RMSPROP: Kernel = { name: 'rbf_svgd.rmsprop', code, entry: 'rmsprop', inputs: 1, outputs: 2 };
+const RMSPROP = svgdKernel('rmsprop', 'rmsprop', RMS_PARAMS, 1, 2);
 
 export interface SvgdRmspropOptions {
   /** epsilon of the SVGD code (their `stepsize`, default 1e-3 there). */
@@ -60,7 +59,7 @@ export class SvgdRmsprop {
     launch(RMSPROP, {
       inputs: [phi],
       outputs: [particles, this.hist],
-      params: new Params().u32(particles.size, this.steps === 0 ? 1 : 0).f32(this.stepSize, this.alpha, this.fudge),
+      params: { n: particles.size, first: this.steps === 0 ? 1 : 0, step: this.stepSize, alpha: this.alpha, fudge: this.fudge },
       overrides: { WG },
       workgroups: grid(Math.ceil(particles.size / WG)),
       label: describeOp('svgd.rmsprop', particles, phi),

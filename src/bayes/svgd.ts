@@ -2,17 +2,16 @@
 //   phi_i = (1/M) sum_j [ K_ij score_j + (theta_i - theta_j) K_ij / h^2 ]
 // the kernel-weighted scores pull particles toward high density (attraction), the kernel
 // gradients push them apart (repulsion). Three dispatches in all, K and h stay on the GPU.
-import code from '../../shaders/rbf_svgd.wgsl';
 import { GpuError } from '../gpu/device.js';
-import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { grid } from '../gpu/kernels.js';
 import { describeOp, expectDType, expectShape, launch } from '../ops/launch.js';
 import { Tensor } from '../tensor/tensor.js';
+import { COL_PARAMS, FINISH_PARAMS, svgdKernel } from './kernels.js';
 import { particleShape, rbfKernel, WG, type RbfOptions, type RbfResult } from './rbf.js';
 
-const PHI: Kernel = { name: 'rbf_svgd.phi', code, entry: 'svgd_phi', inputs: 4, outputs: 1 };
-const STATS: Kernel = { name: 'rbf_svgd.stats', code, entry: 'svgd_stats', inputs: 4, outputs: 1 };
-const STATS_FINISH: Kernel = { name: 'rbf_svgd.stats_finish', code, entry: 'stats_finish', inputs: 1, outputs: 1 };
+const PHI = svgdKernel('phi', 'svgd_phi', COL_PARAMS, 4, 1);
+const STATS = svgdKernel('stats', 'svgd_stats', COL_PARAMS, 4, 1);
+const STATS_FINISH = svgdKernel('stats_finish', 'stats_finish', FINISH_PARAMS, 1, 1);
 
 /** phi (f32 [M, D], the ascent direction), and the K and h it used (as from `rbfKernel`). */
 export interface SvgdResult extends RbfResult {
@@ -45,7 +44,7 @@ export function svgdDirection(particles: Tensor, scores: Tensor, options: RbfOpt
   launch(PHI, {
     inputs: [particles, scores, K, h],
     outputs: [phi],
-    params: new Params().u32(d),
+    params: { d },
     overrides: { M: m, WG },
     workgroups: grid(Math.ceil(d / WG)),
     label: describeOp('svgd.phi', particles, scores),
@@ -78,7 +77,7 @@ export function kernelStats(particles: Tensor, scores: Tensor, kernel: RbfResult
   launch(STATS, {
     inputs: [particles, scores, kernel.K, kernel.h],
     outputs: [partial],
-    params: new Params().u32(d),
+    params: { d },
     overrides: { M: m, WG },
     workgroups: grid(groups),
     label: describeOp('svgd.stats', particles, scores),
@@ -87,7 +86,7 @@ export function kernelStats(particles: Tensor, scores: Tensor, kernel: RbfResult
   launch(STATS_FINISH, {
     inputs: [partial],
     outputs: [stats],
-    params: new Params().u32(groups),
+    params: { groups },
     workgroups: [1],
     label: describeOp('svgd.stats_finish', partial),
   });

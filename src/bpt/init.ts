@@ -5,13 +5,13 @@
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import type { T5Model } from '../nn/t5/model.js';
 import { gatherRows } from '../ops/layout.js';
-import { reshape } from '../ops/reduce.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { mixSeed, STREAM } from '../train/sampler.js';
 import { rng } from '../util/random.js';
 import type { PromptInit } from './options.js';
+import { reshape } from '../ops/reshape.js';
 
 /** The first token id after T5's specials (pad 0, eos 1, unk 2). */
 const FIRST_ID = 3;

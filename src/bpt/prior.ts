@@ -6,10 +6,11 @@
 // or 1/N (N training examples) for the MAP objective per example.
 import { mul, square, sub } from '../ops/elementwise.js';
 import { fill } from '../ops/fill.js';
-import { reshape, sum } from '../ops/reduce.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { PromptModule } from './prompts.js';
+import { sum } from '../ops/sum.js';
+import { reshape } from '../ops/reshape.js';
 
 export interface PriorSpec {
   sigma: number;

@@ -9,7 +9,6 @@ import type { PromptInput } from '../nn/prompt.js';
 import type { Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { mul } from '../ops/elementwise.js';
 import { fill } from '../ops/fill.js';
-import { reshape, sum } from '../ops/reduce.js';
 import { tensor } from '../tensor/create.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -17,6 +16,8 @@ import type { HostBatch } from '../train/data.js';
 import { toHost } from '../train/host.js';
 import type { ParamGroupDef } from '../train/optimizers.js';
 import type { Adapter } from './peft.js';
+import { sum } from '../ops/sum.js';
+import { reshape } from '../ops/reshape.js';
 
 /** Learning rates of the full-rank part and of the low-rank factors. */
 export interface PromptLrs {

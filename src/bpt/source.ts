@@ -21,7 +21,6 @@ import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { RunMode } from '../nn/t5/model.js';
 import { seq2seqLogits, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { add, mul, neg } from '../ops/elementwise.js';
-import { reshape, sum } from '../ops/reduce.js';
 import { writeSplits } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
@@ -40,6 +39,8 @@ import { initPrompts } from './init.js';
 import type { SourceOptions } from './options.js';
 import { adapterInfo, saveAdapter } from './peft.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
+import { sum } from '../ops/sum.js';
+import { reshape } from '../ops/reshape.js';
 
 /** Files of a source run, relative to its directory (recorded in run.json as info.files). */
 export const SOURCE_FILES = { stack: 'prompts.safetensors', mean: 'mean', adapters: 'adapters', multitask: 'multitask' } as const;

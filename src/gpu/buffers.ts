@@ -6,7 +6,10 @@ import { gpu, GpuError } from './device.js';
 // UNIFORM too: a kernel may read a <= 64 KiB range of a tensor through a uniform binding, which
 // software adapters (lavapipe) load far faster than storage (matmul's uniform-panel variant).
 const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-/** Storage binding offsets must be multiples of this on every adapter we target. */
+/**
+ * Binding offsets (storage and uniform) must be multiples of this on every adapter we target: the
+ * one alignment that buffer size classes, tensor views and per-dispatch parameter slots share.
+ */
 export const BUFFER_ALIGN = 256;
 
 /**

@@ -1,6 +1,6 @@
-// The only place that talks to dawn.node to get a device. Everything above asks `getGpu()`.
+// The only place that talks to dawn.node to get a device. Everything above asks `gpu()`.
 //
-// Two measured dawn.node traps are handled here (see docs/ENGINE_NOTES.md):
+// Two dawn.node traps, both measured, are handled here:
 //  1. The object that `create()` returns must stay reachable for the life of the process, or Dawn
 //     later crashes at random inside ProcessEvents. `Gpu.instance` holds it.
 //  2. While a GPU promise is pending dawn.node re-queues setImmediate(ProcessEvents), so a plain
@@ -152,11 +152,6 @@ export function gpu(): Gpu {
   if (!ready) throw new GpuError('GPU not initialised: await initGpu() before creating tensors');
   ready.check();
   return ready;
-}
-
-/** True once `initGpu` has finished. */
-export function hasGpu(): boolean {
-  return ready !== null && ready.lostError === null;
 }
 
 const shutdownHooks: Array<() => void> = [];

@@ -1,18 +1,26 @@
 // Kernels are WGSL sources with a fixed binding convention, compiled once and cached per
 // (shader, entry point, override constants):
-//   @group(0) @binding(0)            var<uniform> p: Params;       per-dispatch parameters
+//   @group(0) @binding(0)            var<uniform> p: Params;       per-dispatch parameters (params.ts)
 //   @group(0) @binding(1 .. n)       var<storage, read> ...;       the `inputs` buffers
 //   @group(0) @binding(n+1 .. n+m)   var<storage, read_write> ...; the `outputs` buffers
 // Override constants (tile sizes, workgroup sizes, variant switches) specialise a shader without
 // string templating.
 import { gpu, GpuError, onShutdown } from './device.js';
+import type { Fields, UniformStruct } from './params.js';
 
 /** A compute shader and the shape of its bindings. */
-export interface Kernel {
+export interface Kernel<F extends Fields = Fields> {
   /** Name used in labels, error messages and profiles, e.g. `matmul` or `unary.exp`. */
   readonly name: string;
-  /** WGSL source. */
+  /** WGSL source, without the declarations of its parameter structs. */
   readonly code: string;
+  /** The struct this entry point reads at binding 0. */
+  readonly params: UniformStruct<F>;
+  /**
+   * Every parameter struct the source uses, when its entry points read different ones (one
+   * module per .wgsl file must declare them all); default `[params]`.
+   */
+  readonly structs?: readonly UniformStruct[];
   /** Entry point; default `main`. */
   readonly entry?: string;
   /** Number of read-only storage bindings (1 .. inputs). */
@@ -64,6 +72,16 @@ function bindGroupLayout(inputs: number, outputs: number, uniforms: number): GPU
   return layout;
 }
 
+/**
+ * The kernel's WGSL with its parameter structs appended: module-scope declarations may come in any
+ * order, and appending keeps the line numbers of compile errors those of the .wgsl file.
+ */
+function sourceOf(kernel: Kernel): string {
+  const structs = kernel.structs ?? [kernel.params];
+  if (!structs.includes(kernel.params)) throw new GpuError(`kernel "${kernel.name}": its params ${kernel.params.name} are not among its structs`);
+  return `${kernel.code}\n// Parameter structs, declared in TypeScript:\n${structs.map((s) => s.wgsl).join('')}`;
+}
+
 function shaderModule(kernel: Kernel): GPUShaderModule {
   let module = modules.get(kernel.name);
   if (!module) {
@@ -71,7 +89,7 @@ function shaderModule(kernel: Kernel): GPUShaderModule {
     // The compilation info below reports the error with the shader's name; the scope keeps Dawn
     // from also raising it as an uncaptured error.
     device.pushErrorScope('validation');
-    module = device.createShaderModule({ code: kernel.code, label: kernel.name });
+    module = device.createShaderModule({ code: sourceOf(kernel), label: kernel.name });
     void device.popErrorScope();
     modules.set(kernel.name, module);
     checks.push(

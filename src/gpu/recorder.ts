@@ -2,14 +2,15 @@
 //
 // Per-dispatch parameters: `queue.writeBuffer` runs at once while recorded passes run at submit,
 // so one uniform buffer rewritten between dispatches would leave every dispatch seeing the last
-// value. Each dispatch instead gets its own 256-byte slot in a uniform chunk; chunks are uploaded
+// value. Each dispatch instead gets its own BUFFER_ALIGN-byte slot in a uniform chunk; chunks are uploaded
 // just before the submit and reused after it (queue order makes that safe).
-import { BufferPool } from './buffers.js';
+import { BUFFER_ALIGN, BufferPool } from './buffers.js';
 import { gpu, gpuWait, GpuError, onShutdown } from './device.js';
 import { pipelineFor, takeCompileChecks, type Kernel, type Overrides } from './kernels.js';
 import { Profiler } from './profiler.js';
 
-const SLOT = 256;
+/** A dispatch's parameter slot: uniform binding offsets share the storage alignment. */
+const SLOT = BUFFER_ALIGN;
 const CHUNK = 64 * 1024;
 /** Submits on its own beyond this many dispatches so that a runaway step cannot grow without bound. */
 const MAX_DISPATCHES_PER_SUBMIT = 20000;

@@ -85,7 +85,7 @@ function saveCache(file: CacheFile): void {
 }
 
 /** The cache key: the adapter (and whether subgroups are on), the family and the shape class. */
-export function tuneKey(req: Pick<TuneRequest, 'family' | 'shapeClass'>): string {
+function tuneKey(req: Pick<TuneRequest, 'family' | 'shapeClass'>): string {
   const g = gpu();
   const r = g.report;
   return `${r.description}|${r.vendor}|${r.architecture}|sg${g.hasSubgroups ? 1 : 0}|${req.family}|${req.shapeClass}`;
@@ -105,11 +105,6 @@ export function choose<V extends string>(req: TuneRequest<V>, prepare?: TunePrep
   if (hit && (req.candidates as readonly string[]).includes(hit.choice)) return hit.choice as V;
   if (prepare && !pending.has(key)) pending.set(key, { req, prepare: prepare as TunePrepare<string> });
   return req.fallback;
-}
-
-/** Shape classes seen by `choose` that have no cached choice yet. */
-export function pendingTunes(): TuneRequest[] {
-  return [...pending.values()].map((p) => p.req);
 }
 
 /** Candidates whose best run is shorter than this many milliseconds get three times the rounds. */

@@ -3,10 +3,11 @@
 // or pick each row's prompt from a stack (BPT's particles: one forward for all M x K rows).
 import { GpuError } from '../gpu/device.js';
 import { fill } from '../ops/fill.js';
-import { concat, expand, gatherRows } from '../ops/layout.js';
-import { reshape } from '../ops/reduce.js';
+import { concat, gatherRows } from '../ops/layout.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { T5Model } from './t5/model.js';
+import { expand } from '../ops/sum.js';
+import { reshape } from '../ops/reshape.js';
 
 /** One prompt [L, d] for every row, or a stack [M, L, d] with a row -> prompt index (i32 [B]). */
 export type PromptInput = Tensor | { stack: Tensor; index: Tensor };

@@ -1,22 +1,21 @@
 // Cross-entropy over the last axis of the logits against integer labels (fused log-softmax + NLL),
 // with Hugging Face's ignore_index convention, and its fused VJP w.r.t. the logits.
-import rows from '../../shaders/rows.wgsl';
 import crossEntropyWgsl from '../../shaders/cross_entropy.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
-import type { Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { uniformStruct } from '../gpu/params.js';
 import { tensor } from '../tensor/create.js';
 import { fmtShape, Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, expectShape, launch } from './launch.js';
-import { launchRows } from './softmax.js';
+import { launchRows, rowKernels } from './rows.js';
 
-// WGSL has no includes: the row-kernel machinery (rows.wgsl) goes in front of the family's source.
-const code = rows + crossEntropyWgsl;
+/** Logits viewed as [rows, vocab]; labels equal to `ignore` count for nothing; `invalid` is the NaN a bad label gives. */
+const CE_PARAMS = uniformStruct('Params', { rows: 'u32', vocab: 'u32', ignore: 'i32', invalid: 'f32' });
 
-const FORWARD: Kernel = { name: 'cross_entropy.forward', code, entry: 'ce_forward', inputs: 2, outputs: 2 };
-const REDUCE: Kernel = { name: 'cross_entropy.reduce', code, entry: 'ce_reduce', inputs: 2, outputs: 2 };
-const BACKWARD: Kernel = { name: 'cross_entropy.backward', code, entry: 'ce_backward', inputs: 5, outputs: 1 };
+const kernel = rowKernels('cross_entropy', 'ce_', crossEntropyWgsl, CE_PARAMS);
+const FORWARD = kernel('forward', 2, 2);
+const REDUCE = kernel('reduce', 2, 2);
+const BACKWARD = kernel('backward', 5, 1);
 const WG = 256;
 const MODES = { none: 0, sum: 1, mean: 2 } as const;
 
@@ -76,7 +75,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor | Int32Array, { igno
   }
   const lab = uploaded ?? (labels as Tensor);
   const mode = MODES[reduction];
-  const params = new Params().u32(rows, vocab).i32(ignoreIndex).f32(NaN);
+  const params = { rows, vocab, ignore: ignoreIndex, invalid: NaN };
   const label = describeOp(op, logits, lab);
   const nll = Tensor.empty(labelShape, 'f32', `${op}.nll`);
   const lse = Tensor.empty([rows], 'f32', `${op}.lse`);

@@ -4,12 +4,14 @@
 import code from '../../shaders/dropout.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
-import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { grid } from '../gpu/kernels.js';
+import { uniformStruct } from '../gpu/params.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, launch } from './launch.js';
 
-const KERNEL: Kernel = { name: 'dropout', code, inputs: 1, outputs: 1 };
+/** Philox key (seed_lo, seed_hi) and counter offset; elements whose word is below `threshold` drop. */
+const DROPOUT_PARAMS = uniformStruct('Params', { n: 'u32', seed_lo: 'u32', seed_hi: 'u32', offset: 'u32', threshold: 'u32', scale: 'f32' });
+const KERNEL = { name: 'dropout', code, params: DROPOUT_PARAMS, inputs: 1, outputs: 1 };
 const WG = 256;
 const TWO_32 = 2 ** 32;
 
@@ -42,7 +44,7 @@ function apply(x: Tensor, p: number, seed: number, offset: number, what: string)
   launch(KERNEL, {
     inputs: [x],
     outputs: [out],
-    params: new Params().u32(x.size, key[0], key[1], offset, threshold).f32(scale),
+    params: { n: x.size, seed_lo: key[0], seed_hi: key[1], offset, threshold, scale },
     overrides: { WG },
     workgroups: grid(Math.ceil(x.size / 4 / WG)),
     label: `${describeOp(what, x)} p=${p}`,

@@ -1,19 +1,18 @@
-// Elementwise ops as data: one table row per op gives its code in shaders/elementwise.wgsl and its
-// vector-Jacobian product. Unary VJPs run one fused kernel (g * f'(x, y)); binary VJPs are written
+// Elementwise ops as data: one table row per op gives its code (the `OP` override, which
+// shaders/elementwise.wgsl switches on through the UNARY_* / BINARY_* constants generated from the
+// same table) and its vector-Jacobian product. Unary VJPs run one fused kernel (g * f'(x, y)); binary VJPs are written
 // with the forward ops and reduced back over broadcast axes.
 import code from '../../shaders/elementwise.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
-import { fmtShape, Tensor, type Shape } from '../tensor/tensor.js';
+import { padTo, uniformStruct } from '../gpu/params.js';
+import { Tensor } from '../tensor/tensor.js';
+import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { describeOp, expectDType, launch } from './launch.js';
-import { sumTo } from './reduce.js';
+import { sumTo } from './sum.js';
 
 const WG = 256;
-const UNARY: Kernel = { name: 'elementwise.unary', code, entry: 'unary_main', inputs: 1, outputs: 1 };
-const UNARY_BACKWARD: Kernel = { name: 'elementwise.unary_backward', code, entry: 'unary_backward', inputs: 3, outputs: 1 };
-const BINARY: Kernel = { name: 'elementwise.binary', code, entry: 'binary_main', inputs: 2, outputs: 1 };
 const MAX_RANK = 8;
 
 /** Unary op codes (the `OP` override in elementwise.wgsl). */
@@ -23,13 +22,39 @@ const UNARY_OPS = {
 } as const;
 type UnaryName = keyof typeof UNARY_OPS;
 
+const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, equal: 7, greater: 8, less: 9 } as const;
+type BinaryName = keyof typeof BINARY_OPS;
+
+/** WGSL constants for a table of op codes: `powScalar: 13` becomes `const UNARY_POW_SCALAR: u32 = 13u;`. */
+function opConstants(prefix: string, ops: Readonly<Record<string, number>>): string {
+  const upper = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+  return Object.entries(ops).map(([name, op]) => `const ${prefix}_${upper(name)}: u32 = ${op}u;\n`).join('');
+}
+
+/**
+ * Unary ops read `n` elements and `alpha`; binary ops broadcast through the output `shape` and
+ * each input's strides (0 on broadcast axes), right-aligned in MAX_RANK axes.
+ */
+const ELEMENTWISE_PARAMS = uniformStruct('Params', {
+  n: 'u32', rank: 'u32', alpha: 'f32',
+  shape: ['vec4<u32>', 2], a_strides: ['vec4<u32>', 2], b_strides: ['vec4<u32>', 2],
+});
+const source = `${code}\n// Op codes, from src/ops/elementwise.ts:\n${opConstants('UNARY', UNARY_OPS)}${opConstants('BINARY', BINARY_OPS)}`;
+const kernel = (name: string, entry: string, inputs: number): Kernel<typeof ELEMENTWISE_PARAMS.spec> => ({
+  name: `elementwise.${name}`, code: source, entry, params: ELEMENTWISE_PARAMS, inputs, outputs: 1,
+});
+const UNARY = kernel('unary', 'unary_main', 1);
+const UNARY_BACKWARD = kernel('unary_backward', 'unary_backward', 3);
+const BINARY = kernel('binary', 'binary_main', 2);
+/** Unary ops leave the broadcasting fields empty. */
+const flat = (n: number, alpha: number) => ({ n, rank: 0, alpha, shape: [], a_strides: [], b_strides: [] });
+
 /** Whether a unary op's derivative is computed from its input x or its output y. */
 const UNARY_SAVES: Record<UnaryName, 'x' | 'y'> = {
   neg: 'x', exp: 'y', log: 'x', sqrt: 'y', rsqrt: 'y', relu: 'x', gelu: 'x', tanh: 'y', sigmoid: 'y', abs: 'x',
   square: 'x', scale: 'x', shift: 'x', powScalar: 'x', reciprocal: 'y',
 };
 
-const n1d = (n: number) => new Params().u32(n, 0);
 
 
 function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
@@ -39,7 +64,7 @@ function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
   launch(UNARY, {
     inputs: [x],
     outputs: [out],
-    params: n1d(x.size).f32(alpha),
+    params: flat(x.size, alpha),
     overrides: { OP: op, WG },
     workgroups: grid(Math.ceil(x.size / WG)),
     label: describeOp(name, x),
@@ -55,7 +80,7 @@ function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
       launch(UNARY_BACKWARD, {
         inputs: [xy!, xy!, g],
         outputs: [dx],
-        params: n1d(x.size).f32(alpha),
+        params: flat(x.size, alpha),
         overrides: { OP: op, WG },
         workgroups: grid(Math.ceil(x.size / WG)),
         label: describeOp(`${name}.backward`, x),
@@ -86,35 +111,6 @@ export const shift = (x: Tensor, alpha: number): Tensor => unary('shift', x, alp
 /** x ** alpha. */
 export const powScalar = (x: Tensor, alpha: number): Tensor => unary('powScalar', x, alpha);
 
-/** The NumPy broadcast of two shapes, or an error naming both. */
-export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new GpuError(`${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} are not broadcastable`);
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
-/** Strides of `shape` (right-aligned in `rank` axes) with 0 on axes that broadcast. */
-export function broadcastStrides(shape: Shape, out: Shape): number[] {
-  const rank = out.length;
-  const strides = new Array<number>(rank).fill(0);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    const axis = rank - shape.length + i;
-    strides[axis] = shape[i] === 1 && out[axis] !== 1 ? 0 : s;
-    s *= shape[i]!;
-  }
-  return strides;
-}
-
-const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, equal: 7, greater: 8, less: 9 } as const;
-type BinaryName = keyof typeof BINARY_OPS;
-
 function binaryForward(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   expectDType(name, 'f32', a, b);
   const shape = broadcastShapes(name, a.shape, b.shape);
@@ -124,10 +120,10 @@ function binaryForward(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   launch(BINARY, {
     inputs: [a, b],
     outputs: [out],
-    params: new Params().u32(out.size, shape.length).f32(0).u32(0)
-      .packU32(shape, MAX_RANK, 1)
-      .packU32(broadcastStrides(a.shape, shape), MAX_RANK)
-      .packU32(broadcastStrides(b.shape, shape), MAX_RANK),
+    params: {
+      n: out.size, rank: shape.length, alpha: 0,
+      shape: padTo(shape, MAX_RANK, 1), a_strides: broadcastStrides(a.shape, shape), b_strides: broadcastStrides(b.shape, shape),
+    },
     overrides: { OP: BINARY_OPS[name], BROADCAST: !same, WG },
     workgroups: grid(Math.ceil(out.size / WG)),
     label: describeOp(name, a, b),

@@ -4,13 +4,17 @@ import code from '../../shaders/embedding.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { uniformStruct } from '../gpu/params.js';
 import { fmtShape, Tensor, type Shape } from '../tensor/tensor.js';
 import { zeros } from './fill.js';
 import { describeOp, expectDType, launch } from './launch.js';
 
 const WG = 256;
-const kernel = (entry: string, inputs: number, outputs: number): Kernel => ({ name: `embedding.${entry}`, code, entry, inputs, outputs });
+/** `n` positions of ids into a [vocab, dim] table; `dim` counts 32-bit words (or vec4s for the `4` variants). */
+const EMBEDDING_PARAMS = uniformStruct('Params', { n: 'u32', vocab: 'u32', dim: 'u32' });
+const kernel = (entry: string, inputs: number, outputs: number): Kernel<typeof EMBEDDING_PARAMS.spec> => ({
+  name: `embedding.${entry}`, code, entry, params: EMBEDDING_PARAMS, inputs, outputs,
+});
 const GATHER = kernel('gather', 2, 1);
 const GATHER4 = kernel('gather4', 2, 1);
 const HISTOGRAM = kernel('histogram', 1, 1);
@@ -18,8 +22,6 @@ const SCAN = kernel('scan', 1, 1);
 const RANK_SCATTER = kernel('rank_scatter', 1, 2);
 const ACCUMULATE = kernel('accumulate', 4, 1);
 const ACCUMULATE4 = kernel('accumulate4', 4, 1);
-
-const params = (n: number, vocab: number, dim: number) => new Params().u32(n, vocab, dim, 0);
 
 /** Formats flat position `i` of `shape` as a multi-index, e.g. `[1,4]`. */
 function positionOf(i: number, shape: Shape): string {
@@ -58,7 +60,7 @@ export function gatherRowsAs(op: string, table: Tensor, ids: Tensor): Tensor {
     launch(vec ? GATHER4 : GATHER, {
       inputs: [table, ids],
       outputs: [out],
-      params: params(n, vocab, words),
+      params: { n, vocab, dim: words },
       overrides: { WG },
       workgroups: grid(Math.ceil((n * words) / WG)),
       label: describeOp(op, table, ids),
@@ -78,7 +80,7 @@ export function gatherRowsAs(op: string, table: Tensor, ids: Tensor): Tensor {
  * (ids clamped into [0, vocab)), summed in ascending position order, so the result is bit-for-bit
  * reproducible. `grad` is [N, D] with N = ids.size; the result is [vocab, D].
  */
-export function scatterAddRows(grad: Tensor, ids: Tensor, vocab: number, label = 'scatterAddRows'): Tensor {
+function scatterAddRows(grad: Tensor, ids: Tensor, vocab: number, label = 'scatterAddRows'): Tensor {
   expectDType(label, 'f32', grad);
   expectDType(label, 'i32', ids);
   const n = ids.size;
@@ -92,15 +94,15 @@ export function scatterAddRows(grad: Tensor, ids: Tensor, vocab: number, label =
   const cursor = Tensor.empty([vocab], 'i32', `${label} cursor`);
   const sorted = Tensor.empty([n], 'i32', `${label} order`);
   const what = describeOp(label, grad, ids);
-  launch(HISTOGRAM, { inputs: [ids], outputs: [counts], params: params(n, vocab, dim), overrides: { WG }, workgroups: grid(Math.ceil(n / WG)), label: `${what} histogram` });
-  launch(SCAN, { inputs: [counts], outputs: [cursor], params: params(n, vocab, dim), overrides: { WG }, workgroups: [1], label: `${what} scan` });
-  launch(RANK_SCATTER, { inputs: [ids], outputs: [cursor, sorted], params: params(n, vocab, dim), overrides: { WG }, workgroups: [1], label: `${what} sort` });
+  launch(HISTOGRAM, { inputs: [ids], outputs: [counts], params: { n, vocab, dim }, overrides: { WG }, workgroups: grid(Math.ceil(n / WG)), label: `${what} histogram` });
+  launch(SCAN, { inputs: [counts], outputs: [cursor], params: { n, vocab, dim }, overrides: { WG }, workgroups: [1], label: `${what} scan` });
+  launch(RANK_SCATTER, { inputs: [ids], outputs: [cursor, sorted], params: { n, vocab, dim }, overrides: { WG }, workgroups: [1], label: `${what} sort` });
   const vec = dim % 4 === 0;
   const words = vec ? dim / 4 : dim;
   launch(vec ? ACCUMULATE4 : ACCUMULATE, {
     inputs: [grad, sorted, cursor, counts],
     outputs: [out],
-    params: params(n, vocab, words),
+    params: { n, vocab, dim: words },
     overrides: { WG },
     workgroups: grid(Math.ceil((vocab * words) / WG)),
     label: `${what} accumulate`,

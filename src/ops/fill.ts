@@ -1,11 +1,13 @@
 // Constant tensors, made on the GPU (no host upload).
 import fillWgsl from '../../shaders/fill.wgsl';
-import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { grid } from '../gpu/kernels.js';
+import { uniformStruct } from '../gpu/params.js';
 import { Tensor, type DType, type Shape } from '../tensor/tensor.js';
 import { launch } from './launch.js';
 
-const FILL: Kernel = { name: 'fill', code: fillWgsl, inputs: 0, outputs: 1 };
+/** `bits`: the value's 32 bits, written as they are to f32 and i32 tensors alike. */
+const FILL_PARAMS = uniformStruct('Params', { n: 'u32', bits: 'u32' });
+const FILL = { name: 'fill', code: fillWgsl, params: FILL_PARAMS, inputs: 0, outputs: 1 };
 const bits = new DataView(new ArrayBuffer(4));
 
 /** A tensor of `shape` whose every element is `value`. */
@@ -16,7 +18,7 @@ export function fill(shape: Shape, value: number, dtype: DType = 'f32'): Tensor 
   launch(FILL, {
     inputs: [],
     outputs: [out],
-    params: new Params().u32(out.size, bits.getUint32(0, true)),
+    params: { n: out.size, bits: bits.getUint32(0, true) },
     workgroups: grid(Math.ceil(out.size / 256)),
     label: `fill ${out.describe()}`,
   });

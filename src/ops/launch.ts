@@ -1,14 +1,15 @@
 // The bridge from tensors to the recorder: every op launches its kernels through here.
 import type { Kernel, Overrides } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import type { Fields, ParamValues } from '../gpu/params.js';
 import { recorder } from '../gpu/recorder.js';
 import { GpuError } from '../gpu/device.js';
 import { fmtShape, type DType, type Tensor } from '../tensor/tensor.js';
 
-export interface Launch {
+export interface Launch<F extends Fields = Fields> {
   inputs: Tensor[];
   outputs: Tensor[];
-  params?: Params;
+  /** Values of the kernel's parameter struct, by field name. */
+  params: ParamValues<F>;
   overrides?: Overrides;
   workgroups: readonly [number, number?, number?];
   /** Op description with shapes, for errors and profiles. */
@@ -16,10 +17,10 @@ export interface Launch {
 }
 
 /** Records one dispatch of `kernel` over the given tensors. */
-export function launch(kernel: Kernel, l: Launch): void {
+export function launch<F extends Fields>(kernel: Kernel<F>, l: Launch<F>): void {
   recorder().dispatch({
     kernel,
-    params: (l.params ?? new Params().u32(0)).bytes,
+    params: kernel.params.pack(l.params, kernel.name),
     inputs: l.inputs.map((t) => t.range),
     outputs: l.outputs.map((t) => t.range),
     workgroups: l.workgroups,

@@ -1,104 +1,23 @@
-// Data movement: permute/transpose, slice, concat, expand/tile, cast, gatherRows and where, each
-// with its VJP (permute <-> inverse permute, slice <-> pad, concat <-> slices, expand <-> sum).
-// Everything but the tiled transpose, the casts and where is one strided-copy kernel: the host
-// describes the copy as an iteration shape with source and destination strides, merges the axes
-// that stay contiguous on both sides, and moves vec4s when the innermost run allows. Results that
-// are the same bytes in the same order are views instead of copies.
-import code from '../../shaders/layout.wgsl';
+// Data movement: permute/transpose, slice, pad, concat, tile, cast, gatherRows and where, each with
+// its VJP (permute <-> inverse permute, slice <-> pad, concat <-> slices). Everything but the tiled
+// transpose, the casts and where is one strided copy (copy.ts). Results that are the same bytes in
+// the same order are views instead of copies. reshape (reshape.ts) and expand (sum.ts, beside its
+// adjoint) are the other views and broadcasts.
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
-import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
-import { fmtShape, numel, Tensor, type DType, type Shape } from '../tensor/tensor.js';
-import { broadcastShapes, broadcastStrides } from './elementwise.js';
+import { grid } from '../gpu/kernels.js';
+import { padTo } from '../gpu/params.js';
+import { fmtShape, numel, Tensor, VIEW_ALIGN, type DType, type Shape } from '../tensor/tensor.js';
+import { broadcastShapes, broadcastStrides } from './broadcast.js';
+import { CAST_F32_I32, CAST_I32_F32, coalesce, copyStrided, MAX_RANK, offsetOf, stridesOf, TRANSPOSE, WG, WHERE } from './copy.js';
 import { gatherRowsAs } from './embedding.js';
 import { fill, zeros } from './fill.js';
 import { axisOf, describeOp, expectDType, launch } from './launch.js';
-import { reshape, sumTo } from './reduce.js';
+import { reshape } from './reshape.js';
+import { expand, sumTo } from './sum.js';
 
-const WG = 256;
+/** The tiled transpose's tile edge. */
 const TILE = 16;
-const MAX_RANK = 8;
-/** Views must start at 256-byte aligned offsets: 64 elements of 4 bytes. */
-const VIEW_ALIGN = 64;
-const kernel = (entry: string, inputs: number): Kernel => ({ name: `layout.${entry}`, code, entry, inputs, outputs: 1 });
-const COPY = kernel('copy_strided', 1);
-const COPY4 = kernel('copy_strided4', 1);
-const TRANSPOSE = kernel('transpose_tiled', 1);
-const CAST_F32_I32 = kernel('cast_f32_i32', 1);
-const CAST_I32_F32 = kernel('cast_i32_f32', 1);
-const WHERE = kernel('where_select', 3);
-
-/** Row-major strides of a contiguous tensor of `shape`. */
-function stridesOf(shape: Shape): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
-/** Flat element offset of multi-index `idx` in a contiguous tensor of `shape`. */
-function offsetOf(shape: Shape, idx: readonly number[]): number {
-  const strides = stridesOf(shape);
-  return idx.reduce((acc, v, i) => acc + v * strides[i]!, 0);
-}
-
-/** A copy of every element of `shape` from src[srcBase + c·src] to dst[dstBase + c·dst]. */
-interface Copy {
-  shape: number[];
-  src: number[];
-  dst: number[];
-  srcBase: number;
-  dstBase: number;
-}
-
-/** Drops size-1 axes and merges neighbouring axes that are contiguous on both sides. */
-function coalesce(c: Copy): Copy {
-  const shape: number[] = [], src: number[] = [], dst: number[] = [];
-  c.shape.forEach((d, i) => {
-    if (d === 1) return;
-    const k = shape.length - 1;
-    if (k >= 0 && src[k] === c.src[i]! * d && dst[k] === c.dst[i]! * d) {
-      shape[k]! *= d;
-      src[k] = c.src[i]!;
-      dst[k] = c.dst[i]!;
-    } else {
-      shape.push(d);
-      src.push(c.src[i]!);
-      dst.push(c.dst[i]!);
-    }
-  });
-  return { ...c, shape, src, dst };
-}
-
-/** Records the strided copy `c` from `from` into `to`. */
-function copyStrided(op: string, from: Tensor, to: Tensor, copy: Copy): void {
-  const c = coalesce(copy);
-  const n = numel(c.shape);
-  if (n === 0) return;
-  if (c.shape.length > MAX_RANK) throw new GpuError(`${op}: ${from.describe()} needs ${c.shape.length} axes after merging, more than ${MAX_RANK}`);
-  const last = c.shape.length - 1;
-  const vec =
-    last >= 0 && c.src[last] === 1 && c.dst[last] === 1 && c.shape[last]! % 4 === 0 &&
-    [...c.src.slice(0, last), ...c.dst.slice(0, last), c.srcBase, c.dstBase].every((v) => v % 4 === 0);
-  const q = (v: number) => (vec ? v / 4 : v);
-  const shape = c.shape.map((d, i) => (i === last ? q(d) : d));
-  launch(vec ? COPY4 : COPY, {
-    inputs: [from],
-    outputs: [to],
-    params: new Params()
-      .u32(n / (vec ? 4 : 1), shape.length, q(c.srcBase), q(c.dstBase))
-      .packU32(shape, MAX_RANK, 1)
-      .packU32(c.src.map((v, i) => (i === last ? v : q(v))), MAX_RANK)
-      .packU32(c.dst.map((v, i) => (i === last ? v : q(v))), MAX_RANK),
-    overrides: { WG },
-    workgroups: grid(Math.ceil(n / (vec ? 4 : 1) / WG)),
-    label: `${describeOp(op, from)} -> ${fmtShape(to.shape)}`,
-  });
-}
 
 /** Throws unless `perm` is a permutation of x's axes. */
 function checkPerm(op: string, x: Tensor, perm: readonly number[]): void {
@@ -138,7 +57,7 @@ function transposeTiled(x: Tensor, out: Tensor, batch: number, rows: number, col
   launch(TRANSPOSE, {
     inputs: [x],
     outputs: [out],
-    params: new Params().u32(batch, rows, cols, 0),
+    params: { batch, rows, cols },
     overrides: { TILE },
     workgroups: [Math.ceil(cols / TILE), Math.ceil(rows / TILE), batch],
     label: `${describeOp('transpose', x)} as [${batch},${rows},${cols}]`,
@@ -247,18 +166,6 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
   );
 }
 
-/** Broadcasts `x` to `shape` (NumPy rules), materialised by one strided copy. The VJP sums back. */
-export function expand(x: Tensor, shape: Shape): Tensor {
-  x.assertAlive('expand');
-  const target = broadcastShapes('expand', x.shape, shape);
-  if (target.length !== shape.length || target.some((d, i) => d !== shape[i])) {
-    throw new GpuError(`expand: cannot broadcast ${x.describe()} to ${fmtShape(shape)}`);
-  }
-  const out = Tensor.empty(shape, x.dtype, 'expand');
-  copyStrided('expand', x, out, { shape: [...shape], src: broadcastStrides(x.shape, shape), dst: stridesOf(shape), srcBase: 0, dstBase: 0 });
-  return record('expand', [x], out, (g) => [sumTo(g, x.shape)]);
-}
-
 /** Repeats `x` `times` times along `axis`, whole copies one after another (NumPy's tile). */
 export function tile(x: Tensor, axis: number, times: number): Tensor {
   const a = axisOf('tile', x.rank, axis);
@@ -280,7 +187,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   launch(dtype === 'i32' ? CAST_F32_I32 : CAST_I32_F32, {
     inputs: [x],
     outputs: [out],
-    params: new Params().u32(x.size, 0, 0, 0),
+    params: { n: x.size, rank: 0, src_base: 0, dst_base: 0, shape: [], src_strides: [], dst_strides: [] },
     overrides: { WG },
     workgroups: grid(Math.ceil(x.size / WG)),
     label: `${describeOp('cast', x)} -> ${dtype}`,
@@ -308,11 +215,10 @@ export function where(mask: Tensor, a: Tensor, b: Tensor): Tensor {
   launch(WHERE, {
     inputs: [mask, a, b],
     outputs: [out],
-    params: new Params().u32(out.size, shape.length, 0, 0)
-      .packU32(shape, MAX_RANK, 1)
-      .packU32(broadcastStrides(mask.shape, shape), MAX_RANK)
-      .packU32(broadcastStrides(a.shape, shape), MAX_RANK)
-      .packU32(broadcastStrides(b.shape, shape), MAX_RANK),
+    params: {
+      n: out.size, rank: shape.length, shape: padTo(shape, MAX_RANK, 1),
+      m_strides: broadcastStrides(mask.shape, shape), a_strides: broadcastStrides(a.shape, shape), b_strides: broadcastStrides(b.shape, shape),
+    },
     overrides: { WG, MASK_F32: mask.dtype === 'f32' },
     workgroups: grid(Math.ceil(out.size / WG)),
     label: describeOp('where', mask, a, b),

@@ -13,14 +13,14 @@ import code from '../../shaders/matmul.wgsl';
 import { needsGrad, record } from '../autograd/tape.js';
 import { gpu, GpuError } from '../gpu/device.js';
 import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { padTo, uniformStruct, type ParamValues } from '../gpu/params.js';
 import { choose, tune, type TuneResult } from '../gpu/tune.js';
 import { tensor } from '../tensor/create.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { fmtShape, numel, Tensor, type Shape } from '../tensor/tensor.js';
 import { fill } from './fill.js';
 import { expectDType, launch } from './launch.js';
-import { sum, sumTo } from './reduce.js';
+import { sum, sumTo } from './sum.js';
 
 // The subgroup kernels sit below a marker in the shader file: adapters without the feature compile
 // only the part above it, and the part with subgroups needs the `enable` directive first.
@@ -28,13 +28,29 @@ const SUBGROUP_MARK = code.indexOf('//!subgroups');
 const PORTABLE_CODE = code.slice(0, SUBGROUP_MARK);
 const SUBGROUP_CODE = `enable subgroups;\n${code}`;
 
-const TILED: Kernel = { name: 'matmul.tiled', code: PORTABLE_CODE, entry: 'mm_tiled', inputs: 2, outputs: 1 };
-const SHARED: Kernel = { name: 'matmul.shared', code: PORTABLE_CODE, entry: 'mm_shared', inputs: 2, outputs: 1 };
-const SUBGROUP: Kernel = { name: 'matmul.subgroup', code: SUBGROUP_CODE, entry: 'mm_subgroup', inputs: 2, outputs: 1 };
-const PACK: Kernel = { name: 'matmul.pack', code: SUBGROUP_CODE, entry: 'mm_pack', inputs: 1, outputs: 1 };
-const UNIFORM: Kernel = {
-  name: 'matmul.uniform', code: SUBGROUP_CODE, entry: 'mm_uniform', inputs: 2, outputs: 1, uniformInputs: 1,
-};
+/**
+ * C[batch, m, n] = A[m, k] B[k, n] with A's and B's element strides (sam, sak, sbk, sbn); the
+ * batch rank (<= 4); this dispatch's K range [k0, k0 + kn) and `accum` (1 to add into C instead
+ * of storing); mm_uniform's 16-column block `jb`; split-K's number of K chunks and their length;
+ * the packed panel's length; the output batch dims and each operand's batch strides (0 where it
+ * broadcasts), right-aligned.
+ */
+const MATMUL_PARAMS = uniformStruct('Params', {
+  m: 'u32', n: 'u32', k: 'u32', batch: 'u32',
+  sam: 'u32', sak: 'u32', sbk: 'u32', sbn: 'u32',
+  rank: 'u32', k0: 'u32', kn: 'u32', accum: 'u32',
+  jb: 'u32', split: 'u32', kchunk: 'u32', panel: 'u32',
+  bshape: 'vec4<u32>', abatch: 'vec4<u32>', bbatch: 'vec4<u32>',
+});
+type MatmulParams = ParamValues<typeof MATMUL_PARAMS.spec>;
+const kernel = (name: string, code: string, inputs: number, uniformInputs = 0): Kernel<typeof MATMUL_PARAMS.spec> => ({
+  name: `matmul.${name}`, code, entry: `mm_${name}`, params: MATMUL_PARAMS, inputs, outputs: 1, uniformInputs,
+});
+const TILED = kernel('tiled', PORTABLE_CODE, 2);
+const SHARED = kernel('shared', PORTABLE_CODE, 2);
+const SUBGROUP = kernel('subgroup', SUBGROUP_CODE, 2);
+const PACK = kernel('pack', SUBGROUP_CODE, 1);
+const UNIFORM = kernel('uniform', SUBGROUP_CODE, 2, 1);
 
 /** The kernel variants, in the order the tests and benchmarks list them. */
 export const MATMUL_VARIANTS = ['tiled', 'splitk', 'shared', 'subgroup', 'uniform'] as const;
@@ -124,15 +140,15 @@ function geometry(aShape: Shape, bShape: Shape, transA: boolean, transB: boolean
 
 interface Extra { k0?: number; kn?: number; accum?: boolean; jb?: number; split?: number; kchunk?: number; panel?: number }
 
-function params(g: Geometry, x: Extra = {}): Params {
-  const pad = (xs: number[], v: number) => [...new Array<number>(MAX_BATCH_RANK - xs.length).fill(v), ...xs] as [number, number, number, number];
-  return new Params()
-    .u32(g.m, g.n, g.k, g.batch, g.sam, g.sak, g.sbk, g.sbn)
-    .u32(g.batchShape.length, x.k0 ?? 0, x.kn ?? g.k, x.accum ? 1 : 0)
-    .u32(x.jb ?? 0, x.split ?? 1, x.kchunk ?? g.k, x.panel ?? 0)
-    .vec4u(...pad(g.batchShape, 1))
-    .vec4u(...pad(g.aBatchStrides, 0))
-    .vec4u(...pad(g.bBatchStrides, 0));
+function params(g: Geometry, x: Extra = {}): MatmulParams {
+  // Batch axes are right-aligned in the vec4s.
+  const pad = (xs: number[], v: number) => [...padTo([], MAX_BATCH_RANK - xs.length, v), ...xs];
+  return {
+    m: g.m, n: g.n, k: g.k, batch: g.batch, sam: g.sam, sak: g.sak, sbk: g.sbk, sbn: g.sbn,
+    rank: g.batchShape.length, k0: x.k0 ?? 0, kn: x.kn ?? g.k, accum: x.accum ? 1 : 0,
+    jb: x.jb ?? 0, split: x.split ?? 1, kchunk: x.kchunk ?? g.k, panel: x.panel ?? 0,
+    bshape: pad(g.batchShape, 1), abatch: pad(g.aBatchStrides, 0), bbatch: pad(g.bBatchStrides, 0),
+  };
 }
 
 const cdiv = (a: number, b: number) => Math.ceil(a / b);

@@ -1,77 +1,12 @@
-// Reductions (sum, mean, max) along axes, and the reshapes and broadcasts their VJPs need.
-import code from '../../shaders/reduce.wgsl';
+// Reductions built on sum.ts's kernels: mean, max (whose VJP needs the elementwise ops) and argmax.
 import { record } from '../autograd/tape.js';
-import { GpuError } from '../gpu/device.js';
-import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
-import { fmtShape, numel, Tensor, type Shape } from '../tensor/tensor.js';
-import { equal, div, mul } from './elementwise.js';
-import { expand } from './layout.js';
+import { grid } from '../gpu/kernels.js';
+import { numel, Tensor } from '../tensor/tensor.js';
+import { div, equal, mul } from './elementwise.js';
 import { fill } from './fill.js';
 import { axisOf, describeOp, expectDType, launch } from './launch.js';
-
-const ROWS: Kernel = { name: 'reduce.rows', code, entry: 'reduce_rows', inputs: 1, outputs: 1 };
-const COLS: Kernel = { name: 'reduce.cols', code, entry: 'reduce_cols', inputs: 1, outputs: 1 };
-const ARGMAX: Kernel = { name: 'reduce.argmax', code, entry: 'argmax_rows', inputs: 1, outputs: 1 };
-
-/** Same data, new shape (a view: no copy). */
-export function reshape(x: Tensor, shape: Shape): Tensor {
-  const resolved = [...shape];
-  const infer = resolved.indexOf(-1);
-  if (infer >= 0) resolved[infer] = x.size / numel(resolved.filter((_, i) => i !== infer));
-  if (numel(resolved) !== x.size || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new GpuError(`reshape: cannot view ${x.describe()} as ${fmtShape(shape)}`);
-  }
-  const out = x.view(resolved);
-  return record('reshape', [x], out, (g) => [reshape(g, x.shape)]);
-}
-
-function reduceAxis(kind: 'sum' | 'max', x: Tensor, axis: number, scale: number): Tensor {
-  const outer = numel(x.shape.slice(0, axis));
-  const n = x.shape[axis]!;
-  const inner = numel(x.shape.slice(axis + 1));
-  const outShape = x.shape.map((d, i) => (i === axis ? 1 : d));
-  const out = Tensor.empty(outShape, 'f32', kind);
-  const outputs = outer * inner;
-  // A workgroup per output pays off when the axis is long or there are too few outputs to fill the GPU.
-  const rows = n >= 64 || outputs < 4096;
-  const wg = rows ? (n >= 256 ? 256 : 64) : 256;
-  launch(rows ? ROWS : COLS, {
-    inputs: [x],
-    outputs: [out],
-    params: new Params().u32(outer, n, inner).f32(scale),
-    overrides: { OP: kind === 'max' ? 1 : 0, WG: wg },
-    workgroups: grid(rows ? outputs : Math.ceil(outputs / wg)),
-    label: `${describeOp(kind, x)} axis ${axis}`,
-  });
-  return out;
-}
-
-function axesOf(op: string, x: Tensor, axes: number | readonly number[] | undefined): number[] {
-  const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
-  return [...new Set(list.map((a) => axisOf(op, x.rank, a)))].sort((a, b) => a - b);
-}
-
-function dropAxes(shape: Shape, axes: number[]): number[] {
-  return shape.filter((_, i) => !axes.includes(i));
-}
-
-/** Sum over `axes` (all when omitted); `keepdims` keeps them as size-1 axes. */
-export function sum(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
-  expectDType('sum', 'f32', x);
-  const ax = axesOf('sum', x, axes);
-  let y = x;
-  for (const a of ax) {
-    const next = reduceAxis('sum', y, a, 1);
-    if (y !== x) y.dispose();
-    y = next;
-  }
-  if (y === x) y = x.view(x.shape);
-  const kept = y;
-  const out = keepdims ? kept : kept.view(dropAxes(x.shape, ax));
-  if (!keepdims) kept.dispose();
-  return record('sum', [x], out, (g) => [expand(reshape(g, x.shape.map((d, i) => (ax.includes(i) ? 1 : d))), x.shape)]);
-}
+import { reshape } from './reshape.js';
+import { ARGMAX, axesOf, dropAxes, reduceAxis, sum } from './sum.js';
 
 /** Mean over `axes` (all when omitted). */
 export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
@@ -113,21 +48,10 @@ export function argmax(x: Tensor, axis: number): Tensor {
   launch(ARGMAX, {
     inputs: [x],
     outputs: [out],
-    params: new Params().u32(outer, n, inner).f32(1),
+    params: { outer, n, inner, scale: 1 },
     overrides: { WG: n >= 256 ? 256 : 64 },
     workgroups: grid(outer * inner),
     label: `${describeOp('argmax', x)} axis ${a}`,
   });
   return out;
-}
-
-/** Sums a broadcast gradient back down to `shape` (the VJP of broadcasting). */
-export function sumTo(g: Tensor, shape: Shape): Tensor {
-  if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return g.view(shape);
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  g.shape.forEach((d, i) => {
-    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
-  });
-  return reshape(sum(g, axes, true), shape);
 }

@@ -1,21 +1,20 @@
 // RMS norm (T5's LayerNorm) over the last axis, with the x and weight VJPs.
-import rows from '../../shaders/rows.wgsl';
 import rmsnormWgsl from '../../shaders/rmsnorm.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
-import type { Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { uniformStruct } from '../gpu/params.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, expectShape, launch } from './launch.js';
-import { sum } from './reduce.js';
-import { launchRows } from './softmax.js';
+import { sum } from './sum.js';
+import { launchRows, rowKernels } from './rows.js';
 
-// WGSL has no includes: the row-kernel machinery (rows.wgsl) goes in front of the family's source.
-const code = rows + rmsnormWgsl;
+/** x viewed as [rows, n]; `chunk`: rows per chunk of the weight gradient. */
+const RMSNORM_PARAMS = uniformStruct('Params', { rows: 'u32', n: 'u32', eps: 'f32', chunk: 'u32' });
 
-const FORWARD: Kernel = { name: 'rmsnorm.forward', code, entry: 'rmsnorm_forward', inputs: 2, outputs: 1 };
-const BACKWARD: Kernel = { name: 'rmsnorm.backward', code, entry: 'rmsnorm_backward', inputs: 3, outputs: 2 };
-const WEIGHT_GRAD: Kernel = { name: 'rmsnorm.weight_grad', code, entry: 'rmsnorm_weight_grad', inputs: 3, outputs: 1 };
+const kernel = rowKernels('rmsnorm', 'rmsnorm_', rmsnormWgsl, RMSNORM_PARAMS);
+const FORWARD = kernel('forward', 2, 1);
+const BACKWARD = kernel('backward', 3, 2);
+const WEIGHT_GRAD = kernel('weight_grad', 3, 1);
 const WG = 256;
 /** Rows one lane of the weight-gradient kernel sums before the chunks are reduced. */
 const CHUNK = 64;
@@ -35,7 +34,7 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
   if (!(eps >= 0) || !Number.isFinite(eps)) throw new GpuError(`rmsNorm: eps must be a finite number >= 0, got ${eps}`);
   const rows = x.size / Math.max(n, 1);
   const chunk = Math.max(CHUNK, Math.ceil(rows / MAX_CHUNKS));
-  const params = new Params().u32(rows, n).f32(eps).u32(chunk);
+  const params = { rows, n, eps, chunk };
   const out = Tensor.empty(x.shape, 'f32', 'rmsNorm');
   launchRows(FORWARD, { rows, n, inputs: [x, weight], outputs: [out], params, label: describeOp('rmsNorm', x, weight) });
   return record(

@@ -1,74 +1,27 @@
 // Softmax and log-softmax over the last axis, with an optional additive mask, and their fused VJPs.
-// Also home of `launchRows`, the row-kernel launcher that rmsnorm and cross-entropy share: it picks
-// how many invocations work on one row from the row length.
-import rows from '../../shaders/rows.wgsl';
 import softmaxWgsl from '../../shaders/softmax.wgsl';
 import { record } from '../autograd/tape.js';
-import { gpu, GpuError } from '../gpu/device.js';
-import { grid, type Kernel, type Overrides } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { GpuError } from '../gpu/device.js';
+import { padTo, uniformStruct } from '../gpu/params.js';
 import { fmtShape, Tensor } from '../tensor/tensor.js';
-import { broadcastShapes, broadcastStrides } from './elementwise.js';
-import { describeOp, expectDType, launch } from './launch.js';
-import { sumTo } from './reduce.js';
+import { broadcastShapes, broadcastStrides } from './broadcast.js';
+import { describeOp, expectDType } from './launch.js';
+import { sumTo } from './sum.js';
+import { launchRows, rowKernels } from './rows.js';
 
-// WGSL has no includes: the row-kernel machinery (rows.wgsl) goes in front of the family's source.
-const code = rows + softmaxWgsl;
-
-const FORWARD: Kernel = { name: 'softmax.forward', code, entry: 'softmax_forward', inputs: 2, outputs: 1 };
-const BACKWARD: Kernel = { name: 'softmax.backward', code, entry: 'softmax_backward', inputs: 2, outputs: 1 };
-const WG = 256;
-/** Leading axes the mask's broadcast strides can describe (two vec4u in Params). */
+/** Leading axes the mask's broadcast strides can describe (two vec4s in the parameters). */
 const MAX_LEAD = 8;
 /**
- * Elements of a row per lane, at most (rows longer than WG times this give every lane more).
- * On GPUs a few per lane keeps many lanes busy on a row, with coalesced loads. On software adapters (lavapipe) every barrier is a
- * coroutine switch of the whole workgroup and workgroup memory is slow, so few lanes per row win:
- * softmax forward over [8192,128] took 6 ms with 4 lanes per row and 190 ms with 256, over
- * [2048,2048] 17 ms with 4 lanes and 98 ms with 256 (lavapipe, 2 cores, best of 7).
+ * x viewed as [rows, n]; its `lead` leading axes (sizes in `shape`) and the mask's strides on them
+ * (0 where it broadcasts); `mask_last`, the mask's stride along the last axis (1, or 0 when it
+ * broadcasts along it). The backward reads only rows and n.
  */
-const PER_LANE_GPU = 8;
-const PER_LANE_SOFTWARE = 512;
-let perLaneOverride: number | null = null;
-
-/** Sets the elements per lane that row kernels aim for (a tuner's or a test's choice); null restores the adapter default. */
-export function setRowElementsPerLane(k: number | null): void {
-  if (k !== null && !(Number.isInteger(k) && k >= 1)) throw new GpuError(`setRowElementsPerLane: expected a positive integer, got ${k}`);
-  perLaneOverride = k;
-}
-
-/** A row kernel's launch: the tensors, its Params and overrides (LANES and WG are added). */
-export interface RowLaunch {
-  rows: number;
-  /** Row length: decides how many lanes share a row. */
-  n: number;
-  inputs: Tensor[];
-  outputs: Tensor[];
-  params: Params;
-  overrides?: Overrides;
-  label: string;
-}
-
-/**
- * Launches a kernel that gives each row `LANES` invocations (a power of two up to WG): a whole
- * workgroup for long rows, a few lanes (several rows per workgroup) for short ones, one lane per
- * row for the shortest: the fewest lanes that give each at most the adapter's elements per lane.
- * The kernel reads LANES and WG as overrides.
- */
-export function launchRows(kernel: Kernel, l: RowLaunch): void {
-  const perLane = perLaneOverride ?? (gpu().report.isSoftware ? PER_LANE_SOFTWARE : PER_LANE_GPU);
-  let lanes = 1;
-  while (lanes < WG && lanes * perLane < l.n) lanes *= 2;
-  launch(kernel, {
-    inputs: l.inputs,
-    outputs: l.outputs,
-    params: l.params,
-    overrides: { ...l.overrides, LANES: lanes, WG },
-    workgroups: grid(Math.ceil(l.rows / (WG / lanes))),
-    label: l.label,
-  });
-}
-
+const SOFTMAX_PARAMS = uniformStruct('Params', {
+  rows: 'u32', n: 'u32', lead: 'u32', mask_last: 'u32', shape: ['vec4<u32>', 2], mask_strides: ['vec4<u32>', 2],
+});
+const kernel = rowKernels('softmax', 'softmax_', softmaxWgsl, SOFTMAX_PARAMS);
+const FORWARD = kernel('forward', 2, 1);
+const BACKWARD = kernel('backward', 2, 1);
 /** Options of `softmax` and `logSoftmax`. */
 export interface SoftmaxOptions {
   /**
@@ -99,10 +52,10 @@ function normalise(op: 'softmax' | 'logSoftmax', x: Tensor, mask: Tensor | undef
     // Without a mask x fills the mask binding too; HAS_MASK keeps the kernel from reading it.
     inputs: [x, mask ?? x],
     outputs: [out],
-    params: new Params()
-      .u32(rows, n, x.rank - 1, strides[x.rank - 1] ?? 0)
-      .packU32(x.shape.slice(0, -1), MAX_LEAD, 1)
-      .packU32(strides.slice(0, -1), MAX_LEAD),
+    params: {
+      rows, n, lead: x.rank - 1, mask_last: strides[x.rank - 1] ?? 0,
+      shape: padTo(x.shape.slice(0, -1), MAX_LEAD, 1), mask_strides: strides.slice(0, -1),
+    },
     overrides: { LOG: log, HAS_MASK: mask !== undefined },
     label: mask ? describeOp(op, x, mask) : describeOp(op, x),
   });
@@ -117,7 +70,7 @@ function normalise(op: 'softmax' | 'logSoftmax', x: Tensor, mask: Tensor | undef
         n,
         inputs: [y!, g],
         outputs: [dx],
-        params: new Params().u32(rows, n),
+        params: { rows, n, lead: 0, mask_last: 0, shape: [], mask_strides: [] },
         overrides: { LOG: log },
         label: describeOp(`${op}.backward`, x),
       });

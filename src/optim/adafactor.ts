@@ -4,21 +4,22 @@
 // an optional relative step size scaled by the parameter's RMS. The RMS values and row means are
 // reductions: they run on the GPU and reach the update kernel through a small scalar buffer, so a
 // step needs no host round trip. Four dispatches per matrix (five when it is tall), three per vector.
-import code from '../../shaders/optim.wgsl';
 import { GpuError } from '../gpu/device.js';
-import { grid, type Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
+import { grid } from '../gpu/kernels.js';
+import type { ParamValues } from '../gpu/params.js';
 import { describeOp, launch } from '../ops/launch.js';
 import { Tensor } from '../tensor/tensor.js';
+import { APPLY_PARAMS, optimKernel, SCALAR_PARAMS, STAT_PARAMS } from './kernels.js';
 import { groupSpecs, Optimizer, UPDATE_WG, type BaseOptions, type GroupSpec, type ParamGroup, type UpdateContext } from './optimizer.js';
 
-const COLS: Kernel = { name: 'optim.adafactor_cols', code, entry: 'adafactor_cols', inputs: 1, outputs: 1 };
-const COL_CHUNKS: Kernel = { name: 'optim.adafactor_col_chunks', code, entry: 'adafactor_col_chunks', inputs: 1, outputs: 1 };
-const ROWS: Kernel = { name: 'optim.adafactor_rows', code, entry: 'adafactor_rows', inputs: 3, outputs: 3 };
-const VECTOR: Kernel = { name: 'optim.adafactor_vector', code, entry: 'adafactor_vector', inputs: 2, outputs: 3 };
-const SCALARS: Kernel = { name: 'optim.adafactor_scalars', code, entry: 'adafactor_scalars', inputs: 3, outputs: 1 };
-const APPLY: Kernel = { name: 'optim.adafactor_apply', code, entry: 'adafactor_apply', inputs: 4, outputs: 1 };
-const APPLY_MOMENTUM: Kernel = { name: 'optim.adafactor_apply_momentum', code, entry: 'adafactor_apply_momentum', inputs: 4, outputs: 2 };
+const COLS = optimKernel('adafactor_cols', STAT_PARAMS, 1, 1);
+const COL_CHUNKS = optimKernel('adafactor_col_chunks', STAT_PARAMS, 1, 1);
+const ROWS = optimKernel('adafactor_rows', STAT_PARAMS, 3, 3);
+const VECTOR = optimKernel('adafactor_vector', STAT_PARAMS, 2, 3);
+const SCALARS = optimKernel('adafactor_scalars', SCALAR_PARAMS, 3, 1);
+const APPLY = optimKernel('adafactor_apply', APPLY_PARAMS, 4, 1);
+const APPLY_MOMENTUM = optimKernel('adafactor_apply_momentum', APPLY_PARAMS, 4, 2);
+type StatParams = ParamValues<typeof STAT_PARAMS.spec>;
 const SCALAR_WG = 256;
 /** Matrices with more rows than this sum their columns in chunks of CHUNK_ROWS rows first. */
 const TALL = 256;
@@ -100,7 +101,7 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
     const factored = param.rank >= 2;
     const [b, r, c] = factored ? factorShape(param.shape) : [1, 1, n];
     const decay = step ** group.decayRate;
-    const stats = (span = r) => new Params().u32(factored ? b * r : n, r, c).f32(1 - decay, decay, group.eps[0]).u32(span);
+    const stats = (span = r): StatParams => ({ rows: factored ? b * r : n, r, c, beta2t: 1 - decay, one_minus_beta2t: decay, eps1: group.eps[0], span });
     const scale = group.scaleParameter;
     const label = (what: string) => describeOp(`adafactor.${what}`, param);
     // Partial sums of u^2 and p^2: one per row (factored) or per workgroup of the vector pass.
@@ -134,7 +135,7 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
     launch(SCALARS, {
       inputs: [pp, pu, factored ? sq : pu],
       outputs: [scalars],
-      params: new Params().u32(b, factored ? r : partials, n).f32(relStep, group.eps[1], group.clipThreshold),
+      params: { groups: b, per: factored ? r : partials, numel: n, rel_step: relStep, eps2: group.eps[1], clip: group.clipThreshold },
       overrides: { WG: SCALAR_WG, FACTORED: factored, SCALE_PARAMETER: scale },
       workgroups: [1],
       label: label('scalars'),
@@ -144,7 +145,7 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
     this.launchElementwise(beta1 !== null && m ? APPLY_MOMENTUM : APPLY, param, {
       inputs: [grad, sq, col, scalars],
       outputs: beta1 !== null && m ? [param, m] : [param],
-      params: new Params().u32(n, r, c).f32(group.weightDecay, beta1 ?? 0, 1 - (beta1 ?? 0)),
+      params: { n, r, c, weight_decay: group.weightDecay, beta1: beta1 ?? 0, one_minus_beta1: 1 - (beta1 ?? 0) },
       overrides: { FACTORED: factored },
     });
     // Released buffers are only handed out again after the submit that runs these dispatches.
@@ -157,7 +158,7 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
   private columnStatistics(
     grad: Tensor,
     col: Tensor,
-    stats: (span?: number) => Params,
+    stats: (span?: number) => StatParams,
     [b, r, c]: [number, number, number],
     label: (what: string) => string,
   ): void {

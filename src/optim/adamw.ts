@@ -1,13 +1,11 @@
 // AdamW (decoupled weight decay, bias-corrected moments) as torch.optim.AdamW: one fused kernel per
 // parameter per step; the learning rate and bias corrections are uniforms.
-import code from '../../shaders/optim.wgsl';
 import { GpuError } from '../gpu/device.js';
-import type { Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { ADAM_PARAMS, optimKernel } from './kernels.js';
 import { Optimizer, type BaseOptions, type GroupSpec, type UpdateContext } from './optimizer.js';
 
-const KERNEL: Kernel = { name: 'optim.adamw', code, entry: 'adamw', inputs: 1, outputs: 3 };
+const KERNEL = optimKernel('adamw', ADAM_PARAMS, 1, 3);
 
 export interface AdamWOptions extends BaseOptions {
   betas: readonly [number, number];
@@ -32,9 +30,10 @@ export class AdamW extends Optimizer<AdamWOptions> {
 
   protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, { group, step }: UpdateContext<AdamWOptions>): void {
     const [b1, b2] = group.betas;
-    const params = new Params()
-      .u32(param.size)
-      .f32(1 - group.lr * group.weightDecay, b1, 1 - b1, b2, 1 - b2, group.eps, group.lr / (1 - b1 ** step), Math.sqrt(1 - b2 ** step));
+    const params = {
+      n: param.size, decay: 1 - group.lr * group.weightDecay, beta1: b1, one_minus_beta1: 1 - b1, beta2: b2, one_minus_beta2: 1 - b2,
+      eps: group.eps, step_size: group.lr / (1 - b1 ** step), bc2_sqrt: Math.sqrt(1 - b2 ** step),
+    };
     this.launchElementwise(KERNEL, param, { inputs: [grad], outputs: [param, state.exp_avg!, state.exp_avg_sq!], params });
   }
 }

@@ -6,7 +6,7 @@
 import { noGrad } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import { grid, type Kernel, type Overrides } from '../gpu/kernels.js';
-import type { Params } from '../gpu/params.js';
+import type { Fields, ParamValues } from '../gpu/params.js';
 import { fill } from '../ops/fill.js';
 import { describeOp, launch } from '../ops/launch.js';
 import { write } from '../tensor/create.js';
@@ -189,10 +189,10 @@ export abstract class Optimizer<O extends BaseOptions> {
   }
 
   /** Records an elementwise update kernel over the `n` elements of `param`. */
-  protected launchElementwise(
-    kernel: Kernel,
+  protected launchElementwise<F extends Fields>(
+    kernel: Kernel<F>,
     param: Tensor,
-    l: { inputs: Tensor[]; outputs: Tensor[]; params: Params; overrides?: Overrides },
+    l: { inputs: Tensor[]; outputs: Tensor[]; params: ParamValues<F>; overrides?: Overrides },
   ): void {
     launch(kernel, {
       ...l,

@@ -1,14 +1,12 @@
 // SGD with optional momentum (heavy-ball or Nesterov) and L2 weight decay, as torch.optim.SGD: one
 // fused kernel per parameter per step.
-import code from '../../shaders/optim.wgsl';
 import { GpuError } from '../gpu/device.js';
-import type { Kernel } from '../gpu/kernels.js';
-import { Params } from '../gpu/params.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { optimKernel, SGD_PARAMS } from './kernels.js';
 import { Optimizer, type BaseOptions, type GroupSpec, type ParamGroup, type UpdateContext } from './optimizer.js';
 
-const PLAIN: Kernel = { name: 'optim.sgd', code, entry: 'sgd', inputs: 1, outputs: 1 };
-const MOMENTUM: Kernel = { name: 'optim.sgd_momentum', code, entry: 'sgd_momentum', inputs: 1, outputs: 2 };
+const PLAIN = optimKernel('sgd', SGD_PARAMS, 1, 1);
+const MOMENTUM = optimKernel('sgd_momentum', SGD_PARAMS, 1, 2);
 
 export interface SgdOptions extends BaseOptions {
   momentum: number;
@@ -35,9 +33,10 @@ export class SGD extends Optimizer<SgdOptions> {
   }
 
   protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, { group, step }: UpdateContext<SgdOptions>): void {
-    const params = new Params()
-      .u32(param.size, step === 1 ? 1 : 0)
-      .f32(group.lr, group.weightDecay, group.momentum, 1 - group.dampening);
+    const params = {
+      n: param.size, first: step === 1 ? 1 : 0,
+      lr: group.lr, weight_decay: group.weightDecay, momentum: group.momentum, one_minus_dampening: 1 - group.dampening,
+    };
     const buf = state.momentum_buffer;
     if (buf) {
       this.launchElementwise(MOMENTUM, param, { inputs: [grad], outputs: [param, buf], params, overrides: { NESTEROV: group.nesterov } });

@@ -12,7 +12,9 @@ export type DType = 'f32' | 'i32';
 export type Shape = readonly number[];
 export type HostArray<D extends DType = DType> = D extends 'f32' ? Float32Array : Int32Array;
 
-export const BYTES_PER_ELEMENT = 4;
+const BYTES_PER_ELEMENT = 4;
+/** Views start at offsets that are multiples of this many elements (BUFFER_ALIGN bytes). */
+export const VIEW_ALIGN = BUFFER_ALIGN / BYTES_PER_ELEMENT;
 
 export function numel(shape: Shape): number {
   let n = 1;
@@ -24,7 +26,7 @@ export function fmtShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
-export function checkShape(shape: Shape, what: string): void {
+function checkShape(shape: Shape, what: string): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new GpuError(`${what}: invalid shape ${fmtShape(shape)}`);
   }
@@ -68,7 +70,7 @@ export class Tensor {
   view(shape: Shape, offset = 0, dtype: DType = this.dtype): Tensor {
     this.assertAlive('view');
     const abs = this.offset + offset;
-    if (offset !== 0 && (abs * BYTES_PER_ELEMENT) % BUFFER_ALIGN !== 0) throw new GpuError(`view: offset ${abs} is not 256-byte aligned`);
+    if (offset !== 0 && abs % VIEW_ALIGN !== 0) throw new GpuError(`view: offset ${abs} is not ${BUFFER_ALIGN}-byte aligned`);
     if (offset + numel(shape) > this.size) {
       throw new GpuError(`view: ${fmtShape(shape)} at offset ${offset} does not fit in ${fmtShape(this.shape)}`);
     }

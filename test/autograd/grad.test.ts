@@ -4,12 +4,12 @@ import { valueAndGrad } from '../../src/autograd/grad.js';
 import { noGrad } from '../../src/autograd/tape.js';
 import { recorder } from '../../src/gpu/recorder.js';
 import { add, exp, mul, scale } from '../../src/ops/elementwise.js';
-import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { assertClose } from '../util/check.js';
 import { initGpu, read } from '../util/gpu.js';
+import { sum } from '../../src/ops/sum.js';
 
 const t = suite('autograd');
 t.before(async () => void (await initGpu()));

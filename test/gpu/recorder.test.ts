@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gpu, GpuError } from '../../src/gpu/device.js';
 import { pipelineCount, type Kernel } from '../../src/gpu/kernels.js';
+import { uniformStruct } from '../../src/gpu/params.js';
 import { recorder } from '../../src/gpu/recorder.js';
 import { sizeClass } from '../../src/gpu/buffers.js';
 import { add, scale } from '../../src/ops/elementwise.js';
@@ -102,17 +103,22 @@ t('a tensor over the binding limit is refused with its size', async () => {
   assert.match(msg, /huge/);
 });
 
+const ONE_U32 = uniformStruct('Params', { n: 'u32' });
+
 t('a WGSL compile error names the shader and line', async () => {
   const bad: Kernel = {
     name: 'test.broken_shader',
-    code: 'struct Params { n: u32 }\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = undefined_thing; }',
+    code: '@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = undefined_thing; }',
+    params: ONE_U32,
     inputs: 0,
     outputs: 1,
   };
   const out = Tensor.empty([1]);
-  launch(bad, { inputs: [], outputs: [out], workgroups: [1], label: 'broken op f32[1]' });
+  launch(bad, { inputs: [], outputs: [out], params: { n: 0 }, workgroups: [1], label: 'broken op f32[1]' });
   const msg = await rejects(() => recorder().sync());
   assert.ok(msg.includes('test.broken_shader'), msg);
+  // The appended parameter structs leave the source's line numbers alone.
+  assert.match(msg, /line 3:/);
   out.dispose();
   await recorder().sync();
 });
@@ -120,13 +126,14 @@ t('a WGSL compile error names the shader and line', async () => {
 t('a validation error names the ops of the failing submit', async () => {
   const k: Kernel = {
     name: 'test.two_outputs',
-    code: 'struct Params { n: u32 }\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> y: array<f32>;\n@group(0) @binding(2) var<storage, read_write> z: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = 1.0; z[0] = 2.0; }',
+    code: '@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> y: array<f32>;\n@group(0) @binding(2) var<storage, read_write> z: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = 1.0; z[0] = 2.0; }',
+    params: ONE_U32,
     inputs: 0,
     outputs: 2,
   };
   const out = Tensor.empty([1]);
   // The same buffer bound twice as writable is a validation error.
-  launch(k, { inputs: [], outputs: [out, out], workgroups: [1], label: 'aliasing op f32[1]' });
+  launch(k, { inputs: [], outputs: [out, out], params: { n: 0 }, workgroups: [1], label: 'aliasing op f32[1]' });
   const msg = await rejects(() => recorder().sync());
   assert.ok(msg.includes('aliasing op f32[1]'), msg);
   out.dispose();

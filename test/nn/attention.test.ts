@@ -16,13 +16,13 @@ import {
 import { add, mul } from '../../src/ops/elementwise.js';
 import { matmul } from '../../src/ops/matmul.js';
 import { softmax } from '../../src/ops/softmax.js';
-import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { keep, tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { assertClose, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sharedTest } from '../util/shared.js';
+import { sum } from '../../src/ops/sum.js';
 
 const t = suite('t5 attention');
 // Head sizes: 1; odd sizes below and above a staged row's 16 invocations (partial column groups);

@@ -5,7 +5,6 @@ import { readSafetensors } from '../../src/io/safetensors.js';
 import { toFloat64, toInt32 } from '../../src/io/dtype.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { checkLabels, crossEntropy, type Reduction } from '../../src/ops/cross_entropy.js';
-import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -13,6 +12,7 @@ import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { eachLaneSetting } from '../util/lanes.js';
 import { sharedTest } from '../util/shared.js';
+import { sum } from '../../src/ops/sum.js';
 
 const t = suite('cross_entropy');
 t.before(async () => void (await initGpu()));

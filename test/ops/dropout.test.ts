@@ -3,11 +3,11 @@ import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { dropout, dropoutConstants } from '../../src/ops/dropout.js';
 import { mul } from '../../src/ops/elementwise.js';
-import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { assertClose, randArray, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { sum } from '../../src/ops/sum.js';
 
 const t = suite('dropout');
 t.before(async () => void (await initGpu()));

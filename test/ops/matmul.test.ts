@@ -7,11 +7,11 @@ import { valueAndGrad } from '../../src/autograd/grad.js';
 import { recorder } from '../../src/gpu/recorder.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { MATMUL_VARIANTS, matmul, matmulChoice, matmulVariants, tuneMatmul, type MatmulVariant } from '../../src/ops/matmul.js';
-import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { sum } from '../../src/ops/sum.js';
 
 const t = suite('matmul');
 t.before(async () => void (await initGpu()));

@@ -1,10 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { argmax, max, mean, reshape, sum } from '../../src/ops/reduce.js';
+import { argmax, max, mean } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { sum } from '../../src/ops/sum.js';
+import { reshape } from '../../src/ops/reshape.js';
 
 const t = suite('reduce');
 t.before(async () => void (await initGpu()));

@@ -2,13 +2,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { mul } from '../../src/ops/elementwise.js';
-import { sum } from '../../src/ops/reduce.js';
 import { logSoftmax, softmax } from '../../src/ops/softmax.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { assertClose, numel, randArray, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { eachLaneSetting } from '../util/lanes.js';
+import { sum } from '../../src/ops/sum.js';
 
 const t = suite('softmax');
 t.before(async () => void (await initGpu()));

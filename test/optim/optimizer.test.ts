@@ -3,7 +3,6 @@ import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { recorder } from '../../src/gpu/recorder.js';
 import { square, sub } from '../../src/ops/elementwise.js';
-import { sum } from '../../src/ops/reduce.js';
 import { Adafactor } from '../../src/optim/adafactor.js';
 import { AdamW } from '../../src/optim/adamw.js';
 import type { BaseOptions, Optimizer } from '../../src/optim/optimizer.js';
@@ -13,6 +12,7 @@ import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { randArray, rng } from '../util/check.js';
 import { initGpu, read } from '../util/gpu.js';
+import { sum } from '../../src/ops/sum.js';
 
 const t = suite('optim/optimizer');
 t.before(async () => void (await initGpu()));

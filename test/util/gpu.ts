@@ -3,12 +3,12 @@
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { initGpu } from '../../src/gpu/device.js';
 import { mul } from '../../src/ops/elementwise.js';
-import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { numel, randArray, rng } from './check.js';
 import * as assert from 'uvu/assert';
+import { sum } from '../../src/ops/sum.js';
 
 export { initGpu };
 

@@ -1,7 +1,7 @@
 // Row kernels (softmax, rmsnorm, cross-entropy) reduce in trees whose width launchRows picks from
 // the row length and the adapter; their tests run under every kind of choice so that a test
 // machine (lavapipe picks few lanes) also covers what a GPU runs.
-import { setRowElementsPerLane } from '../../src/ops/softmax.js';
+import { setRowElementsPerLane } from '../../src/ops/rows.js';
 
 /**
  * Runs fn under the adapter's lanes-per-row choice (perLane null), the GPU one (8 elements per

@@ -15,7 +15,7 @@ import { add, mul, rsqrt, shift, sigmoid, square, sub, scale as scaleBy } from '
 import { fill } from '../../ops/fill.js';
 import { concat, where } from '../../ops/layout.js';
 import { matmul } from '../../ops/matmul.js';
-import { max, mean, reshape } from '../../ops/reduce.js';
+import { max, mean } from '../../ops/reduce.js';
 import { softmax } from '../../ops/softmax.js';
 import { tensor } from '../../tensor/create.js';
 import { keep } from '../../tensor/scope.js';
@@ -26,6 +26,7 @@ import type { ParamGroupDef } from '../../train/optimizers.js';
 import { normal, rng } from '../../util/random.js';
 import type { Adapter } from '../peft.js';
 import type { PromptLrs, PromptModule } from '../prompts.js';
+import { reshape } from '../../ops/reshape.js';
 
 const LN_EPS = 1e-5;
 /** Pad positions get this before the max-pool. */

@@ -9,7 +9,6 @@ import { readSafetensors } from '../../io/safetensors.js';
 import { seq2seqLogits } from '../../nn/t5/seq2seq.js';
 import type { Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
 import { exp, mul, sub } from '../../ops/elementwise.js';
-import { reshape, sum } from '../../ops/reduce.js';
 import { logSoftmax } from '../../ops/softmax.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -18,6 +17,8 @@ import { upload } from '../../train/host.js';
 import type { LoadedModel } from '../../train/model.js';
 import { readRun } from '../../train/run.js';
 import { StackPrompts } from '../prompts.js';
+import { sum } from '../../ops/sum.js';
+import { reshape } from '../../ops/reshape.js';
 
 /** Teacher prompts in the order of `tasks`, from a SPoT source run. */
 export function loadTeachers(dir: string, tasks: readonly string[], promptLength: number, dModel: number): StackPrompts {

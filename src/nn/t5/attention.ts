@@ -9,21 +9,46 @@ import code from '../../../shaders/t5_attention.wgsl';
 import { needsGrad, noGrad, record } from '../../autograd/tape.js';
 import { gpu, GpuError, onShutdown } from '../../gpu/device.js';
 import { grid, type Kernel, type Overrides } from '../../gpu/kernels.js';
-import { Params } from '../../gpu/params.js';
+import { uniformStruct, type ParamValues } from '../../gpu/params.js';
 import { describeOp, expectDType, expectShape, launch } from '../../ops/launch.js';
 import { matmul } from '../../ops/matmul.js';
 import { tensor } from '../../tensor/create.js';
 import { keep } from '../../tensor/scope.js';
-import { fmtShape, Tensor } from '../../tensor/tensor.js';
+import { fmtShape, Tensor, VIEW_ALIGN } from '../../tensor/tensor.js';
 
 // The subgroup kernels sit below a marker in the shader: adapters without the feature compile only
 // the part above it, and the part with subgroups needs the `enable` directive first.
 const PORTABLE_CODE = code.slice(0, code.indexOf('//!subgroups'));
 const SUBGROUP_CODE = `enable subgroups;\n${code}`;
-const kernel = (name: string, entry: string, inputs: number, outputs: number, subgroups = false): Kernel => ({
+/** The parameters every attention kernel reads (each reads the fields it needs). */
+const ATTENTION_PARAMS = uniformStruct('Params', {
+  batch: 'u32', heads: 'u32', tq: 'u32', sk: 'u32',
+  // Position of the first query (a decoder step with a key/value cache).
+  q_offset: 'i32',
+  // Half-width of the bucket lookup: relative positions are clamped to [-span, span].
+  span: 'i32',
+  // Query blocks of BQ rows (forward, dq) and key blocks of BK rows (dk/dv).
+  nqb: 'u32', nkb: 'u32',
+  // Query tiles of BK rows that the dk/dv kernel walks.
+  nqt: 'u32',
+  n_buckets: 'u32',
+  // Relative positions covered by the diagonal partial sums: d_min .. d_min + n_diag - 1.
+  n_diag: 'u32', d_min: 'i32',
+  // Element offsets of dv, of the diagonal partial sums and of dS in the dk/dv output buffer (dS:
+  // also in the scores kernel's output, after P).
+  dv_off: 'u32', part_off: 'u32', ds_off: 'u32',
+  // Element offset of the saved scores in the forward's logsumexp output.
+  s_off: 'u32',
+  // FLAG_* bits. Uniform branches cost next to nothing, and every flag as an override would
+  // multiply the pipelines to compile.
+  flags: 'u32',
+});
+type AttentionParams = ParamValues<typeof ATTENTION_PARAMS.spec>;
+const kernel = (name: string, entry: string, inputs: number, outputs: number, subgroups = false): Kernel<typeof ATTENTION_PARAMS.spec> => ({
   name: `t5_attention.${name}`,
   code: subgroups ? SUBGROUP_CODE : PORTABLE_CODE,
   entry,
+  params: ATTENTION_PARAMS,
   inputs,
   outputs,
 });
@@ -43,8 +68,6 @@ const BIAS_TABLE = kernel('bias_grad_table', 'bias_grad_table', 2, 1);
 const WG = 64;
 /** Output columns one invocation may own (MAXC in the shader): a staged row's share, a subgroup lane's row. */
 const MAX_COLS = 128;
-/** Views of one storage start at 256-byte boundaries. */
-const ALIGN_ELEMS = 64;
 
 /**
  * Hugging Face's `T5Attention._relative_position_bucket` for one relative position
@@ -203,15 +226,14 @@ function paramsFor(
   nqb: number,
   bk: number,
   extra: { nBuckets?: number; dvOff?: number; partOff?: number; dsOff?: number; sOff?: number } = {},
-): Params {
+): AttentionParams {
   const nkb = Math.ceil(g.S / bk);
   const nqt = Math.ceil(g.T / bk);
-  return new Params()
-    .u32(g.B, g.H, g.T, g.S)
-    .i32(g.offset, span)
-    .u32(nqb, nkb, nqt, extra.nBuckets ?? 0, (nkb + nqt) * bk)
-    .i32(1 - g.offset - nqt * bk)
-    .u32(extra.dvOff ?? 0, extra.partOff ?? 0, extra.dsOff ?? 0, extra.sOff ?? 0, flags);
+  return {
+    batch: g.B, heads: g.H, tq: g.T, sk: g.S, q_offset: g.offset, span,
+    nqb, nkb, nqt, n_buckets: extra.nBuckets ?? 0, n_diag: (nkb + nqt) * bk, d_min: 1 - g.offset - nqt * bk,
+    dv_off: extra.dvOff ?? 0, part_off: extra.partOff ?? 0, ds_off: extra.dsOff ?? 0, s_off: extra.sOff ?? 0, flags,
+  };
 }
 
 function validate(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOptions): Geometry {
@@ -366,7 +388,8 @@ function attentionBackward(
 
 type Label = (what: string) => string;
 
-const align = (n: number) => Math.ceil(n / ALIGN_ELEMS) * ALIGN_ELEMS;
+/** Rounds an element offset up to where a view of the same storage may start. */
+const align = (n: number) => Math.ceil(n / VIEW_ALIGN) * VIEW_ALIGN;
 
 /**
  * Output layout of the dk/dv kernel: dk, dv, the diagonal partial sums of the bias gradient and
@@ -475,7 +498,7 @@ function dqKernel(g: Geometry, tiles: Tiles, flags: number, span: number, inputs
 }
 
 /** The table gradient from sums per (head, relative position) that `diagKernel` takes from `src`. */
-function biasTableGrad(g: Geometry, s: Saved, src: Tensor, diagKernel: Kernel, params: Params, label: Label, bk: number): Tensor {
+function biasTableGrad(g: Geometry, s: Saved, src: Tensor, diagKernel: Kernel<typeof ATTENTION_PARAMS.spec>, params: AttentionParams, label: Label, bk: number): Tensor {
   const nDiag = (Math.ceil(g.S / bk) + Math.ceil(g.T / bk)) * bk;
   const diag = Tensor.empty([g.H * nDiag], 'f32', 't5Attention.bias_diag');
   launch(diagKernel, {

@@ -35,7 +35,7 @@ export function addBiases(model: T5Model): Tensor[] {
 }
 
 /** The sublayers an adapter follows, as `<stack>.block.<i>.layer.<j>`. */
-export function adapterSites(model: T5Model): string[] {
+function adapterSites(model: T5Model): string[] {
   const sites: string[] = [];
   for (let i = 0; i < model.config.num_layers; i++) sites.push(`encoder.block.${i}.layer.0`, `encoder.block.${i}.layer.1`);
   for (let i = 0; i < model.config.num_decoder_layers; i++) {

@@ -5,10 +5,12 @@ import { tensor } from '../../tensor/create.js';
 import { tidy } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { gatherRows } from '../../ops/layout.js';
-import { argmax, reshape, sum } from '../../ops/reduce.js';
+import { argmax } from '../../ops/reduce.js';
 import { prependPrompt, type PromptInput } from '../prompt.js';
 import type { DecoderCache, T5Model } from './model.js';
 import { tokenNll } from './seq2seq.js';
+import { sum } from '../../ops/sum.js';
+import { reshape } from '../../ops/reshape.js';
 
 /** Encoder states for a batch, with the soft prompt in front when one is given. */
 function encodeBatch(model: T5Model, ids: Tensor, mask: Tensor, prompt?: PromptInput): { hidden: Tensor; mask: Tensor } {

@@ -12,11 +12,11 @@ import { dropout } from '../../ops/dropout.js';
 import { embedding } from '../../ops/embedding.js';
 import { concat, permute } from '../../ops/layout.js';
 import { matmul } from '../../ops/matmul.js';
-import { reshape } from '../../ops/reduce.js';
 import { rmsNorm } from '../../ops/rmsnorm.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { t5Attention } from './attention.js';
 import type { T5Config } from './config.js';
+import { reshape } from '../../ops/reshape.js';
 
 /** Dropout settings for a forward pass; T5 applies `config.dropout_rate` in training mode. */
 export interface RunMode {

@@ -1,9 +1,9 @@
 // Teacher-forced sequence-to-sequence passes: the loss that every training stage minimises.
 import { crossEntropy } from '../../ops/cross_entropy.js';
-import { reshape } from '../../ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { prependPrompt, type PromptInput } from '../prompt.js';
 import type { RunMode, T5Model } from './model.js';
+import { reshape } from '../../ops/reshape.js';
 
 /** A tokenised batch on the GPU. Labels use -100 for positions that do not count. */
 export interface Seq2SeqBatch {
