@@ -33,7 +33,7 @@ const common = {
 };
 
 const results = await Promise.all([
-  build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' }),
+  build({ ...common, entryPoints: { index: 'src/index.ts', t5: 'src/t5.ts', bpt: 'src/bpt.ts', cli: 'src/cli/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' }),
   build({
     ...common,
     entryPoints: [

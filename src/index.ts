@@ -1,13 +1,16 @@
-// The public library API of bpt-webgpu: what embedders import.
+// bpt-webgpu: the engine. Tensors on the GPU, WGSL kernels with their VJPs, reverse-mode
+// autodiff, optimizers, safetensors files and the Bayesian (RBF / SVGD) kernels, recorded into
+// one submit per step.
 //
-//   import { initGpu, tensor, matmul, valueAndGrad, AdamW, tidy } from 'bpt-webgpu';
+//   import { initGpu, tensor, keep, matmul, square, sum, valueAndGrad } from 'bpt-webgpu';
 //   await initGpu();
 //   const W = keep(tensor(new Float32Array(6), [2, 3]));
 //   const { value, grads } = valueAndGrad(() => sum(square(matmul(x, W))), [W]);
 //
-// Layers, lowest first: the device and the recorder (one submit per step), tensors and scopes,
-// ops with their VJPs, autodiff, optimizers, the T5 model and its I/O, the Bayesian kernels, and
-// the BPT pipeline with its tasks and metrics. See docs/ARCHITECTURE.md.
+// The other entry points build on this one: 'bpt-webgpu/t5' (T5 checkpoints, the model,
+// tokenizers) and 'bpt-webgpu/bpt' (the BPT stages, the baselines, tasks and metrics, pretraining).
+// Layers, lowest first: the device and the recorder, tensors and scopes, ops, autodiff,
+// optimizers, files. See docs/ARCHITECTURE.md.
 
 // --- Device, recording, profiling -------------------------------------------------------------
 /** Acquire (`initGpu`) and release (`shutdownGpu`) the process-wide WebGPU device; `gpu()` returns it. */
@@ -21,13 +24,13 @@ export type { PoolStats } from './gpu/buffers.js';
 export { summarize as summarizeProfile, chromeTrace } from './gpu/profiler.js';
 export type { KernelRecord, KernelSummary } from './gpu/profiler.js';
 /** Custom kernels: a WGSL source with the engine's binding convention, launched over tensors. */
-export { grid, pipelineCount } from './gpu/kernels.js';
+export { grid } from './gpu/kernels.js';
 export type { Kernel, Overrides } from './gpu/kernels.js';
 export { uniformStruct, padTo } from './gpu/params.js';
 export type { UniformStruct, Fields, FieldType, ParamValues } from './gpu/params.js';
 export { launch } from './ops/launch.js';
 /** Per-adapter kernel-variant tuning with an on-disk cache. */
-export { tune, tunePending, tuningEnabled, tuneCachePath } from './gpu/tune.js';
+export { tune, tuningEnabled, tuneCachePath } from './gpu/tune.js';
 
 // --- Tensors and lifetimes --------------------------------------------------------------------
 export { Tensor, numel, readAll } from './tensor/tensor.js';
@@ -77,34 +80,12 @@ export type { AdafactorOptions } from './optim/adafactor.js';
 export { constantSchedule, warmupConstantSchedule, linearWarmupDecaySchedule } from './optim/schedule.js';
 export type { Schedule } from './optim/schedule.js';
 
-// --- T5 ---------------------------------------------------------------------------------------
-export { T5Model } from './nn/t5/model.js';
-export type { RunMode, DecoderCache } from './nn/t5/model.js';
-export { parseT5Config, makeT5Config, t5ConfigToJson, t5ParameterShapes, t5ParameterCount, T5ConfigError } from './nn/t5/config.js';
-export type { T5Config } from './nn/t5/config.js';
-export { t5Attention, t5AttentionVariants, relativePositionBucket } from './nn/t5/attention.js';
-export type { T5AttentionOptions, T5AttentionBias, T5AttentionBackward, T5AttentionVariant } from './nn/t5/attention.js';
-export { modelFromCheckpoint, modelToHost, disposeModel, randomCheckpoint } from './nn/t5/weights.js';
-export { seq2seq, seq2seqLogits, tokenNll } from './nn/t5/seq2seq.js';
-export type { Seq2SeqBatch, Seq2SeqOutput, Seq2SeqLogits } from './nn/t5/seq2seq.js';
-export { greedyGenerate, scoreCandidates } from './nn/t5/generate.js';
-export type { GenerateOptions } from './nn/t5/generate.js';
-export { prependPrompt } from './nn/prompt.js';
-export type { PromptInput } from './nn/prompt.js';
-export { addAdapters, addBiases, loadExtras } from './nn/t5/extras.js';
-
-// --- Files ------------------------------------------------------------------------------------
+// --- Files: safetensors and host tensors --------------------------------------------------------
 export { readSafetensors, SafetensorsError } from './io/safetensors.js';
 export type { SafetensorsFile } from './io/safetensors.js';
 export { writeSafetensors } from './io/safetensors_writer.js';
 export { toFloat32, toInt32, DtypeError } from './io/dtype.js';
 export type { HostTensor } from './io/dtype.js';
-export { loadHfCheckpoint, saveHfCheckpoint, CheckpointError } from './io/checkpoint.js';
-export type { HfCheckpoint } from './io/checkpoint.js';
-export { loadTokenizer } from './io/tokenizer/load.js';
-export { T5Tokenizer } from './io/tokenizer/t5_tokenizer.js';
-export { ByT5Tokenizer } from './io/tokenizer/byt5_tokenizer.js';
-export type { Tokenizer } from './io/tokenizer/tokenizer.js';
 
 // --- Bayesian kernels (usable without T5) -----------------------------------------------------
 /** RBF kernel with the median-heuristic bandwidth, the SVGD direction, and the SVGD code's RMSProp. */
@@ -113,21 +94,3 @@ export type { RbfOptions, RbfResult, Bandwidth } from './bayes/rbf.js';
 export { svgdDirection, kernelStats, readKernelStats, kernelStatsFrom } from './bayes/svgd.js';
 export type { SvgdResult, KernelStats } from './bayes/svgd.js';
 export { SvgdRmsprop } from './bayes/rmsprop.js';
-
-// --- BPT pipeline, tasks and metrics ----------------------------------------------------------
-export { runSource } from './bpt/source.js';
-export { runTarget } from './bpt/target.js';
-export { runEval } from './bpt/eval_stage.js';
-export { sourceOptions, targetOptions, evalOptions, SOURCE_METHODS, TARGET_METHODS } from './bpt/options.js';
-export type { SourceOptions, TargetOptions, EvalOptions } from './bpt/options.js';
-export { saveAdapter, loadAdapter } from './bpt/peft.js';
-export type { Adapter, PromptAdapter, MultitaskAdapter } from './bpt/peft.js';
-export * as tasks from './tasks/index.js';
-
-// --- Pretraining, the demo, reports -----------------------------------------------------------
-/** T5 span-corruption pretraining (noise mask and sentinels as in T5's preprocessors). */
-export { runPretrain } from './pretrain/pretrain.js';
-export { randomSpansNoiseMask, spanCorrupt } from './pretrain/span_corruption.js';
-export { runDemo } from './demo/demo.js';
-/** Writes a self-contained report.html for a run directory. */
-export { writeRunReport } from './report/html.js';
