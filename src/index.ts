@@ -30,7 +30,7 @@ export { uniformStruct, padTo } from './gpu/params.js';
 export type { UniformStruct, Fields, FieldType, ParamValues } from './gpu/params.js';
 export { launch } from './ops/launch.js';
 /** Per-adapter kernel-variant tuning with an on-disk cache. */
-export { tune, tuningEnabled, tuneCachePath } from './gpu/tune.js';
+export { tune, tunePending, tuningEnabled, tuneCachePath } from './gpu/tune.js';
 
 // --- Tensors and lifetimes --------------------------------------------------------------------
 export { Tensor, numel, readAll } from './tensor/tensor.js';
