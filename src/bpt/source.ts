@@ -235,7 +235,7 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
     const resumed = run.resumed;
     if (resumed) {
-      restoreNamed(module.named(), resumed.tensors, run.path('checkpoint.safetensors'));
+      restoreNamed(module.named(), resumed.tensors, run.checkpointPath);
       const extra = resumed.extra as { streams: StreamState[]; rmspropSteps?: number };
       extra.streams.forEach((s, k) => streams[k]!.load(s));
       if (stepper.kind === 'gradient' && resumed.optimizer) stepper.opt.loadState(resumed.optimizer);

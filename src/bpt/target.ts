@@ -227,7 +227,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     let history: Array<{ epoch: number; average: number; tasks: Record<string, EvalResult> }> = [];
     const resumed = run.resumed;
     if (resumed) {
-      restoreNamed(t.named, resumed.tensors, run.path('checkpoint.safetensors'));
+      restoreNamed(t.named, resumed.tensors, run.checkpointPath);
       if (resumed.optimizer) opt.loadState(resumed.optimizer);
       const extra = resumed.extra as { best: Best; history: typeof history };
       best = extra.best;

@@ -17,7 +17,7 @@ import { readRunData, runSeconds, type RunData } from '../report/runs.js';
 import { CHECKPOINT_FILE } from '../train/checkpoint.js';
 import type { ProgressMode } from '../train/options.js';
 import { RUN_FILE } from '../train/run.js';
-import { DEMO_METHODS, type DemoMethod, type DemoProtocol } from './protocol.js';
+import { DEMO_METHODS, type DemoMethod, type DemoProtocol, type DemoResult, type DemoRow } from './protocol.js';
 import { writeDemoReport } from './report.js';
 
 /** Name of the embedded model's folder under models/. */
@@ -98,30 +98,6 @@ function runStatus(dir: string): 'none' | 'complete' | 'stopped' {
   const r = JSON.parse(readFileSync(join(dir, RUN_FILE), 'utf8')) as { status?: string };
   if (r.status === 'complete') return 'complete';
   return existsSync(join(dir, CHECKPOINT_FILE)) ? 'stopped' : 'none';
-}
-
-/** One row of the demo table. */
-export interface DemoRow {
-  method: DemoMethod;
-  label: string;
-  /** Target test accuracy per seed (x100). */
-  scores: number[];
-  mean: number;
-  /** Sample standard deviation over seeds (0 for one seed). */
-  sd: number;
-  /** Mean target-stage wall time per seed, seconds. */
-  targetSeconds: number;
-  /** Wall time of the source stage it builds on (once for all seeds), seconds; null for PT. */
-  sourceSeconds: number | null;
-  /** Per-seed test scores of the other targets of a multi-target run. */
-  others: Record<string, number[]>;
-}
-
-export interface DemoResult {
-  protocol: DemoProtocol;
-  model: string;
-  rows: DemoRow[];
-  wallSeconds: number;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

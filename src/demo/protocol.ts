@@ -56,3 +56,28 @@ export const DEMO_METHODS = [
 ] as const;
 
 export type DemoMethod = (typeof DEMO_METHODS)[number]['key'];
+
+/** One row of the demo table. */
+export interface DemoRow {
+  method: DemoMethod;
+  label: string;
+  /** Target test accuracy per seed (x100). */
+  scores: number[];
+  mean: number;
+  /** Sample standard deviation over seeds (0 for one seed). */
+  sd: number;
+  /** Mean target-stage wall time per seed, seconds. */
+  targetSeconds: number;
+  /** Wall time of the source stage it builds on (once for all seeds), seconds; null for PT. */
+  sourceSeconds: number | null;
+  /** Per-seed test scores of the other targets of a multi-target run. */
+  others: Record<string, number[]>;
+}
+
+/** What a demo run produced: the protocol, the model it ran on, the table rows, its wall time. */
+export interface DemoResult {
+  protocol: DemoProtocol;
+  model: string;
+  rows: DemoRow[];
+  wallSeconds: number;
+}

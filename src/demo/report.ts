@@ -5,8 +5,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { renderPage } from '../report/html.js';
 import { htmlTable, lossSeries, runSeconds, runSection, validationSeries, type RunData } from '../report/runs.js';
 import { escapeXml, linePlot } from '../report/svg.js';
-import type { DemoResult } from './demo.js';
-import { DEMO_METHODS } from './protocol.js';
+import { DEMO_METHODS, type DemoResult } from './protocol.js';
 
 function resultsTable(r: DemoResult): string {
   const others = [...new Set(r.rows.flatMap((x) => Object.keys(x.others)))];

@@ -11,7 +11,7 @@ import { fill } from '../ops/fill.js';
 import { describeOp, launch } from '../ops/launch.js';
 import { write } from '../tensor/create.js';
 import { keep } from '../tensor/scope.js';
-import { fmtShape, Tensor, type Shape } from '../tensor/tensor.js';
+import { fmtShape, readAll, Tensor, type Shape } from '../tensor/tensor.js';
 
 /** Options every optimizer has; each group may override them. */
 export interface BaseOptions {
@@ -134,12 +134,13 @@ export abstract class Optimizer<O extends BaseOptions> {
   /** A host copy of the optimizer's state: group options, step counts and state tensors. */
   async state(): Promise<OptimizerState> {
     this.assertLive('state');
-    const params = [];
-    for (const s of this.slots) {
-      const tensors: Record<string, Float32Array> = {};
-      for (const [k, t] of Object.entries(this.stateOf(s))) tensors[k] = (await t.toArray()) as Float32Array;
-      params.push({ step: s.step, tensors });
-    }
+    const states = this.slots.map((s) => Object.entries(this.stateOf(s)));
+    const data = await readAll(states.flat().map(([, t]) => t));
+    let i = 0;
+    const params = this.slots.map((s, j) => ({
+      step: s.step,
+      tensors: Object.fromEntries(states[j]!.map(([k]) => [k, data[i++] as Float32Array])),
+    }));
     return { groups: this.groups.map((g) => ({ lr: g.lr, weightDecay: g.weightDecay })), params };
   }
 

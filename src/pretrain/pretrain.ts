@@ -91,7 +91,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     }
     const resumed = run.resumed;
     if (resumed) {
-      restoreNamed(lm.model.params, resumed.tensors, run.path('checkpoint.safetensors'));
+      restoreNamed(lm.model.params, resumed.tensors, run.checkpointPath);
       if (resumed.optimizer) opt.loadState(resumed.optimizer);
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);

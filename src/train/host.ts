@@ -3,18 +3,18 @@
 import type { HostTensor } from '../io/dtype.js';
 import { tensor, write } from '../tensor/create.js';
 import { keep } from '../tensor/scope.js';
-import { Tensor } from '../tensor/tensor.js';
+import { readAll, Tensor } from '../tensor/tensor.js';
 
 /** A host copy of a tensor. */
 export async function toHost(t: Tensor): Promise<HostTensor<Float32Array>> {
   return { data: (await t.toArray()) as Float32Array, shape: [...t.shape] };
 }
 
-/** Host copies of named tensors. */
+/** Host copies of named f32 tensors, in one readback. */
 export async function namedToHost(named: ReadonlyMap<string, Tensor>): Promise<Map<string, HostTensor<Float32Array>>> {
-  const out = new Map<string, HostTensor<Float32Array>>();
-  for (const [k, t] of named) out.set(k, await toHost(t));
-  return out;
+  const tensors = [...named.values()];
+  const data = await readAll(tensors);
+  return new Map([...named.keys()].map((k, i) => [k, { data: data[i] as Float32Array, shape: [...tensors[i]!.shape] }]));
 }
 
 /** A kept (scope-free) f32 tensor from host data; the caller disposes it. */

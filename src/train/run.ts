@@ -120,8 +120,13 @@ export class Run {
     this.writeRecord();
   }
 
+  /** The run's resumable checkpoint file. */
+  get checkpointPath(): string {
+    return this.path(CHECKPOINT_FILE);
+  }
+
   saveCheckpoint(state: Omit<TrainState, 'options' | 'stage'>): void {
-    saveTrainState(this.path(CHECKPOINT_FILE), { ...state, stage: this.record.stage, options: this.record.options });
+    saveTrainState(this.checkpointPath, { ...state, stage: this.record.stage, options: this.record.options });
   }
 
   /** Marks the run complete with its results; drops the checkpoint unless asked to keep it. */

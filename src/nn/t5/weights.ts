@@ -2,7 +2,7 @@
 // state_dict, and builds random checkpoints of any T5 variant for tests and benchmarks.
 import { keep } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/create.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { readAll, type Tensor } from '../../tensor/tensor.js';
 import type { HfCheckpoint } from '../../io/checkpoint.js';
 import type { HostTensor } from '../../io/dtype.js';
 import { t5ParameterShapes, type T5Config } from './config.js';
@@ -21,11 +21,11 @@ export function modelFromCheckpoint(ckpt: HfCheckpoint): T5Model {
   return new T5Model(ckpt.config, params);
 }
 
-/** Reads every parameter back to the host (for saving a trained model). */
+/** Reads every parameter back to the host in one readback (for saving a trained model). */
 export async function modelToHost(model: T5Model): Promise<Map<string, HostTensor<Float32Array>>> {
-  const out = new Map<string, HostTensor<Float32Array>>();
-  for (const [name, t] of model.params) out.set(name, { data: (await t.toArray()) as Float32Array, shape: [...t.shape] });
-  return out;
+  const params = [...model.params];
+  const data = await readAll(params.map(([, t]) => t));
+  return new Map(params.map(([name, t], i) => [name, { data: data[i] as Float32Array, shape: [...t.shape] }]));
 }
 
 /** Frees the model's parameters, extras included. */
