@@ -38,6 +38,12 @@ export interface PoolStats {
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pending: GPUBuffer[] = [];
+  /** While a step is captured: every buffer handed out, in order. */
+  private tap: GPUBuffer[] | null = null;
+  /** While a dynamic region is re-run: the buffers it got at capture, handed out again in order. */
+  private script: { buffers: readonly GPUBuffer[]; next: number } | null = null;
+  /** Buffers a captured plan uses: never handed out again until the plan lets go (true once released). */
+  private readonly claimed = new Map<GPUBuffer, boolean>();
   private stats: PoolStats = { allocated: 0, inUse: 0, peakInUse: 0, buffersCreated: 0 };
 
   /** A buffer of at least `bytes` bytes (STORAGE | UNIFORM | COPY_SRC | COPY_DST). */
@@ -49,6 +55,11 @@ export class BufferPool {
         `${what}: ${bytes} bytes exceed this device's maxStorageBufferBindingSize (${g.report.maxStorageBufferBindingSize})`,
       );
     }
+    if (this.script) {
+      const buf = this.script.buffers[this.script.next++];
+      if (!buf || buf.size !== size) throw new GpuError(`replay: ${what} asks for other buffers than at capture; a dynamic region must allocate the same every step`);
+      return buf;
+    }
     let buf = this.free.get(size)?.pop();
     if (!buf) {
       buf = g.device.createBuffer({ size, usage: USAGE, label: what });
@@ -57,13 +68,51 @@ export class BufferPool {
     }
     this.stats.inUse += size;
     this.stats.peakInUse = Math.max(this.stats.peakInUse, this.stats.inUse);
+    if (this.tap) {
+      this.tap.push(buf);
+      this.claimed.set(buf, false);
+    }
     return buf;
   }
 
   /** Returns a buffer; it becomes reusable after the next submit (`afterSubmit`). */
   release(buf: GPUBuffer): void {
+    if (this.script) return;
     this.stats.inUse -= buf.size;
-    this.pending.push(buf);
+    if (this.claimed.has(buf)) this.claimed.set(buf, true);
+    else this.pending.push(buf);
+  }
+
+  /**
+   * Until `endTap`, lists every buffer handed out into `list` (a step capture) and claims it for
+   * the plan: released, it is not reused until `unclaim`.
+   */
+  startTap(list: GPUBuffer[]): void {
+    this.tap = list;
+  }
+
+  endTap(): void {
+    this.tap = null;
+  }
+
+  /** A plan lets go of its buffers: those already released become reusable after the next submit. */
+  unclaim(buffers: readonly GPUBuffer[]): void {
+    for (const b of buffers) {
+      const released = this.claimed.get(b);
+      if (released === undefined) continue;
+      this.claimed.delete(b);
+      if (released) this.pending.push(b);
+    }
+  }
+
+  /** Runs `fn` handing out `buffers` in order instead of pool buffers, and ignoring releases. */
+  withScript(buffers: readonly GPUBuffer[], fn: () => void): void {
+    this.script = { buffers, next: 0 };
+    try {
+      fn();
+    } finally {
+      this.script = null;
+    }
   }
 
   /** Called by the recorder right after a submit: pending buffers may now be reused. */
@@ -99,6 +148,9 @@ export class BufferPool {
   reset(): void {
     this.free.clear();
     this.pending = [];
+    this.claimed.clear();
+    this.tap = null;
+    this.script = null;
     this.stats = { allocated: 0, inUse: 0, peakInUse: 0, buffersCreated: 0 };
   }
 }

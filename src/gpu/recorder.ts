@@ -7,6 +7,7 @@
 import { BUFFER_ALIGN, BufferPool } from './buffers.js';
 import { gpu, gpuWait, GpuError, onShutdown } from './device.js';
 import { pipelineFor, takeCompileChecks, type Kernel, type Overrides } from './kernels.js';
+import { CaptureLog, Plan } from './plan.js';
 import { Profiler } from './profiler.js';
 
 /** A dispatch's parameter slot: uniform binding offsets share the storage alignment. */
@@ -61,6 +62,10 @@ export class Recorder {
   private labels: string[] = [];
   private errors: Array<Promise<GpuError | null>> = [];
   private stats: RecorderStats = { dispatches: 0, submits: 0, lastSubmitDispatches: 0, readbacks: 0 };
+  /** The step being captured, if any. */
+  private log: CaptureLog | null = null;
+  /** The plan whose dynamic region is being re-run, and the next dispatch it expects. */
+  private repacking: { plan: Plan; next: number } | null = null;
 
   private ensureEncoder(): GPUCommandEncoder {
     this.encoder ??= gpu().device.createCommandEncoder();
@@ -92,6 +97,10 @@ export class Recorder {
 
   /** Records one dispatch into the current step. */
   dispatch(d: Dispatch): void {
+    if (this.repacking) {
+      this.repacking.plan.repack(this.repacking.next++, d.kernel, d.params, d.label);
+      return;
+    }
     const device = gpu().device;
     if (this.stats.lastSubmitDispatches >= MAX_DISPATCHES_PER_SUBMIT || this.profiler.full) this.submit();
     const { pipeline, layout } = pipelineFor(d.kernel, d.overrides);
@@ -119,10 +128,16 @@ export class Recorder {
     this.labels.push(d.label);
     this.stats.dispatches++;
     this.stats.lastSubmitDispatches++;
+    this.log?.dispatches.push({
+      kernel: d.kernel, pipeline, layout, params: new Uint8Array(d.params.slice(0)), ranges: [...d.inputs, ...d.outputs],
+      workgroups: [x, y, z], label: d.label, dynamic: this.log.regionDepth > 0,
+    });
   }
 
   /** Records a buffer-to-buffer copy (sizes multiple of 4). */
   copy(src: BufferRange, dst: BufferRange, label: string): void {
+    if (this.repacking) throw new GpuError(`replay: ${label}: a dynamic region may only launch kernels, not copy`);
+    this.log?.copies.push({ src, dst, before: this.log.dispatches.length, label });
     this.endPass();
     this.ensureEncoder().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.size);
     this.labels.push(label);
@@ -176,6 +191,7 @@ export class Recorder {
    * one submit and one mapping for all of them, however many there are.
    */
   async read(srcs: readonly BufferRange[], label: string): Promise<ArrayBuffer[]> {
+    this.refuseInCapture(`reading ${label} back to the host`);
     if (srcs.length === 0) return [];
     const device = gpu().device;
     // Range sizes are whole elements (multiples of 4), as copyBufferToBuffer requires.
@@ -205,6 +221,109 @@ export class Recorder {
     return out;
   }
 
+  /** True while a replay re-runs a dynamic region (its launches only re-pack parameters). */
+  get replaying(): boolean {
+    return this.repacking !== null;
+  }
+
+  /** True between `beginCapture` and `endCapture`. */
+  get capturing(): boolean {
+    return this.log !== null;
+  }
+
+  /** Throws, naming `what`, while a step is being captured or replayed: a replay could not repeat it. */
+  refuseInCapture(what: string): void {
+    if (this.log || this.repacking) {
+      throw new GpuError(`capture: ${what} inside a captured step cannot be replayed (a replay runs no host code); do it before or after the step, or pass the data as an input of the step`);
+    }
+  }
+
+  /**
+   * Starts capturing: until `endCapture`, dispatches and copies run as usual and are also kept
+   * for a plan, and every pool buffer handed out belongs to it.
+   */
+  beginCapture(): void {
+    if (this.log || this.repacking) throw new GpuError('capture: a step is already being captured (captures do not nest)');
+    this.log = new CaptureLog();
+    this.pool.startTap(this.log.acquired);
+  }
+
+  /** Ends the capture; `inputs` are the buffers the step's inputs are copied into at each replay. */
+  endCapture(inputs: readonly GPUBuffer[]): Plan {
+    const log = this.stopCapture();
+    return new Plan(log, inputs);
+  }
+
+  /** Ends a capture that failed: its buffers go back to the pool. */
+  abortCapture(): void {
+    if (this.log) this.pool.unclaim(this.stopCapture().acquired);
+  }
+
+  private stopCapture(): CaptureLog {
+    const log = this.log;
+    if (!log) throw new GpuError('capture: no capture in progress');
+    this.log = null;
+    this.pool.endTap();
+    return log;
+  }
+
+  /**
+   * Runs host code whose dispatches' parameters may differ from step to step (a step count, a
+   * learning rate, a seed read from a Scalar): while capturing, `fn` is kept and a replay runs it
+   * again, re-packing the parameters of the dispatches it launches (same kernels, same buffers).
+   */
+  dynamic(fn: () => void): void {
+    const log = this.log;
+    if (!log || this.repacking) return fn();
+    const first = log.dispatches.length;
+    const a = log.acquired.length;
+    log.regionDepth++;
+    try {
+      fn();
+    } finally {
+      log.regionDepth--;
+    }
+    if (log.regionDepth === 0) log.regions.push({ fn, first, last: log.dispatches.length, buffers: log.acquired.slice(a) });
+  }
+
+  /**
+   * Records one replay of `plan`: re-runs its dynamic regions, uploads the parameters they
+   * changed, and encodes its dispatches after what is recorded so far. Earlier work is submitted
+   * first, since the uploads run at once and must not overtake an earlier replay of the plan.
+   */
+  replay(plan: Plan, inputs: ReadonlyArray<{ src: BufferRange; dst: BufferRange }> = []): void {
+    if (this.log || this.repacking) throw new GpuError('replay: not inside a capture');
+    this.submit();
+    for (const r of plan.regions) {
+      this.repacking = { plan, next: r.first };
+      try {
+        this.pool.withScript(r.buffers, r.fn);
+        if (this.repacking.next !== r.last) {
+          throw new GpuError(`replay: a dynamic region launched ${this.repacking.next - r.first} dispatches, at capture ${r.last - r.first}`);
+        }
+      } finally {
+        this.repacking = null;
+      }
+    }
+    plan.upload();
+    this.endPass();
+    const encoder = this.ensureEncoder();
+    for (const { src, dst } of inputs) encoder.copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.size);
+    plan.encode(encoder);
+    const n = plan.dispatches.length;
+    this.labels.push(`replay of a captured step (${n} dispatches)`);
+    this.stats.dispatches += n;
+    this.stats.lastSubmitDispatches += n;
+  }
+
+  /** Frees a plan: its uniform buffer, and its step buffers go back to the pool. */
+  disposePlan(plan: Plan): void {
+    // Replays of it may still wait in the encoder.
+    this.submit();
+    plan.dispose();
+    this.pool.unclaim(plan.log.acquired);
+  }
+
   snapshot(): RecorderStats {
     return { ...this.stats };
   }
@@ -217,6 +336,8 @@ export class Recorder {
     this.chunkIndex = 0;
     this.labels = [];
     this.errors = [];
+    this.log = null;
+    this.repacking = null;
     this.pool.reset();
     this.profiler.reset();
   }

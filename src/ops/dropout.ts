@@ -6,6 +6,8 @@ import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import { grid } from '../gpu/kernels.js';
 import { uniformStruct } from '../gpu/params.js';
+import { recorder } from '../gpu/recorder.js';
+import { valueOf, type Scalar } from '../tensor/scalar.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeOp, expectDType, launch } from './launch.js';
 
@@ -17,8 +19,11 @@ const TWO_32 = 2 ** 32;
 
 /** Options of `dropout`. */
 export interface DropoutOptions {
-  /** Philox key: an integer in [0, 2^53). The same seed and offset give the same mask. */
-  seed: number;
+  /**
+   * Philox key: an integer in [0, 2^53). The same seed and offset give the same mask. A Scalar is
+   * read at each replay of a captured step (a new mask per step without a new capture).
+   */
+  seed: number | Scalar;
   /**
    * Philox counter word in [0, 2^32): calls that share a seed need distinct offsets (e.g. the
    * step and layer) to get independent masks. Default 0.
@@ -38,16 +43,24 @@ export function dropoutConstants(p: number, seed: number): { key: [number, numbe
   };
 }
 
-function apply(x: Tensor, p: number, seed: number, offset: number, what: string): Tensor {
-  const { key, threshold, scale } = dropoutConstants(p, seed);
+function checkSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new GpuError(`dropout: seed must be an integer in [0, 2^53), got ${seed}`);
+}
+
+function apply(x: Tensor, p: number, seed: number | Scalar, offset: number, what: string): Tensor {
   const out = Tensor.empty(x.shape, 'f32', what);
-  launch(KERNEL, {
-    inputs: [x],
-    outputs: [out],
-    params: { n: x.size, seed_lo: key[0], seed_hi: key[1], offset, threshold, scale },
-    overrides: { WG },
-    workgroups: grid(Math.ceil(x.size / 4 / WG)),
-    label: `${describeOp(what, x)} p=${p}`,
+  recorder().dynamic(() => {
+    const s = valueOf(seed);
+    checkSeed(s);
+    const { key, threshold, scale } = dropoutConstants(p, s);
+    launch(KERNEL, {
+      inputs: [x],
+      outputs: [out],
+      params: { n: x.size, seed_lo: key[0], seed_hi: key[1], offset, threshold, scale },
+      overrides: { WG },
+      workgroups: grid(Math.ceil(x.size / 4 / WG)),
+      label: `${describeOp(what, x)} p=${p}`,
+    });
   });
   return out;
 }
@@ -60,7 +73,7 @@ function apply(x: Tensor, p: number, seed: number, offset: number, what: string)
 export function dropout(x: Tensor, p: number, { seed, offset = 0, training }: DropoutOptions): Tensor {
   expectDType('dropout', 'f32', x);
   if (!(p >= 0 && p <= 1)) throw new GpuError(`dropout: p must be in [0, 1], got ${p}`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new GpuError(`dropout: seed must be an integer in [0, 2^53), got ${seed}`);
+  checkSeed(valueOf(seed));
   if (!Number.isInteger(offset) || offset < 0 || offset >= TWO_32) throw new GpuError(`dropout: offset must be an integer in [0, 2^32), got ${offset}`);
   if (!training || p === 0) return record('dropout', [x], x.view(x.shape), (g) => [g]);
   const out = apply(x, p, seed, offset, 'dropout');

@@ -6,6 +6,7 @@
 import { noGrad } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import { grid, type Kernel, type Overrides } from '../gpu/kernels.js';
+import { recorder } from '../gpu/recorder.js';
 import type { Fields, ParamValues } from '../gpu/params.js';
 import { fill } from '../ops/fill.js';
 import { describeOp, launch } from '../ops/launch.js';
@@ -118,12 +119,17 @@ export abstract class Optimizer<O extends BaseOptions> {
         throw new GpuError(`${this.name}.step: gradient ${i} is ${g.describe()}, parameter is ${s.param.describe()}`);
       }
     });
-    noGrad(() => {
-      this.slots.forEach((s, i) => {
-        s.step++;
-        this.update(s.param, grads[i]!, this.stateOf(s), { group: s.group, step: s.step });
-      });
-    });
+    // State is created outside the dynamic region: a replay must not zero it again.
+    const states = this.slots.map((s) => this.stateOf(s));
+    // The step counts and lr are host state: a replay of a captured step runs this region again.
+    recorder().dynamic(() =>
+      noGrad(() => {
+        this.slots.forEach((s, i) => {
+          s.step++;
+          this.update(s.param, grads[i]!, states[i]!, { group: s.group, step: s.step });
+        });
+      }),
+    );
   }
 
   /** Sets every group's lr to its `baseLr` times `multiplier` (a schedule's value for this step). */

@@ -27,6 +27,7 @@ export function tensor(data: HostData, shape?: Shape, dtype?: DType): Tensor {
     }
     host = data instanceof Int32Array ? data : Int32Array.from(data);
   }
+  recorder().refuseInCapture('tensor(data), an upload of host data,');
   const t = Tensor.empty(sh, dt, 'tensor');
   if (host.length > 0) gpu().device.queue.writeBuffer(t.range.buffer, t.range.offset, host.buffer, host.byteOffset, host.byteLength);
   return t;
@@ -39,6 +40,7 @@ export function tensor(data: HostData, shape?: Shape, dtype?: DType): Tensor {
 export function write(t: Tensor, data: Float32Array | Int32Array): void {
   if (data.length !== t.size) throw new GpuError(`write: ${data.length} values for ${t.describe()}`);
   if ((data instanceof Int32Array) !== (t.dtype === 'i32')) throw new GpuError(`write: ${data.constructor.name} into ${t.describe()}`);
+  recorder().refuseInCapture(`write(${t.describe()}), an upload of host data,`);
   recorder().submit();
   gpu().device.queue.writeBuffer(t.range.buffer, t.range.offset, data.buffer, data.byteOffset, data.byteLength);
 }

@@ -106,7 +106,9 @@ export class Tensor {
   }
 
   assertAlive(op: string): void {
-    if (!this.alive) throw new GpuError(`${op}: tensor ${this.describe()} was used after dispose()`);
+    // A replay re-runs a captured step's dynamic regions over the step's (disposed) tensors: there
+    // they only stand for buffers the plan still owns, and nothing is bound from them.
+    if (!this.alive && !recorder().replaying) throw new GpuError(`${op}: tensor ${this.describe()} was used after dispose()`);
   }
 
   /** A second handle on the same data that no scope tracks; it needs its own `dispose`. */
@@ -122,15 +124,16 @@ export class Tensor {
   }
 
   /** Copies the data to the host (waits for the GPU). */
-  async toArray(): Promise<HostArray> {
+  // Not async: a read inside a captured step must throw where it is called, not in a promise.
+  toArray(): Promise<HostArray> {
     this.assertAlive('toArray');
-    return (await readAll([this]))[0]!;
+    return readAll([this]).then((r) => r[0]!);
   }
 
   /** The single value of a one-element tensor. */
-  async item(): Promise<number> {
-    if (this.size !== 1) throw new GpuError(`item: tensor ${this.describe()} has ${this.size} elements, not 1`);
-    return (await this.toArray())[0]!;
+  item(): Promise<number> {
+    if (this.size !== 1) return Promise.reject(new GpuError(`item: tensor ${this.describe()} has ${this.size} elements, not 1`));
+    return this.toArray().then((a) => a[0]!);
   }
 
   describe(): string {
@@ -150,7 +153,12 @@ export type HostGroup<T> = { -readonly [K in keyof T]: HostOf<T[K]> };
  * array of its tensor's dtype. A training step reads everything it reports this way, so the host
  * waits for the GPU once per step.
  */
-export async function readAll<T extends { [K in keyof T]: Tensor | null }>(tensors: T): Promise<HostGroup<T>> {
+export function readAll<T extends { [K in keyof T]: Tensor | null }>(tensors: T): Promise<HostGroup<T>> {
+  recorder().refuseInCapture('reading tensors back to the host');
+  return readAllNow(tensors);
+}
+
+async function readAllNow<T extends { [K in keyof T]: Tensor | null }>(tensors: T): Promise<HostGroup<T>> {
   const entries = Object.entries(tensors) as Array<[string, Tensor | null]>;
   const live = entries.filter((e): e is [string, Tensor] => e[1] !== null);
   for (const [k, t] of live) t.assertAlive(`readAll(${k})`);

@@ -13,6 +13,7 @@ import { embedding } from '../../ops/embedding.js';
 import { concat, permute } from '../../ops/layout.js';
 import { matmul } from '../../ops/matmul.js';
 import { rmsNorm } from '../../ops/rmsnorm.js';
+import type { Scalar } from '../../tensor/scalar.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { t5Attention } from './attention.js';
 import type { T5Config } from './config.js';
@@ -21,8 +22,11 @@ import { reshape } from '../../ops/reshape.js';
 /** Dropout settings for a forward pass; T5 applies `config.dropout_rate` in training mode. */
 export interface RunMode {
   training: boolean;
-  /** Seed of the counter-based dropout RNG; each dropout site derives its own stream from it. */
-  seed?: number;
+  /**
+   * Seed of the counter-based dropout RNG; each dropout site derives its own stream from it. A
+   * Scalar is read at each replay of a captured step.
+   */
+  seed?: number | Scalar;
 }
 
 /** Keys and values of one decoder layer, grown by one position per generation step. */
