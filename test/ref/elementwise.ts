@@ -1,0 +1,59 @@
+// Float64 references of the elementwise family (shaders/elementwise.wgsl): each unary and binary
+// op as a function of numbers, and binary ops under broadcasting (test/ops/elementwise.test.ts,
+// bench/elementwise.ts).
+import { numel } from './compare.js';
+
+const gelu64 = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+
+/** Each unary op of src/ops/elementwise.ts in float64 (scale, shift and powScalar at the tests' alpha). */
+export const UNARY64 = {
+  neg: (x: number) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  rsqrt: (x: number) => 1 / Math.sqrt(x),
+  relu: (x: number) => Math.max(x, 0),
+  gelu: gelu64,
+  tanh: Math.tanh,
+  sigmoid: (x: number) => 1 / (1 + Math.exp(-x)),
+  abs: Math.abs,
+  square: (x: number) => x * x,
+  reciprocal: (x: number) => 1 / x,
+  scale: (x: number) => -1.7 * x,
+  shift: (x: number) => x + 0.3,
+  powScalar: (x: number) => x ** 1.5,
+} satisfies Record<string, (x: number) => number>;
+
+/** Each binary op in float64. */
+export const BINARY64 = {
+  add: (a: number, b: number) => a + b,
+  sub: (a: number, b: number) => a - b,
+  mul: (a: number, b: number) => a * b,
+  div: (a: number, b: number) => a / b,
+  pow: (a: number, b: number) => a ** b,
+  maximum: Math.max,
+  minimum: Math.min,
+} satisfies Record<string, (a: number, b: number) => number>;
+
+/** Float64 broadcasting reference. */
+export function broadcast64(a: Float64Array, as: number[], b: Float64Array, bs: number[], f: (x: number, y: number) => number) {
+  const rank = Math.max(as.length, bs.length);
+  const pa = [...Array(rank - as.length).fill(1), ...as];
+  const pb = [...Array(rank - bs.length).fill(1), ...bs];
+  const out = pa.map((d, i) => Math.max(d, pb[i]!));
+  const n = numel(out);
+  const res = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      const c = rem % out[d]!;
+      rem = Math.floor(rem / out[d]!);
+      if (pa[d] !== 1) ia += c * sa;
+      if (pb[d] !== 1) ib += c * sb;
+      sa *= pa[d]!;
+      sb *= pb[d]!;
+    }
+    res[i] = f(a[ia]!, b[ib]!);
+  }
+  return { out, res };
+}
