@@ -7,15 +7,13 @@ import { sum } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { randF32 } from '../ref/data.js';
 import { concat64, forEachIndex, permute64, slice64 } from '../ref/layout.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 
 const t = suite('layout');
 t.before(async () => void (await initGpu()));
-
-/** f32-representable random values, so copies must be exact. */
-const randF32 = (r: () => number, n: number) => randArray(r, n).map(Math.fround);
 
 function randPerm(r: () => number, n: number): number[] {
   const p = [...Array(n).keys()];

@@ -57,3 +57,14 @@ export function broadcast64(a: Float64Array, as: number[], b: Float64Array, bs: 
   }
   return { out, res };
 }
+
+/**
+ * Float64 VJP g * f'(x) of a unary op, f' by central differences of its float64 reference (step
+ * 1e-5 relative: truncation and rounding errors near 1e-10, far below float32's).
+ */
+export function unaryGrad64(f: (x: number) => number, x: Float64Array, g: Float64Array): Float64Array {
+  return x.map((v, i) => {
+    const h = 1e-5 * Math.max(1, Math.abs(v));
+    return (g[i]! * (f(v + h) - f(v - h))) / (2 * h);
+  });
+}

@@ -3,20 +3,8 @@
 import * as assert from 'uvu/assert';
 import { discrepancy } from '../ref/compare.js';
 
-export { rng } from '../../src/util/random.js';
 export { numel } from '../ref/compare.js';
-
-/** Uniform values in [lo, hi). */
-export function randArray(r: () => number, n: number, lo = -1, hi = 1): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
-
-/** Integer in [lo, hi]. */
-export function randInt(r: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(r() * (hi - lo + 1));
-}
+export { randArray, randInt, rng } from '../ref/data.js';
 
 /**
  * Asserts max|actual - expected| <= atol + rtol * max|expected| and names the worst element.
