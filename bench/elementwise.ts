@@ -9,11 +9,11 @@ import { valueAndGrad } from '../src/autograd/grad.js';
 import * as ew from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/reduce.js';
 import { tensor } from '../src/tensor/create.js';
-import { keep, tidy } from '../src/tensor/scope.js';
+import { keep } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { BINARY64, broadcast64, UNARY64, unaryGrad64 } from '../test/ref/elementwise.js';
-import { Family, familyArgs, read64 } from './lib/family.js';
+import { Family, familyArgs } from './lib/family.js';
 
 const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
 const N = args.quick ? 1 << 16 : Number(args.n);
@@ -40,25 +40,9 @@ for (const [name, [op, [lo, hi]]] of Object.entries(UNARY) as Array<[UnaryName, 
   // Away from the relu/abs kinks, where the reference's derivative is not the kernel's.
   const x = randF32(r, N, lo, hi).map((v) => (Math.abs(v) < 0.1 ? v + 0.3 : v));
   const xt = keep(tensor(x, [N]));
-  await fam.add({
-    case: `[${N}]`, variant: `unary_main OP=${name}`, bytes: 8 * N,
-    run: () => tidy(() => void op(xt)),
-    check: async () => {
-      const y = tidy(() => op(xt));
-      fam.expect(name, await read64(y), x.map(UNARY64[name]), TOL);
-      y.dispose();
-    },
-  });
-  const grad = () => valueAndGrad(() => sum(ew.mul(op(xt), gt)), [xt]);
-  await fam.add({
-    case: `[${N}]`, variant: `unary_backward OP=${name}`, bytes: 12 * N,
-    run: () => tidy(() => void grad()),
-    check: async () => {
-      const { value, grads } = tidy(grad);
-      fam.expect(`d${name}`, await read64(grads[0]!), unaryGrad64(UNARY64[name], x, g), { rtol: 1e-5, atol: 1e-6 });
-      for (const v of [value, ...grads]) v.dispose();
-    },
-  });
+  await fam.outputs({ case: `[${N}]`, variant: `unary_main OP=${name}`, bytes: 8 * N }, () => [op(xt)], [x.map(UNARY64[name])], TOL);
+  await fam.outputs({ case: `[${N}]`, variant: `unary_backward OP=${name}`, bytes: 12 * N }, () => valueAndGrad(() => sum(ew.mul(op(xt), gt)), [xt]).grads,
+    [unaryGrad64(UNARY64[name], x, g)], { rtol: 1e-5, atol: 1e-6 });
   xt.dispose();
 }
 gt.dispose();
@@ -68,15 +52,9 @@ for (const [name, [op, lo]] of Object.entries(BINARY) as Array<[keyof typeof BIN
     const shape = [ROWS, COLS];
     const a = randF32(r, ROWS * COLS, lo, 2), b = randF32(r, bshape.length === 1 ? COLS : ROWS * COLS, lo, 2);
     const [at, bt] = [keep(tensor(a, shape)), keep(tensor(b, bshape))];
-    await fam.add({
-      case: `[${shape}] x [${bshape}]`, variant: `binary_main OP=${name}${bshape.length === 1 ? ' BROADCAST' : ''}`, bytes: 4 * (2 * a.length + b.length),
-      run: () => tidy(() => void op(at, bt)),
-      check: async () => {
-        const y = tidy(() => op(at, bt));
-        fam.expect(name, await read64(y), broadcast64(a, shape, b, bshape, BINARY64[name]).res, TOL);
-        y.dispose();
-      },
-    });
+    const variant = `binary_main OP=${name}${bshape.length === 1 ? ' BROADCAST' : ''}`;
+    await fam.outputs({ case: `[${shape}] x [${bshape}]`, variant, bytes: 4 * (2 * a.length + b.length) }, () => [op(at, bt)],
+      [broadcast64(a, shape, b, bshape, BINARY64[name]).res], TOL);
     at.dispose();
     bt.dispose();
   }

@@ -5,11 +5,11 @@
 //   node dist/bench/reduce.js [--quick] [--n 1048576]
 import { argmax, max, mean, sum } from '../src/ops/reduce.js';
 import { tensor } from '../src/tensor/create.js';
-import { keep, tidy } from '../src/tensor/scope.js';
+import { keep } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { reduce64, total } from '../test/ref/reduce.js';
-import { Family, familyArgs, read64 } from './lib/family.js';
+import { Family, familyArgs } from './lib/family.js';
 
 const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
 const N = args.quick ? 1 << 16 : Number(args.n);
@@ -40,15 +40,8 @@ const r = rng(3);
 for (const o of OPS) {
   const x = randF32(r, N, -2, 2);
   const xt = keep(tensor(x, o.shape));
-  await fam.add({
-    case: `[${o.shape}] axis ${o.axis}`, variant: `${o.entry} ${o.name}`, bytes: 4 * N,
-    run: () => tidy(() => void o.op(xt)),
-    check: async () => {
-      const y = tidy(() => o.op(xt));
-      fam.expect(o.name, await read64(y), reduce64(x, o.shape, o.axis, o.ref), o.exact ? { rtol: 0, atol: 0 } : { rtol: 1e-6, atol: 1e-6 });
-      y.dispose();
-    },
-  });
+  await fam.outputs({ case: `[${o.shape}] axis ${o.axis}`, variant: `${o.entry} ${o.name}`, bytes: 4 * N }, () => [o.op(xt)],
+    [reduce64(x, o.shape, o.axis, o.ref)], o.exact ? { rtol: 0, atol: 0 } : { rtol: 1e-6, atol: 1e-6 });
   xt.dispose();
 }
 await fam.finish({ n: N });

@@ -10,12 +10,12 @@ import { mul } from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/reduce.js';
 import { logSoftmax, softmax } from '../src/ops/softmax.js';
 import { tensor } from '../src/tensor/create.js';
-import { keep, tidy } from '../src/tensor/scope.js';
+import { keep } from '../src/tensor/scope.js';
 import { numel } from '../test/ref/compare.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { softmax64, softmaxGrad64 } from '../test/ref/softmax.js';
 import { eachLaneSetting } from '../test/util/lanes.js';
-import { Family, familyArgs, read64 } from './lib/family.js';
+import { Family, familyArgs } from './lib/family.js';
 
 const args = familyArgs();
 const fam = new Family('softmax', args.quick);
@@ -34,38 +34,14 @@ for (const shape of SHAPES) {
     const lanes = `per lane ${perLane ?? 'adapter'}`;
     for (const log of [false, true]) {
       const op = log ? logSoftmax : softmax;
-      const name = log ? 'logSoftmax' : 'softmax';
       const want = softmax64(x, shape, log);
-      await fam.add({
-        case: `[${shape}]`, variant: `softmax_forward LOG=${log} ${lanes}`, bytes: 12 * size,
-        run: () => tidy(() => void op(xt)),
-        check: async () => {
-          const y = tidy(() => op(xt));
-          fam.expect(name, await read64(y), want, { rtol: 2e-6, atol: 1e-6 });
-          y.dispose();
-        },
-      });
-      const grad = () => valueAndGrad(() => sum(mul(op(xt), gt)), [xt]);
-      await fam.add({
-        case: `[${shape}]`, variant: `softmax_backward LOG=${log} ${lanes}`, bytes: 28 * size,
-        run: () => tidy(() => void grad()),
-        check: async () => {
-          const { value, grads } = tidy(grad);
-          fam.expect(`d${name}`, await read64(grads[0]!), softmaxGrad64(want, g, n, log), { rtol: 1e-5, atol: 1e-6 });
-          for (const v of [value, ...grads]) v.dispose();
-        },
-      });
+      await fam.outputs({ case: `[${shape}]`, variant: `softmax_forward LOG=${log} ${lanes}`, bytes: 12 * size }, () => [op(xt)], [want], { rtol: 2e-6, atol: 1e-6 });
+      await fam.outputs({ case: `[${shape}]`, variant: `softmax_backward LOG=${log} ${lanes}`, bytes: 28 * size }, () => valueAndGrad(() => sum(mul(op(xt), gt)), [xt]).grads,
+        [softmaxGrad64(want, g, n, log)], { rtol: 1e-5, atol: 1e-6 });
     }
     // Masked keys give exact zeros, which the finite comparison covers (softmax only: no -inf).
-    await fam.add({
-      case: `[${shape}] mask [${maskShape}]`, variant: `softmax_forward HAS_MASK ${lanes}`, bytes: 12 * size,
-      run: () => tidy(() => void softmax(xt, { mask: mt })),
-      check: async () => {
-        const y = tidy(() => softmax(xt, { mask: mt }));
-        fam.expect('masked softmax', await read64(y), softmax64(x, shape, false, { data: mask, shape: maskShape }), { rtol: 2e-6, atol: 1e-6 });
-        y.dispose();
-      },
-    });
+    await fam.outputs({ case: `[${shape}] mask [${maskShape}]`, variant: `softmax_forward HAS_MASK ${lanes}`, bytes: 12 * size }, () => [softmax(xt, { mask: mt })],
+      [softmax64(x, shape, false, { data: mask, shape: maskShape })], { rtol: 2e-6, atol: 1e-6 });
   });
   for (const v of [xt, gt, mt]) v.dispose();
 }

@@ -5,6 +5,7 @@
 // written either way, with every check in it.
 import { parseArgs } from 'node:util';
 import { gpu, initGpu, shutdownGpu } from '../../src/gpu/device.js';
+import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { discrepancy, type Tolerance } from '../../test/ref/compare.js';
 import { printTable, timeOurs, writeResults, type Row, type TimingOptions } from './harness.js';
@@ -86,6 +87,25 @@ export class Family {
     }
     const timing = await timeOurs(v.run, opts ?? (this.quick ? { warmup: 1, gpuIters: 3, minSamples: 3, maxTime: 0.3 } : { warmup: 2, gpuIters: 10, minSamples: 5, maxTime: 1 }));
     this.rows.push({ case: v.case, impl: `ours:${v.variant}`, timing, ...(v.flops ? { flops: v.flops } : {}), ...(v.bytes ? { bytes: v.bytes } : {}) });
+  }
+
+  /**
+   * The common case: the variant is `outputs` (run inside a scope), checked output by output
+   * against `expected`, then timed.
+   */
+  async outputs(v: Omit<Variant, 'run' | 'check'>, outputs: () => Tensor[], expected: Array<ArrayLike<number>>, tol: Tolerance, opts?: TimingOptions): Promise<void> {
+    await this.add({
+      ...v,
+      run: () => tidy(() => void outputs()),
+      check: async () => {
+        const got = tidy(outputs);
+        try {
+          for (const [i, t] of got.entries()) this.expect(got.length > 1 ? `output ${i}` : 'output', await read64(t), expected[i]!, tol);
+        } finally {
+          for (const t of got) t.dispose();
+        }
+      },
+    }, opts);
   }
 
   /** Prints the table, writes the results file, closes the device; a failed check fails the suite. */
