@@ -31,3 +31,10 @@ export function keepMask(n: number, p: number, seed: number, offset: number): bo
   }
   return out;
 }
+
+/** Float64 dropout of x: kept elements (f32) scaled by the kernel's f32 1 / (1 - p), the rest 0. */
+export function dropout64(x: Float64Array, p: number, seed: number, offset = 0): Float64Array {
+  const keep = keepMask(x.length, p, seed, offset);
+  const { scale } = dropoutConstants(p, seed);
+  return x.map((v, i) => (keep[i] ? Math.fround(v) * Math.fround(scale) : 0));
+}
