@@ -8,7 +8,7 @@ import { gpu, initGpu, shutdownGpu } from '../../src/gpu/device.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { discrepancy, type Tolerance } from '../../test/ref/compare.js';
-import { printTable, timeOurs, writeResults, type Row, type TimingOptions } from './harness.js';
+import { printTable, timeOurs, writeResults, type Row, type Timing, type TimingOptions } from './harness.js';
 
 /** One variant on one case: what it records per iteration, how it is checked, the work it does. */
 export interface Variant {
@@ -74,27 +74,39 @@ export class Family {
     }
   }
 
-  /** Checks the variant, then times it (unless its check failed). */
-  async add(v: Variant, opts?: TimingOptions): Promise<void> {
-    this.current = `${v.variant} @ ${v.case}`;
+  /** Runs a variant's check; a failure is recorded (and reported at finish) and gives false. */
+  async check(variant: string, caseName: string, check: () => Promise<void>): Promise<boolean> {
+    this.current = `${variant} @ ${caseName}`;
     try {
-      await v.check();
+      await check();
+      return true;
     } catch (e) {
       if (!(e instanceof CheckFailed)) throw e;
       this.failed.push(e.message);
       process.stderr.write(`${e.message}\n`);
-      return;
+      return false;
     }
+  }
+
+  /** A row measured by the suite itself (a peer, a summary). */
+  row(r: Row): void {
+    this.rows.push(r);
+  }
+
+  /** Checks the variant, then times it; null when its check failed. */
+  async add(v: Variant, opts?: TimingOptions): Promise<Timing | null> {
+    if (!(await this.check(v.variant, v.case, v.check))) return null;
     const timing = await timeOurs(v.run, opts ?? (this.quick ? { warmup: 1, gpuIters: 3, minSamples: 3, maxTime: 0.3 } : { warmup: 2, gpuIters: 10, minSamples: 5, maxTime: 1 }));
     this.rows.push({ case: v.case, impl: `ours:${v.variant}`, timing, ...(v.flops ? { flops: v.flops } : {}), ...(v.bytes ? { bytes: v.bytes } : {}) });
+    return timing;
   }
 
   /**
    * The common case: the variant is `outputs` (run inside a scope), checked output by output
    * against `expected`, then timed.
    */
-  async outputs(v: Omit<Variant, 'run' | 'check'>, outputs: () => Tensor[], expected: Array<ArrayLike<number>>, tol: Tolerance, opts?: TimingOptions): Promise<void> {
-    await this.add({
+  async outputs(v: Omit<Variant, 'run' | 'check'>, outputs: () => Tensor[], expected: Array<ArrayLike<number>>, tol: Tolerance, opts?: TimingOptions): Promise<Timing | null> {
+    return this.add({
       ...v,
       run: () => tidy(() => void outputs()),
       check: async () => {
