@@ -23,6 +23,7 @@ import { t5Attention64, type AttentionCase, type AttentionData } from '../ref/t5
 import { assertClose, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sharedTest } from '../util/shared.js';
+import { messageOf } from '../util/throws.js';
 
 const t = suite('t5 attention');
 // Head sizes: 1; odd sizes below and above a staged row's 16 invocations (partial column groups);
@@ -355,22 +356,14 @@ t("'matmul' keeps the scores only when a gradient will need them", async () => {
 });
 
 t('errors name the op and the shapes', () => {
-  const msg = (fn: () => void) => {
-    try {
-      tidy(fn);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return '';
-  };
   const q = () => tensor(new Float32Array(2 * 3 * 4 * 5), [2, 3, 4, 5]);
   const k = () => tensor(new Float32Array(2 * 3 * 6 * 5), [2, 3, 6, 5]);
-  assert.match(msg(() => t5Attention(q(), tensor(new Float32Array(2 * 3 * 6 * 4), [2, 3, 6, 4]), k())), /t5Attention: k has shape \[2,3,6,4\], expected \[2,3,6,5\]/);
-  assert.match(msg(() => t5Attention(q(), k(), k(), { keyMask: tensor(new Float32Array(6), [1, 6]) })), /t5Attention: keyMask has shape \[1,6\], expected \[2,6\]/);
+  assert.match(messageOf(() => t5Attention(q(), tensor(new Float32Array(2 * 3 * 6 * 4), [2, 3, 6, 4]), k())), /t5Attention: k has shape \[2,3,6,4\], expected \[2,3,6,5\]/);
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { keyMask: tensor(new Float32Array(6), [1, 6]) })), /t5Attention: keyMask has shape \[1,6\], expected \[2,6\]/);
   const table = () => tensor(new Float32Array(32 * 2), [32, 2]);
-  assert.match(msg(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 128 } })), /bias table has shape \[32,2\], expected \[32,3\]/);
-  assert.match(msg(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 8 } })), /maxDistance 8/);
-  assert.match(msg(() => t5Attention(q(), k(), k(), { queryOffset: -1 })), /queryOffset must be a non-negative integer/);
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 128 } })), /bias table has shape \[32,2\], expected \[32,3\]/);
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 8 } })), /maxDistance 8/);
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { queryOffset: -1 })), /queryOffset must be a non-negative integer/);
 });
 
 t.run();

@@ -13,6 +13,7 @@ import { tidy } from '../../src/tensor/scope.js';
 import { matmul64, type MatmulCase } from '../ref/matmul.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { messageOf } from '../util/throws.js';
 
 const t = suite('matmul');
 t.before(async () => void (await initGpu()));
@@ -128,21 +129,13 @@ t('a frozen weight gets no weight-gradient matmul (needs[] pruning)', async () =
 });
 
 t('shape errors name both shapes', () => {
-  const message = (fn: () => void) => {
-    try {
-      tidy(fn);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return '';
-  };
-  const inner = message(() => matmul(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [4, 2])));
+  const inner = messageOf(() => matmul(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [4, 2])));
   assert.ok(inner.includes('[2,3]') && inner.includes('[4,2]') && inner.includes('inner'), inner);
-  const batch = message(() => matmul(tensor(new Float32Array(12), [2, 2, 3]), tensor(new Float32Array(18), [3, 3, 2])));
+  const batch = messageOf(() => matmul(tensor(new Float32Array(12), [2, 2, 3]), tensor(new Float32Array(18), [3, 3, 2])));
   assert.ok(batch.includes('[2,2,3]') && batch.includes('[3,3,2]') && batch.includes('batch'), batch);
-  const rank = message(() => matmul(tensor(new Float32Array(3), [3]), tensor(new Float32Array(3), [3, 1])));
+  const rank = messageOf(() => matmul(tensor(new Float32Array(3), [3]), tensor(new Float32Array(3), [3, 1])));
   assert.ok(rank.includes('[3]'), rank);
-  const forced = message(() => matmul(tensor(new Float32Array(8), [2, 2, 2]), tensor(new Float32Array(8), [2, 2, 2]), { variant: 'uniform' }));
+  const forced = messageOf(() => matmul(tensor(new Float32Array(8), [2, 2, 2]), tensor(new Float32Array(8), [2, 2, 2]), { variant: 'uniform' }));
   assert.ok(forced.includes('uniform') && forced.includes('[2,2,2]'), forced);
 });
 

@@ -1,6 +1,7 @@
 // Float64 references of the elementwise family (shaders/elementwise.wgsl): each unary and binary
 // op as a function of numbers, and binary ops under broadcasting (test/ops/elementwise.test.ts,
 // bench/elementwise.ts).
+import { broadcastOffsets, broadcastPair } from './broadcast.js';
 import { numel } from './compare.js';
 
 const gelu64 = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
@@ -37,22 +38,11 @@ export const BINARY64 = {
 
 /** Float64 broadcasting reference. */
 export function broadcast64(a: Float64Array, as: number[], b: Float64Array, bs: number[], f: (x: number, y: number) => number) {
-  const rank = Math.max(as.length, bs.length);
-  const pa = [...Array(rank - as.length).fill(1), ...as];
-  const pb = [...Array(rank - bs.length).fill(1), ...bs];
-  const out = pa.map((d, i) => Math.max(d, pb[i]!));
+  const { pa, pb, out } = broadcastPair(as, bs);
   const n = numel(out);
   const res = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      const c = rem % out[d]!;
-      rem = Math.floor(rem / out[d]!);
-      if (pa[d] !== 1) ia += c * sa;
-      if (pb[d] !== 1) ib += c * sb;
-      sa *= pa[d]!;
-      sb *= pb[d]!;
-    }
+    const [ia, ib] = broadcastOffsets(i, out, pa, pb);
     res[i] = f(a[ia]!, b[ib]!);
   }
   return { out, res };
