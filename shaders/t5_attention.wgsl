@@ -2,10 +2,11 @@
 // test/ref/t5_attention.ts, test test/nn/t5_attention.test.ts, benchmark bench/t5_attention.ts
 // (`npm run bench -- t5_attention`: every layout and backward, checked before timing).
 //
-// Variants: two layouts (staged, subgroup; below) of attention_forward, attention_backward_dq and
-// attention_backward_dkdv, and three backwards (recompute, fused, matmul; below), with the
-// backward_scores kernels of 'matmul', the bias-gradient kernels, and the overrides DK, BQ, BK,
-// TPR, WG.
+// Variants: two layouts (below) of the forward, dq, dk/dv and scores kernels: staged
+// attention_forward, attention_backward_dq, attention_backward_dkdv, backward_scores; subgroup the
+// same with _sg; three backwards (recompute, fused, matmul; below), which the flags select; and,
+// for every layout, backward_prep and the bias gradient's bias_grad_diag, bias_grad_rel,
+// bias_grad_table. Overrides: DK, BQ, BK, TPR, WG.
 //
 // Measured (lavapipe, 2 cores, 2026-11-25 13:10-13:17, load ~1.3; B 8, H 8, T = S = 228, dk 64,
 // bias + key mask), subgroup layout: forward 65-69 ms; forward + backward for q, k, v: 'matmul'
