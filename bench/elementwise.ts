@@ -1,6 +1,7 @@
 // The elementwise family (shaders/elementwise.wgsl): every unary op (each its own `OP` pipeline of
 // unary_main) forward and, through valueAndGrad, its unary_backward kernel; every binary op of
-// binary_main on equal shapes and with BROADCAST (a row vector against a matrix). Each is checked
+// binary_main on equal shapes and with BROADCAST (a row vector against a matrix), and the
+// comparisons (equal, greater, less) with BROADCAST. Each is checked
 // against test/ref/elementwise.ts on the timed inputs first. GB/s counts the kernel's compulsory
 // traffic: 8 bytes an element for unary, 12 for binary and unary backward (plus, for backward, the
 // forward and the loss ops it is timed with).
@@ -12,7 +13,7 @@ import { tensor } from '../src/tensor/create.js';
 import { keep } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randF32, rng } from '../test/ref/data.js';
-import { BINARY64, broadcast64, UNARY64, unaryGrad64 } from '../test/ref/elementwise.js';
+import { BINARY64, broadcast64, COMPARE64, UNARY64, unaryGrad64 } from '../test/ref/elementwise.js';
 import { Family, familyArgs } from './lib/family.js';
 
 const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
@@ -32,6 +33,7 @@ const BINARY: Record<keyof typeof BINARY64, [(a: Tensor, b: Tensor) => Tensor, n
   add: [ew.add, -2], sub: [ew.sub, -2], mul: [ew.mul, -2], div: [ew.div, 0.5], pow: [ew.pow, 0.5], maximum: [ew.maximum, -2], minimum: [ew.minimum, -2],
 };
 const TOL = { rtol: 2e-6, atol: 1e-6 };
+const COMPARE: Record<keyof typeof COMPARE64, (a: Tensor, b: Tensor) => Tensor> = { equal: ew.equal, greater: ew.greater, less: ew.less };
 
 const r = rng(1);
 const g = randF32(r, N);
@@ -58,5 +60,15 @@ for (const [name, [op, lo]] of Object.entries(BINARY) as Array<[keyof typeof BIN
     at.dispose();
     bt.dispose();
   }
+}
+// Comparisons on halves (exact in f32, so ties are common), exactly.
+for (const [name, op] of Object.entries(COMPARE) as Array<[keyof typeof COMPARE64, (a: Tensor, b: Tensor) => Tensor]>) {
+  const shape = [ROWS, COLS];
+  const a = randF32(r, ROWS * COLS, -2, 2).map((v) => Math.round(v * 2) / 2), b = randF32(r, COLS, -2, 2).map((v) => Math.round(v * 2) / 2);
+  const [at, bt] = [keep(tensor(a, shape)), keep(tensor(b, [COLS]))];
+  await fam.outputs({ case: `[${shape}] x [${COLS}]`, variant: `binary_main OP=${name} BROADCAST`, bytes: 4 * (2 * a.length + b.length) }, () => [op(at, bt)],
+    [broadcast64(a, shape, b, [COLS], COMPARE64[name]).res], { rtol: 0, atol: 0 });
+  at.dispose();
+  bt.dispose();
 }
 await fam.finish({ n: N });

@@ -16,7 +16,8 @@ const N = args.quick ? 1 << 16 : Number(args.n);
 const fam = new Family('reduce', args.quick);
 await fam.start(`sum, mean, max and argmax over ${N} elements`);
 
-// The host picks rows for an axis of 64 or more (or under 4096 outputs), else cols.
+// The host picks rows (WG 256) for an axis of 256 or more, rows (WG 64) from 64, else cols (or
+// rows when there are under 4096 outputs).
 const ROWS_SHAPE = [N / 4096, 4096], COLS_SHAPE = [16, N / 16];
 interface Op {
   name: string;
@@ -34,6 +35,9 @@ for (const [entry, shape, axis] of [['reduce_rows', ROWS_SHAPE, 1], ['reduce_col
   OPS.push({ name: 'mean', entry, shape: [...shape], axis, op: (x) => mean(x, axis), ref: (v) => total(v) / n });
   OPS.push({ name: 'max', entry, shape: [...shape], axis, op: (x) => max(x, axis), ref: (v) => Math.max(...v), exact: true });
 }
+// Axes of 64 to 255 take a workgroup of 64 (WG).
+const SHORT_ROWS = [N / 128, 128];
+OPS.push({ name: 'sum', entry: 'reduce_rows WG=64', shape: SHORT_ROWS, axis: 1, op: (x) => sum(x, 1), ref: total });
 OPS.push({ name: 'argmax', entry: 'argmax_rows', shape: ROWS_SHAPE, axis: 1, op: (x) => argmax(x, 1), ref: (v) => v.indexOf(Math.max(...v)), exact: true });
 
 const r = rng(3);

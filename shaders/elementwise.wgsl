@@ -2,7 +2,8 @@
 // test/ref/elementwise.ts, test test/ops/elementwise.test.ts, benchmark bench/elementwise.ts.
 //
 // Variants: unary_main and unary_backward, each specialised by OP (15 unary ops: a pipeline
-// each); binary_main by OP (7 binary ops) with BROADCAST off (equal shapes) or on.
+// each); binary_main by OP (7 arithmetic ops and the comparisons equal, greater, less) with
+// BROADCAST off (equal shapes) or on.
 //
 // Measured, --quick run of 2026-12-07
 // (bench/results/elementwise-2026-12-07T*.json; lavapipe on 2 cores shared with other jobs, so

@@ -3,7 +3,7 @@ import * as ew from '../../src/ops/elementwise.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { BINARY64, broadcast64, UNARY64 } from '../ref/elementwise.js';
+import { BINARY64, broadcast64, COMPARE64, UNARY64 } from '../ref/elementwise.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 
@@ -73,6 +73,22 @@ for (const [name, op, ref, lo] of BINARY) {
     await gradcheck(([x, y]) => op(x!, y!), [{ shape: [3, 4], data: a }, { shape: [4], data: b }]);
   });
 }
+
+t('equal, greater and less match float64 with broadcasting, ties included', async () => {
+  const r = rng(41);
+  // Halves in [-2, 2]: exact in f32, and equal often enough to test ties.
+  const halves = (n: number) => randArray(r, n, -2, 2).map((v) => Math.round(v * 2) / 2);
+  for (const [name, ref] of Object.entries(COMPARE64) as Array<[keyof typeof COMPARE64, (a: number, b: number) => number]>) {
+    for (const [as, bs] of [[[7, 13], [7, 13]], [[3, 1, 9], [4, 1]], [[1], [2, 3, 5]]] as Array<[number[], number[]]>) {
+      const a = halves(numel(as)), b = halves(numel(bs));
+      const y = tidy(() => ew[name](tensor(a, as), tensor(b, bs)));
+      const { out, res } = broadcast64(a, as, b, bs, ref);
+      assertClose(y.shape, out, { what: 'shape' });
+      assertClose(await read(y), res, { rtol: 0, atol: 0, what: `${name} ${as} ${bs}` });
+      y.dispose();
+    }
+  }
+});
 
 t('incompatible shapes name both shapes', async () => {
   const err = (() => {

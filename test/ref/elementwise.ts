@@ -36,6 +36,13 @@ export const BINARY64 = {
   minimum: Math.min,
 } satisfies Record<string, (a: number, b: number) => number>;
 
+/** The comparisons in float64: 1 where the relation holds, else 0 (they have no gradient). */
+export const COMPARE64 = {
+  equal: (a: number, b: number) => (a === b ? 1 : 0),
+  greater: (a: number, b: number) => (a > b ? 1 : 0),
+  less: (a: number, b: number) => (a < b ? 1 : 0),
+} satisfies Record<string, (a: number, b: number) => number>;
+
 /** Float64 broadcasting reference. */
 export function broadcast64(a: Float64Array, as: number[], b: Float64Array, bs: number[], f: (x: number, y: number) => number) {
   const { pa, pb, out } = broadcastPair(as, bs);
