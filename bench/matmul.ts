@@ -1,15 +1,19 @@
-// f32 matmul: every kernel variant of the engine, the variant the tuner picks, tfjs-webgpu's
-// matMul on the same adapter and OpenBLAS through NumPy, on 1024^3 and the shapes T5 training
-// runs at a BPT batch (8 sequences x 228 tokens, d_model 512, d_ff 2048), forward and backward.
+// The matmul family (shaders/matmul.wgsl): every kernel variant of the engine, the variant the
+// tuner picks, tfjs-webgpu's matMul on the same adapter and OpenBLAS through NumPy, on 1024^3 and
+// the shapes T5 training runs at a BPT batch (8 sequences x 228 tokens, d_model 512, d_ff 2048),
+// forward and backward. Each variant is first checked against test/ref/matmul.ts on the timed
+// inputs (the float64 product takes seconds per shape; --quick runs the first two shapes).
 //   node dist/bench/matmul.js [--quick] [--no-peers]
 import { parseArgs } from 'node:util';
-import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
+import { gpu, initGpu } from '../src/gpu/device.js';
 import { recorder } from '../src/gpu/recorder.js';
 import { tuningEnabled } from '../src/gpu/tune.js';
 import { matmul, matmulChoice, matmulVariants, tuneMatmul, type MatmulVariant } from '../src/ops/matmul.js';
 import { tensor } from '../src/tensor/create.js';
 import { keep, tidy } from '../src/tensor/scope.js';
-import { printTable, timeOurs, writeResults, type Row, type Timing, type TimingOptions } from './lib/harness.js';
+import { matmul64 } from '../test/ref/matmul.js';
+import { Family, read64 } from './lib/family.js';
+import { timeOurs, type Timing, type TimingOptions } from './lib/harness.js';
 import { numpyMatmul, tfjsPeer, timePeerStep } from './lib/peers.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'no-peers': { type: 'boolean', default: false } } });
@@ -51,7 +55,7 @@ function optionsFor(firstMs: number): TimingOptions {
   return values.quick ? { gpuIters: 3, minSamples: 5, maxTime: 1 } : { gpuIters: 5, minSamples: 5, maxTime: 2 };
 }
 
-const rows: Row[] = [];
+const fam = new Family('matmul', values.quick);
 const tfjs = values['no-peers'] ? { skipped: '--no-peers' } : await tfjsPeer();
 if ('skipped' in tfjs) process.stdout.write(`tfjs-webgpu: skipped (${tfjs.skipped})\n`);
 const numpy = values['no-peers']
@@ -63,46 +67,52 @@ else process.stdout.write(`numpy ${numpy.version} (${numpy.blas})\n`);
 for (const [si, s] of shapes.entries()) {
   const flops = flopsOf(s);
   const opts = { transA: s.transA, transB: s.transB };
-  const a = keep(tensor(random(numelOf(s.a)), s.a));
-  const b = keep(tensor(random(numelOf(s.b)), s.b));
+  const av = random(numelOf(s.a)), bv = random(numelOf(s.b));
+  const a = keep(tensor(av, s.a));
+  const b = keep(tensor(bv, s.b));
   const tuned = tuningEnabled() ? await tuneMatmul(s.a, s.b, opts) : null;
   const chosen = matmulChoice(s.a, s.b, opts);
   process.stdout.write(`${s.name}: ${tuned ? `tuner chose ${tuned.choice} (${tuned.clock})` : `heuristic chose ${chosen} (BPT_TUNE=0)`}\n`);
   const ours = new Map<MatmulVariant, Timing>();
+  const want = matmul64(s, Float64Array.from(av), Float64Array.from(bv)).data;
   for (const variant of matmulVariants(s.a, s.b, opts)) {
     const run = () => tidy(() => void matmul(a, b, { ...opts, variant }));
+    const ok = await fam.check(variant, s.name, async () => {
+      const y = tidy(() => matmul(a, b, { ...opts, variant }));
+      fam.expect(variant, await read64(y), want, { rtol: 2e-6, atol: 1e-6 });
+      y.dispose();
+    });
+    if (!ok) continue;
     const t0 = performance.now();
     run();
     await recorder().sync();
     const timing = await timeOurs(run, optionsFor(performance.now() - t0));
     ours.set(variant, timing);
-    rows.push({ case: s.name, impl: `ours:${variant}`, timing, flops, ...(variant === chosen ? { notes: { chosen: 'yes' } } : {}) });
+    fam.row({ case: s.name, impl: `ours:${variant}`, timing, flops, ...(variant === chosen ? { notes: { chosen: 'yes' } } : {}) });
   }
   a.dispose();
   b.dispose();
-  const best = ours.get(chosen)!;
+  const best = ours.get(chosen);
+  if (!best) continue;
   const notes: Record<string, string | number> = {};
   if (!('skipped' in tfjs)) {
     const peer = tfjs.matmul(s.a, s.b, s.transA, s.transB);
     const timing = await timePeerStep(peer.step, values.quick ? { minSamples: 5, maxTime: 1 } : { minSamples: 5, maxTime: 2 });
     peer.dispose();
-    rows.push({ case: s.name, impl: `tfjs-webgpu ${tfjs.version}`, timing, flops });
+    fam.row({ case: s.name, impl: `tfjs-webgpu ${tfjs.version}`, timing, flops });
     notes.vs_tfjs = timing.wallMs / best.wallMs;
   }
   if (!('skipped' in numpy)) {
     const timing = numpy.timings[si]!;
-    rows.push({ case: s.name, impl: 'numpy (OpenBLAS)', timing, flops });
+    fam.row({ case: s.name, impl: 'numpy (OpenBLAS)', timing, flops });
     notes.vs_numpy = timing.wallMs / best.wallMs;
   }
   // Speed-ups of the chosen variant's wall time over the peers' wall times (same clock for all).
-  rows.push({ case: s.name, impl: `ours (${chosen})`, timing: best, flops, notes });
+  fam.row({ case: s.name, impl: `ours (${chosen})`, timing: best, flops, notes });
 }
 
-printTable(rows);
-const path = writeResults('matmul', rows, {
+await fam.finish({
   tfjs: 'skipped' in tfjs ? tfjs : { version: tfjs.version, sameDevice: true },
   numpy: 'skipped' in numpy ? numpy : { version: numpy.version, blas: numpy.blas },
   tuning: tuningEnabled() ? 'on' : 'off (BPT_TUNE=0)',
 });
-process.stdout.write(`\nwrote ${path}\n`);
-await shutdownGpu();

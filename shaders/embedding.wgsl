@@ -1,3 +1,15 @@
+// Kernel family `embedding`: host src/ops/embedding.ts (also layout's gatherRows), float64
+// reference test/ref/embedding.ts, test test/ops/embedding.test.ts, benchmark bench/embedding.ts.
+//
+// Variants: gather (rows of any width) and gather4 (widths a multiple of 4); the backward's
+// histogram, scan, rank_scatter, then accumulate or accumulate4.
+//
+// Measured, --quick run of 2026-12-07
+// (bench/results/embedding-2026-12-07T*.json; lavapipe on 2 cores shared with other jobs, so
+// sub-millisecond times sit near the timestamps' 65.5 us resolution):
+// 228 ids into [4096, 512]: gather4 2.0 ms GPU, gather at width 509 2.4 ms; the deterministic
+// backward (forward and loss ops included) 41 ms (accumulate4) and 66 ms (accumulate).
+//
 // Row gather (embedding lookup) and its scatter-add backward.
 //
 // The backward pass must be deterministic, so it uses no float atomics: a stable counting sort of

@@ -1,3 +1,28 @@
+// Kernel family `matmul`: host src/ops/matmul.ts (+ src/gpu/tune.ts), float64 reference
+// test/ref/matmul.ts, test test/ops/matmul.test.ts, benchmark bench/matmul.ts
+// (`npm run bench -- matmul`, which checks every variant against the reference before timing it).
+//
+// Variants (entry points; the host picks one per shape class and adapter, or the tuner does):
+// mm_tiled, splitk (mm_tiled over z = batch x split + a reduce), mm_shared, mm_subgroup,
+// mm_uniform (with mm_pack). Described below.
+//
+// Measured (lavapipe, 2 cores, 2026-11-25 11:25, load 4.0 -> 5.1, matmul-2026-11-25T11-25-31.json;
+// the variant the tuner chose, against tfjs-webgpu on the same device and OpenBLAS through NumPy):
+//   shape                         chosen    gpu GFLOP/s  vs tfjs (wall)  vs NumPy (wall)
+//   1024 x 1024 x 1024            uniform   15.3         4.45x faster    0.26x
+//   [1824,512] x [512,512]        uniform   14.6         4.78x           0.23x
+//   [1824,512] x [512,2048]       uniform   19.6         5.22x           0.23x
+//   [1824,2048] x [512,2048]^T    uniform   15.1         6.39x           0.20x
+//   [1824,512]^T x [1824,2048]    uniform   13.1         5.33x           0.19x
+//   [8,512] x [512,512]           subgroup   5.8         8.72x           0.05x
+// On 1024^3 in the --quick run of 2026-12-07 (heavier load): uniform 488 ms GPU, tiled 1 009,
+// splitk 1 307, subgroup 1 183, shared 3 034 (workgroup memory is slow on lavapipe).
+//
+// Version ladder (T5 prompt tuning, docs/BENCHMARKS.md):
+//   batch folding: the decoder's [8, 8, 512] x [512, n] products and the vocabulary head's gradient
+//   [8, 8, 32128] x [32128, 512] ran as 8 products of 8 rows; as one [64, ...] product the latter
+//   went from 387 to 287 ms (same run, 2026-11-25 12:43).
+//
 // Batched matrix multiplication C[z] = op(A)[z] x op(B)[z] in f32, in several variants chosen per
 // shape and per adapter by src/ops/matmul.ts (and src/gpu/tune.ts). op() is a transpose or not:
 // the host passes element strides of op(A) along (m, k) and of op(B) along (k, n), so no variant

@@ -1,3 +1,19 @@
+// Kernel family `rbf_svgd`: hosts src/bayes/{rbf,svgd,rmsprop}.ts, float64 references
+// test/ref/rbf_svgd.ts, test test/bayes/rbf_svgd.test.ts, benchmark bench/rbf_svgd.ts.
+//
+// Variants: sqdist_partial; bandwidth with MEDIAN on (median heuristic) and off (fixed h);
+// svgd_phi; svgd_stats and stats_finish (diagnostics); rmsprop. Each specialised by M.
+//
+// Measured (lavapipe, 2 cores, 2026-11-25, M = 5, D = 76 800, 50 timed iterations, load
+// 3.6 -> 4.0, svgd-2026-11-25T11-20-11.json; GB/s of the compulsory traffic over [M, D]):
+//   case                              dispatches  gpu ms  wall ms  GB/s (gpu)
+//   svgdDirection                     3           13.7    15.3     0.45
+//   + kernelStats                     5           26.4    24.5     0.35
+//   direction + SvgdRmsprop update    4           12.5    14.8     1.10
+// Per-kernel medians: sqdist 7.5-9.1 ms (the pairwise distances dominate), stats 8.8 ms, phi
+// 1.2-1.6 ms, rmsprop 2.7 ms, bandwidth 0.07 ms. Against a BPT source step (docs/BENCHMARKS.md)
+// direction + kernelStats is 0.026% of the full-shape step.
+//
 // RBF kernel over M particles of dimension D, its bandwidth, and the SVGD direction
 // (Liu & Wang 2016; conventions of their python/svgd.py). Host side: src/bayes/{rbf,svgd,rmsprop}.ts.
 //

@@ -1,3 +1,14 @@
+// Kernel family `reduce`: host src/ops/reduce.ts, float64 reference test/ref/reduce.ts, test
+// test/ops/reduce.test.ts, benchmark bench/reduce.ts.
+//
+// Variants: reduce_rows and reduce_cols, each with OP 0 (sum; mean is sum with a scale) and
+// OP 1 (max); argmax_rows. The host takes rows for an axis of 64 or more (or under 4096 outputs).
+//
+// Measured, --quick run of 2026-12-07
+// (bench/results/reduce-2026-12-07T*.json; lavapipe on 2 cores shared with other jobs, so
+// sub-millisecond times sit near the timestamps' 65.5 us resolution):
+// over [16, 4096] every variant runs in 0.4-1.3 ms GPU.
+//
 // Reduction along one axis of a tensor viewed as [outer, n, inner]; the output is [outer, inner].
 // Two variants: `reduce_rows` gives each output a workgroup that strides over n and combines in
 // workgroup memory (long axes); `reduce_cols` gives each output one invocation that loops over n

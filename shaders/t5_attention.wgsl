@@ -1,3 +1,33 @@
+// Kernel family `t5_attention`: host src/nn/t5/attention.ts, float64 reference
+// test/ref/t5_attention.ts, test test/nn/t5_attention.test.ts, benchmark bench/t5_attention.ts
+// (`npm run bench -- t5_attention`: every layout and backward, checked before timing).
+//
+// Variants: two layouts (below) of the forward, dq, dk/dv and scores kernels: staged
+// attention_forward, attention_backward_dq, attention_backward_dkdv, backward_scores; subgroup the
+// same with _sg; three backwards (recompute, fused, matmul; below), which the flags select; and,
+// for every layout, backward_prep and the bias gradient's bias_grad_diag, bias_grad_rel,
+// bias_grad_table. Overrides: DK, BQ, BK, TPR, WG.
+//
+// Measured (lavapipe, 2 cores, 2026-11-25 13:10-13:17, load ~1.3; B 8, H 8, T = S = 228, dk 64,
+// bias + key mask), subgroup layout: forward 65-69 ms; forward + backward for q, k, v: 'matmul'
+// 219-226 ms, 'fused' 293-295 ms, 'recompute' ~340 ms. The staged layout (for real GPUs; workgroup
+// memory is slow on lavapipe) runs the same 'matmul' backward through the engine's matmul: 908 ms
+// against 1 844 ('fused') in the 13:10 run.
+//
+// Version ladder (each step's effect on T5 prompt tuning's (forward + prompt gradient) / forward
+// ratio is in docs/BENCHMARKS.md):
+//   1. dq and dk/dv kernels each recomputing the scores ('recompute'): the backward did 7 products
+//      over the T x S scores to the forward's 2, 3.2-3.6x the forward; T5 ratio 2.47-2.62.
+//   2. dS stored by dk/dv, dq by one batched matmul ('fused'): 5 products; with matmul's batch
+//      folding and dk/dv taking 8 rows a step, T5 ratio 2.25-2.31.
+//   3. vec4 rows and subgroupBroadcast in the subgroup kernels (one bounds-checked gather per vec4
+//      instead of per float, eight rows handed out by broadcast): forward 90 -> 65 ms, dk/dv
+//      209 -> 182 ms.
+//   4. 'matmul': the forward keeps its scores, written transposed so that neighbouring lanes write
+//      neighbouring words (untransposed they had cost the forward 33 of 70 ms): 4 products
+//      (dO v^T, and dq, dk, dv by matmul); T5 ratio 2.11-2.25.
+//   5. dP and P/dS in one kernel (backward_scores_sg): T5 ratio 2.08-2.15.
+//
 // T5 attention, fused: scores q.k (T5 does not scale them by 1/sqrt(d)), the relative position bias
 // table[bucket(k - q), head], the key padding mask and the causal mask, softmax and the value
 // product in one pass, streaming over keys with an online softmax so that no T x S matrix needs to

@@ -16,7 +16,7 @@ import { randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { randArray, rng } from '../util/check.js';
 import { initGpu } from '../util/gpu.js';
 import { sharedTest } from '../util/shared.js';
-import { RefT5 } from '../util/t5_ref.js';
+import { RefT5 } from '../ref/t5.js';
 
 const t = suite('t5 parity');
 t.before(async () => void (await initGpu()));

@@ -11,7 +11,7 @@ import { tensor } from '../../src/tensor/create.js';
 import { keep, tidy } from '../../src/tensor/scope.js';
 import { assertClose, randArray, rng } from '../util/check.js';
 import { initGpu, read } from '../util/gpu.js';
-import { RefT5 } from '../util/t5_ref.js';
+import { RefT5 } from '../ref/t5.js';
 
 const t = suite('t5 prompts');
 t.before(async () => void (await initGpu()));

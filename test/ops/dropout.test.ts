@@ -1,45 +1,17 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
-import { dropout, dropoutConstants } from '../../src/ops/dropout.js';
+import { dropout } from '../../src/ops/dropout.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
+import { dropout64, keepMask, philox } from '../ref/dropout.js';
 import { assertClose, randArray, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sum } from '../../src/ops/sum.js';
 
 const t = suite('dropout');
 t.before(async () => void (await initGpu()));
-
-/** Philox4x32-10 on the host, with BigInt for the 64-bit products. */
-function philox(counter: number[], key: number[]): number[] {
-  let [c0, c1, c2, c3] = counter.map((v) => v >>> 0) as [number, number, number, number];
-  let [k0, k1] = key.map((v) => v >>> 0) as [number, number];
-  const mul = (a: number, b: number) => {
-    const p = BigInt(a) * BigInt(b);
-    return [Number(p >> 32n), Number(p & 0xffffffffn)] as const;
-  };
-  for (let round = 0; round < 10; round++) {
-    const [hi0, lo0] = mul(0xd2511f53, c0);
-    const [hi1, lo1] = mul(0xcd9e8d57, c2);
-    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
-    k0 = (k0 + 0x9e3779b9) >>> 0;
-    k1 = (k1 + 0xbb67ae85) >>> 0;
-  }
-  return [c0, c1, c2, c3];
-}
-
-/** The reference keep mask: word i % 4 of Philox((i / 4, offset, 0, 0), seed) >= threshold. */
-function keepMask(n: number, p: number, seed: number, offset: number): boolean[] {
-  const { key, threshold } = dropoutConstants(p, seed);
-  const out: boolean[] = [];
-  for (let b = 0; b * 4 < n; b++) {
-    const words = philox([b, offset, 0, 0], key);
-    for (let e = 0; e < 4 && b * 4 + e < n; e++) out.push(words[e]! >= threshold);
-  }
-  return out;
-}
 
 async function run(x: Float64Array, p: number, seed: number, offset = 0): Promise<Float64Array> {
   const y = tidy(() => dropout(tensor(x, [x.length]), p, { seed, offset, training: true }));
@@ -62,9 +34,7 @@ t('the GPU mask is exactly the Philox mask, for odd sizes, seeds above 2^32 and 
   const r = rng(31);
   for (const [n, p, seed, offset] of [[1, 0.5, 0, 0], [7, 0.1, 1, 3], [1031, 0.3, 2 ** 40 + 12345, 0], [1031, 0.3, 2 ** 40 + 12345, 7], [4099, 0.9, 77, 1]] as const) {
     const x = randArray(r, n, -2, 2);
-    const keep = keepMask(n, p, seed, offset);
-    const { scale } = dropoutConstants(p, seed);
-    const want = x.map((v, i) => (keep[i] ? Math.fround(v) * Math.fround(scale) : 0));
+    const want = dropout64(x, p, seed, offset);
     assertClose(await run(x, p, seed, offset), want, { rtol: 1e-6, atol: 0, what: `dropout n=${n} p=${p} seed=${seed} offset=${offset}` });
   }
 });

@@ -3,29 +3,29 @@ import * as ew from '../../src/ops/elementwise.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { BINARY64, broadcast64, COMPARE64, UNARY64 } from '../ref/elementwise.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 
 const t = suite('elementwise');
 t.before(async () => void (await initGpu()));
 
-const gelu64 = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 const UNARY: Array<[string, (x: Tensor) => Tensor, (x: number) => number, [number, number]]> = [
-  ['neg', ew.neg, (x) => -x, [-3, 3]],
-  ['exp', ew.exp, Math.exp, [-3, 3]],
-  ['log', ew.log, Math.log, [0.2, 4]],
-  ['sqrt', ew.sqrt, Math.sqrt, [0.2, 4]],
-  ['rsqrt', ew.rsqrt, (x) => 1 / Math.sqrt(x), [0.2, 4]],
-  ['relu', ew.relu, (x) => Math.max(x, 0), [-3, 3]],
-  ['gelu', ew.gelu, gelu64, [-4, 4]],
-  ['tanh', ew.tanh, Math.tanh, [-4, 4]],
-  ['sigmoid', ew.sigmoid, (x) => 1 / (1 + Math.exp(-x)), [-4, 4]],
-  ['abs', ew.abs, Math.abs, [-3, 3]],
-  ['square', ew.square, (x) => x * x, [-3, 3]],
-  ['reciprocal', ew.reciprocal, (x) => 1 / x, [0.3, 3]],
-  ['scale', (x) => ew.scale(x, -1.7), (x) => -1.7 * x, [-3, 3]],
-  ['shift', (x) => ew.shift(x, 0.3), (x) => x + 0.3, [-3, 3]],
-  ['powScalar', (x) => ew.powScalar(x, 1.5), (x) => x ** 1.5, [0.2, 3]],
+  ['neg', ew.neg, UNARY64.neg, [-3, 3]],
+  ['exp', ew.exp, UNARY64.exp, [-3, 3]],
+  ['log', ew.log, UNARY64.log, [0.2, 4]],
+  ['sqrt', ew.sqrt, UNARY64.sqrt, [0.2, 4]],
+  ['rsqrt', ew.rsqrt, UNARY64.rsqrt, [0.2, 4]],
+  ['relu', ew.relu, UNARY64.relu, [-3, 3]],
+  ['gelu', ew.gelu, UNARY64.gelu, [-4, 4]],
+  ['tanh', ew.tanh, UNARY64.tanh, [-4, 4]],
+  ['sigmoid', ew.sigmoid, UNARY64.sigmoid, [-4, 4]],
+  ['abs', ew.abs, UNARY64.abs, [-3, 3]],
+  ['square', ew.square, UNARY64.square, [-3, 3]],
+  ['reciprocal', ew.reciprocal, UNARY64.reciprocal, [0.3, 3]],
+  ['scale', (x) => ew.scale(x, -1.7), UNARY64.scale, [-3, 3]],
+  ['shift', (x) => ew.shift(x, 0.3), UNARY64.shift, [-3, 3]],
+  ['powScalar', (x) => ew.powScalar(x, 1.5), UNARY64.powScalar, [0.2, 3]],
 ];
 
 for (const [name, op, ref, [lo, hi]] of UNARY) {
@@ -44,37 +44,14 @@ for (const [name, op, ref, [lo, hi]] of UNARY) {
 }
 
 const BINARY: Array<[string, (a: Tensor, b: Tensor) => Tensor, (a: number, b: number) => number, number]> = [
-  ['add', ew.add, (a, b) => a + b, -2],
-  ['sub', ew.sub, (a, b) => a - b, -2],
-  ['mul', ew.mul, (a, b) => a * b, -2],
-  ['div', ew.div, (a, b) => a / b, 0.5],
-  ['pow', ew.pow, (a, b) => a ** b, 0.5],
-  ['maximum', ew.maximum, Math.max, -2],
-  ['minimum', ew.minimum, Math.min, -2],
+  ['add', ew.add, BINARY64.add, -2],
+  ['sub', ew.sub, BINARY64.sub, -2],
+  ['mul', ew.mul, BINARY64.mul, -2],
+  ['div', ew.div, BINARY64.div, 0.5],
+  ['pow', ew.pow, BINARY64.pow, 0.5],
+  ['maximum', ew.maximum, BINARY64.maximum, -2],
+  ['minimum', ew.minimum, BINARY64.minimum, -2],
 ];
-
-/** Float64 broadcasting reference. */
-function broadcast(a: Float64Array, as: number[], b: Float64Array, bs: number[], f: (x: number, y: number) => number) {
-  const rank = Math.max(as.length, bs.length);
-  const pa = [...Array(rank - as.length).fill(1), ...as];
-  const pb = [...Array(rank - bs.length).fill(1), ...bs];
-  const out = pa.map((d, i) => Math.max(d, pb[i]!));
-  const n = numel(out);
-  const res = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      const c = rem % out[d]!;
-      rem = Math.floor(rem / out[d]!);
-      if (pa[d] !== 1) ia += c * sa;
-      if (pb[d] !== 1) ib += c * sb;
-      sa *= pa[d]!;
-      sb *= pb[d]!;
-    }
-    res[i] = f(a[ia]!, b[ib]!);
-  }
-  return { out, res };
-}
 
 for (const [name, op, ref, lo] of BINARY) {
   t(`${name}: broadcasting matches float64 over random shapes, and its gradient`, async () => {
@@ -87,7 +64,7 @@ for (const [name, op, ref, lo] of BINARY) {
     for (const [as, bs] of pairs) {
       const a = randArray(r, numel(as), lo, 2), b = randArray(r, numel(bs), lo, 2);
       const y = tidy(() => op(tensor(a, as), tensor(b, bs)));
-      const { out, res } = broadcast(a, as, b, bs, ref);
+      const { out, res } = broadcast64(a, as, b, bs, ref);
       assertClose(y.shape, out, { what: 'shape' });
       assertClose(await read(y), res, { rtol: 2e-6, what: `${name} ${as} ${bs}` });
       y.dispose();
@@ -96,6 +73,22 @@ for (const [name, op, ref, lo] of BINARY) {
     await gradcheck(([x, y]) => op(x!, y!), [{ shape: [3, 4], data: a }, { shape: [4], data: b }]);
   });
 }
+
+t('equal, greater and less match float64 with broadcasting, ties included', async () => {
+  const r = rng(41);
+  // Halves in [-2, 2]: exact in f32, and equal often enough to test ties.
+  const halves = (n: number) => randArray(r, n, -2, 2).map((v) => Math.round(v * 2) / 2);
+  for (const [name, ref] of Object.entries(COMPARE64) as Array<[keyof typeof COMPARE64, (a: number, b: number) => number]>) {
+    for (const [as, bs] of [[[7, 13], [7, 13]], [[3, 1, 9], [4, 1]], [[1], [2, 3, 5]]] as Array<[number[], number[]]>) {
+      const a = halves(numel(as)), b = halves(numel(bs));
+      const y = tidy(() => ew[name](tensor(a, as), tensor(b, bs)));
+      const { out, res } = broadcast64(a, as, b, bs, ref);
+      assertClose(y.shape, out, { what: 'shape' });
+      assertClose(await read(y), res, { rtol: 0, atol: 0, what: `${name} ${as} ${bs}` });
+      y.dispose();
+    }
+  }
+});
 
 t('incompatible shapes name both shapes', async () => {
   const err = (() => {

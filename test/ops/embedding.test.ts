@@ -6,6 +6,7 @@ import { checkIds, embedding } from '../../src/ops/embedding.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
+import { gather64, scatter64 } from '../ref/embedding.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sum } from '../../src/ops/sum.js';
@@ -15,22 +16,6 @@ t.before(async () => void (await initGpu()));
 
 function randIds(r: () => number, n: number, vocab: number): Int32Array {
   return Int32Array.from({ length: n }, () => randInt(r, 0, vocab - 1));
-}
-
-/** Float64 reference of the lookup. */
-function gather64(table: Float64Array, dim: number, ids: Int32Array): Float64Array {
-  const out = new Float64Array(ids.length * dim);
-  ids.forEach((id, p) => out.set(table.subarray(id * dim, (id + 1) * dim), p * dim));
-  return out;
-}
-
-/** Float64 reference of the table gradient of sum(w * embedding(table, ids)). */
-function scatter64(w: Float64Array, dim: number, ids: Int32Array, vocab: number): Float64Array {
-  const out = new Float64Array(vocab * dim);
-  ids.forEach((id, p) => {
-    for (let d = 0; d < dim; d++) out[id * dim + d]! += w[p * dim + d]!;
-  });
-  return out;
 }
 
 async function tableGrad(table: Float64Array, shape: [number, number], ids: Int32Array, idShape: number[], w: Float64Array) {

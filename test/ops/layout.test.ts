@@ -6,44 +6,14 @@ import * as L from '../../src/ops/layout.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { randF32 } from '../ref/data.js';
+import { concat64, forEachIndex, permute64, slice64 } from '../ref/layout.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { expand, sum } from '../../src/ops/sum.js';
 
 const t = suite('layout');
 t.before(async () => void (await initGpu()));
-
-/** f32-representable random values, so copies must be exact. */
-const randF32 = (r: () => number, n: number) => randArray(r, n).map(Math.fround);
-
-const strides = (shape: number[]) => shape.map((_, i) => numel(shape.slice(i + 1)));
-
-/** Calls f with every multi-index of `shape` and its flat position, in order. */
-function forEachIndex(shape: number[], f: (idx: number[], flat: number) => void): void {
-  const n = numel(shape);
-  for (let flat = 0; flat < n; flat++) {
-    const idx: number[] = [];
-    let rem = flat;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      idx.unshift(rem % shape[d]!);
-      rem = Math.floor(rem / shape[d]!);
-    }
-    f(idx, flat);
-  }
-}
-
-const at = (x: Float64Array, shape: number[], idx: number[]) => x[idx.reduce((acc, v, i) => acc + v * strides(shape)[i]!, 0)]!;
-
-function permute64(x: Float64Array, shape: number[], perm: number[]) {
-  const out = perm.map((p) => shape[p]!);
-  const res = new Float64Array(x.length);
-  forEachIndex(out, (idx, flat) => {
-    const src = new Array<number>(shape.length);
-    perm.forEach((p, i) => (src[p] = idx[i]!));
-    res[flat] = at(x, shape, src);
-  });
-  return res;
-}
 
 function randPerm(r: () => number, n: number): number[] {
   const p = [...Array(n).keys()];
@@ -92,13 +62,6 @@ t('bad permutations name the perm and the tensor', () => {
   assert.throws(() => tidy(() => L.transpose(tensor(new Float64Array(6), [2, 3]), 0, 2)), /axis 2 out of range/);
 });
 
-function slice64(x: Float64Array, shape: number[], s: number[], e: number[]) {
-  const out = s.map((v, i) => e[i]! - v);
-  const res = new Float64Array(numel(out));
-  forEachIndex(out, (idx, flat) => (res[flat] = at(x, shape, idx.map((v, i) => v + s[i]!))));
-  return { out, res };
-}
-
 t('slice matches float64 over random bounds; aligned contiguous slices are views', async () => {
   const r = rng(23);
   for (let k = 0; k < 12; k++) {
@@ -135,23 +98,6 @@ t('slice and pad gradients', async () => {
   const g = tidy(() => L.pad(tensor([1, 2, 3, 4], [2, 2]), [3, 4], [1, 1]));
   await expectExact(g, Float64Array.from([0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0]), [3, 4], 'pad');
 });
-
-function concat64(parts: Array<[Float64Array, number[]]>, axis: number) {
-  const out = [...parts[0]![1]];
-  out[axis] = parts.reduce((acc, [, s]) => acc + s[axis]!, 0);
-  const res = new Float64Array(numel(out));
-  forEachIndex(out, (idx, flat) => {
-    let c = idx[axis]!;
-    for (const [x, s] of parts) {
-      if (c < s[axis]!) {
-        res[flat] = at(x, s, idx.map((v, i) => (i === axis ? c : v)));
-        return;
-      }
-      c -= s[axis]!;
-    }
-  });
-  return { out, res };
-}
 
 t('concat matches float64 over random shapes and axes, f32 and i32', async () => {
   const r = rng(25);

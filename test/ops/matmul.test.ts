@@ -9,60 +9,17 @@ import { mul } from '../../src/ops/elementwise.js';
 import { MATMUL_VARIANTS, matmul, matmulChoice, matmulVariants, tuneMatmul, type MatmulVariant } from '../../src/ops/matmul.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
+import { matmul64, type MatmulCase } from '../ref/matmul.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sum } from '../../src/ops/sum.js';
+import { messageOf } from '../util/throws.js';
 
 const t = suite('matmul');
 t.before(async () => void (await initGpu()));
 
-interface Case {
-  a: number[];
-  b: number[];
-  transA: boolean;
-  transB: boolean;
-}
-
-/** Float64 reference: op(a) x op(b) over the last two axes, broadcasting the batch axes. */
-function reference(c: Case, a: Float64Array, b: Float64Array): { shape: number[]; data: Float64Array } {
-  const [ar, ac] = c.a.slice(-2) as [number, number];
-  const [br, bc] = c.b.slice(-2) as [number, number];
-  const [m, k] = c.transA ? [ac, ar] : [ar, ac];
-  const n = c.transB ? br : bc;
-  const ab = c.a.slice(0, -2), bb = c.b.slice(0, -2);
-  const rank = Math.max(ab.length, bb.length);
-  const pa = [...Array<number>(rank - ab.length).fill(1), ...ab];
-  const pb = [...Array<number>(rank - bb.length).fill(1), ...bb];
-  const batch = pa.map((d, i) => Math.max(d, pb[i]!));
-  const data = new Float64Array(numel(batch) * m * n);
-  for (let z = 0; z < numel(batch); z++) {
-    let rem = z, za = 0, zb = 0, sa = 1, sb = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      const i = rem % batch[d]!;
-      rem = Math.floor(rem / batch[d]!);
-      if (pa[d] !== 1) za += i * sa;
-      if (pb[d] !== 1) zb += i * sb;
-      sa *= pa[d]!;
-      sb *= pb[d]!;
-    }
-    const oa = za * ar * ac, ob = zb * br * bc;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let q = 0; q < k; q++) {
-          const x = c.transA ? a[oa + q * m + i]! : a[oa + i * k + q]!;
-          const y = c.transB ? b[ob + j * k + q]! : b[ob + q * n + j]!;
-          s += x * y;
-        }
-        data[z * m * n + i * n + j] = s;
-      }
-    }
-  }
-  return { shape: [...batch, m, n], data };
-}
-
 /** Shapes (as [M, K, N] with batch axes) for op(A) x op(B), stored according to the transposes. */
-function makeCase(m: number, k: number, n: number, transA: boolean, transB: boolean, aBatch: number[] = [], bBatch: number[] = []): Case {
+function makeCase(m: number, k: number, n: number, transA: boolean, transB: boolean, aBatch: number[] = [], bBatch: number[] = []): MatmulCase {
   return {
     a: [...aBatch, ...(transA ? [k, m] : [m, k])],
     b: [...bBatch, ...(transB ? [n, k] : [k, n])],
@@ -73,9 +30,9 @@ function makeCase(m: number, k: number, n: number, transA: boolean, transB: bool
 
 const TRANS: Array<[boolean, boolean]> = [[false, false], [true, false], [false, true], [true, true]];
 
-function cases(seed: number): Case[] {
+function cases(seed: number): MatmulCase[] {
   const r = rng(seed);
-  const out: Case[] = [];
+  const out: MatmulCase[] = [];
   // Every transpose combination over sizes that are not multiples of any tile (1 and primes too).
   const dims: Array<[number, number, number]> = [[1, 1, 1], [7, 13, 5], [31, 67, 29], [1, 97, 130], [113, 71, 3], [67, 129, 17]];
   TRANS.forEach(([ta, tb], i) => {
@@ -101,7 +58,7 @@ for (const variant of MATMUL_VARIANTS) {
       if (!matmulVariants(c.a, c.b, c).includes(variant)) continue;
       const a = randArray(r, numel(c.a)), b = randArray(r, numel(c.b));
       const y = tidy(() => matmul(tensor(a, c.a), tensor(b, c.b), { transA: c.transA, transB: c.transB, variant }));
-      const ref = reference(c, a, b);
+      const ref = matmul64(c, a, b);
       const what = `${variant} ${JSON.stringify(c)}`;
       assert.equal(y.shape, ref.shape, `${what}: shape`);
       assertClose(await read(y), ref.data, { rtol: 2e-6, atol: 1e-6, what });
@@ -172,21 +129,13 @@ t('a frozen weight gets no weight-gradient matmul (needs[] pruning)', async () =
 });
 
 t('shape errors name both shapes', () => {
-  const message = (fn: () => void) => {
-    try {
-      tidy(fn);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return '';
-  };
-  const inner = message(() => matmul(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [4, 2])));
+  const inner = messageOf(() => matmul(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [4, 2])));
   assert.ok(inner.includes('[2,3]') && inner.includes('[4,2]') && inner.includes('inner'), inner);
-  const batch = message(() => matmul(tensor(new Float32Array(12), [2, 2, 3]), tensor(new Float32Array(18), [3, 3, 2])));
+  const batch = messageOf(() => matmul(tensor(new Float32Array(12), [2, 2, 3]), tensor(new Float32Array(18), [3, 3, 2])));
   assert.ok(batch.includes('[2,2,3]') && batch.includes('[3,3,2]') && batch.includes('batch'), batch);
-  const rank = message(() => matmul(tensor(new Float32Array(3), [3]), tensor(new Float32Array(3), [3, 1])));
+  const rank = messageOf(() => matmul(tensor(new Float32Array(3), [3]), tensor(new Float32Array(3), [3, 1])));
   assert.ok(rank.includes('[3]'), rank);
-  const forced = message(() => matmul(tensor(new Float32Array(8), [2, 2, 2]), tensor(new Float32Array(8), [2, 2, 2]), { variant: 'uniform' }));
+  const forced = messageOf(() => matmul(tensor(new Float32Array(8), [2, 2, 2]), tensor(new Float32Array(8), [2, 2, 2]), { variant: 'uniform' }));
   assert.ok(forced.includes('uniform') && forced.includes('[2,2,2]'), forced);
 });
 

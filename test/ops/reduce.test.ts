@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { argmax, max, mean } from '../../src/ops/reduce.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
+import { reduce64, total } from '../ref/reduce.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sum } from '../../src/ops/sum.js';
@@ -11,19 +12,6 @@ import { reshape } from '../../src/ops/reshape.js';
 const t = suite('reduce');
 t.before(async () => void (await initGpu()));
 
-/** Float64 reduction of `x` (shape) over one axis with `f`, keeping the axis as size 1. */
-function ref(x: Float64Array, shape: number[], axis: number, f: (v: number[]) => number): Float64Array {
-  const outer = numel(shape.slice(0, axis)), n = shape[axis]!, inner = numel(shape.slice(axis + 1));
-  const out = new Float64Array(outer * inner);
-  for (let o = 0; o < outer; o++)
-    for (let i = 0; i < inner; i++) {
-      const vals: number[] = [];
-      for (let k = 0; k < n; k++) vals.push(x[(o * n + k) * inner + i]!);
-      out[o * inner + i] = f(vals);
-    }
-  return out;
-}
-const total = (v: number[]) => v.reduce((a, b) => a + b, 0);
 
 t('sum, mean and max along every axis of random odd shapes (both kernel variants)', async () => {
   const r = rng(11);
@@ -37,10 +25,10 @@ t('sum, mean and max along every axis of random odd shapes (both kernel variants
         return [sum(xt, axis), mean(xt, axis, true), max(xt, axis)];
       });
       const n = shape[axis]!;
-      assertClose(await read(s!), ref(x, shape, axis, total), { rtol: 1e-6, what: `sum ${shape} axis ${axis}` });
-      assertClose(await read(m!), ref(x, shape, axis, (v) => total(v) / n), { rtol: 1e-6, what: `mean ${shape}` });
+      assertClose(await read(s!), reduce64(x, shape, axis, total), { rtol: 1e-6, what: `sum ${shape} axis ${axis}` });
+      assertClose(await read(m!), reduce64(x, shape, axis, (v) => total(v) / n), { rtol: 1e-6, what: `mean ${shape}` });
       // Max is exact: compare with the f32-rounded inputs.
-      assertClose(await read(mx!), ref(x.map(Math.fround), shape, axis, (v) => Math.max(...v)), { rtol: 0, atol: 0, what: `max ${shape}` });
+      assertClose(await read(mx!), reduce64(x.map(Math.fround), shape, axis, (v) => Math.max(...v)), { rtol: 0, atol: 0, what: `max ${shape}` });
       assert.equal(s!.shape, shape.filter((_, i) => i !== axis));
       assert.equal(m!.shape, shape.map((d, i) => (i === axis ? 1 : d)));
       [s, m, mx].forEach((v) => v!.dispose());
@@ -83,7 +71,7 @@ t('argmax picks the first maximum along any axis', async () => {
     const x = randArray(r, numel(shape)).map((v) => Math.round(v * 3));
     for (let axis = 0; axis < shape.length; axis++) {
       const y = tidy(() => argmax(tensor(x, shape), axis));
-      const want = ref(x, shape, axis, (v) => v.indexOf(Math.max(...v)));
+      const want = reduce64(x, shape, axis, (v) => v.indexOf(Math.max(...v)));
       assertClose(await read(y), want, { rtol: 0, atol: 0, what: `argmax ${shape} axis ${axis}` });
       assert.is(y.dtype, 'i32');
       y.dispose();

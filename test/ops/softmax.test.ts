@@ -5,6 +5,7 @@ import { mul } from '../../src/ops/elementwise.js';
 import { logSoftmax, softmax } from '../../src/ops/softmax.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
+import { softmax64, softmaxGrad64 } from '../ref/softmax.js';
 import { assertClose, numel, randArray, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { eachLaneSetting } from '../util/lanes.js';
@@ -13,39 +14,6 @@ import { sum } from '../../src/ops/sum.js';
 const t = suite('softmax');
 t.before(async () => void (await initGpu()));
 
-/**
- * Float64 (log-)softmax of x + broadcast mask over the last axis; fully -inf rows give 0 / -inf.
- * The sum x + mask is rounded to float32 as the kernel's is: with a mask of -3.4e38 that rounding
- * is what makes a fully masked row uniform.
- */
-function reference(x: Float64Array, shape: number[], log: boolean, mask?: { data: Float64Array; shape: number[] }): Float64Array {
-  const n = shape[shape.length - 1]!;
-  const out = new Float64Array(x.length);
-  const ms = mask ? [...Array(shape.length - mask.shape.length).fill(1), ...mask.shape] : [];
-  const maskAt = (i: number) => {
-    if (!mask) return 0;
-    let rem = i, off = 0, stride = 1;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      const c = rem % shape[d]!;
-      rem = Math.floor(rem / shape[d]!);
-      if (ms[d] !== 1) off += c * stride;
-      stride *= ms[d]!;
-    }
-    return mask.data[off]!;
-  };
-  for (let r = 0; r < x.length / n; r++) {
-    const v = Array.from({ length: n }, (_, j) => (mask ? Math.fround(Math.fround(x[r * n + j]!) + maskAt(r * n + j)) : x[r * n + j]!));
-    const m = Math.max(...v);
-    if (m === -Infinity) {
-      v.forEach((_, j) => (out[r * n + j] = log ? -Infinity : 0));
-      continue;
-    }
-    const s = v.reduce((a, b) => a + Math.exp(b - m), 0);
-    v.forEach((vj, j) => (out[r * n + j] = log ? vj - m - Math.log(s) : Math.exp(vj - m) / s));
-  }
-  return out;
-}
-
 /** Compares arrays that may hold -inf: the -inf positions must match exactly. */
 function assertCloseInf(actual: Float64Array, expected: Float64Array, what: string): void {
   const finite = expected.map((v) => (v === -Infinity ? 0 : v));
@@ -53,20 +21,6 @@ function assertCloseInf(actual: Float64Array, expected: Float64Array, what: stri
     if (v === -Infinity) assert.is(actual[i], -Infinity, `${what}: [${i}] should be -inf`);
   });
   assertClose(actual.map((v, i) => (expected[i] === -Infinity ? 0 : v)), finite, { rtol: 2e-6, atol: 1e-6, what });
-}
-
-/** Float64 VJP from the output y and its gradient g. */
-function referenceGrad(y: Float64Array, g: Float64Array, n: number, log: boolean): Float64Array {
-  const dx = new Float64Array(y.length);
-  for (let r = 0; r < y.length / n; r++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += log ? g[r * n + j]! : g[r * n + j]! * y[r * n + j]!;
-    for (let j = 0; j < n; j++) {
-      const i = r * n + j;
-      dx[i] = log ? g[i]! - Math.exp(y[i]!) * s : y[i]! * (g[i]! - s);
-    }
-  }
-  return dx;
 }
 
 // Row lengths 1, short, long (several strides), with row counts that do not fill a workgroup,
@@ -89,9 +43,9 @@ t('softmax, logSoftmax and their VJPs match float64 over odd shapes and every la
           const op = log ? logSoftmax : softmax;
           return { y: op(xt), ...valueAndGrad(() => sum(mul(op(xt), tensor(g, shape))), [xt]) };
         });
-        const want = reference(x, shape, log);
+        const want = softmax64(x, shape, log);
         assertClose(await read(y), want, { rtol: 2e-6, atol: 1e-6, what });
-        assertClose(await read(grads[0]!), referenceGrad(want, g, n, log), { rtol: 1e-5, atol: 1e-6, what: `d${what}` });
+        assertClose(await read(grads[0]!), softmaxGrad64(want, g, n, log), { rtol: 1e-5, atol: 1e-6, what: `d${what}` });
         for (const v of [y, value, ...grads]) v.dispose();
       }
     }
@@ -120,7 +74,7 @@ t('masks broadcast over leading axes and the last axis; fully masked rows give z
         const got = await read(y);
         y.dispose();
         assert.ok(!got.some(Number.isNaN), `NaN with mask ${c.shape}`);
-        const want = reference(x, shape, log, { data: Float64Array.from(m, (v) => Math.fround(v)), shape: c.shape });
+        const want = softmax64(x, shape, log, { data: Float64Array.from(m, (v) => Math.fround(v)), shape: c.shape });
         assertCloseInf(got, want, `${log ? 'log' : ''}softmax mask ${c.shape} perLane ${perLane}`);
       }
     }

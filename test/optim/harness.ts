@@ -4,23 +4,13 @@
 import * as assert from 'uvu/assert';
 import { pipelineCount } from '../../src/gpu/kernels.js';
 import { recorder } from '../../src/gpu/recorder.js';
-import type { BaseOptions, Optimizer, ParamGroup } from '../../src/optim/optimizer.js';
+import type { BaseOptions, Optimizer } from '../../src/optim/optimizer.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import type { HostState, HostUpdate } from '../ref/optim.js';
 import { assertClose, numel, randArray, rng } from '../util/check.js';
 import { read } from '../util/gpu.js';
-
-/** Host state of one parameter, by the same names as the optimizer's state tensors. */
-export type HostState = Record<string, Float64Array>;
-
-/** One float64 update of `p` (in place) as the optimizer should do it. */
-export type HostUpdate<O extends BaseOptions> = (
-  p: Float64Array,
-  g: Float64Array,
-  state: HostState,
-  ctx: { shape: number[]; step: number; group: ParamGroup<O> },
-) => void;
 
 export interface Trial<O extends BaseOptions> {
   seed: number;
@@ -90,9 +80,4 @@ export async function runTrial<O extends BaseOptions>(what: string, trial: Trial
     opt.dispose();
     params.forEach((p) => p.dispose());
   }
-}
-
-/** The state entry `name`, created as zeros of length n on first use. */
-export function slot(state: HostState, name: string, n: number): Float64Array {
-  return (state[name] ??= new Float64Array(n));
 }

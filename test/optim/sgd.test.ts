@@ -1,24 +1,11 @@
 import { suite } from 'uvu';
-import { SGD, type SgdOptions } from '../../src/optim/sgd.js';
+import { SGD } from '../../src/optim/sgd.js';
+import { sgd64 } from '../ref/optim.js';
 import { initGpu } from '../util/gpu.js';
-import { runTrial, slot, type HostUpdate } from './harness.js';
+import { runTrial } from './harness.js';
 
 const t = suite('optim/sgd');
 t.before(async () => void (await initGpu()));
-
-/** torch.optim.SGD in float64. */
-const reference: HostUpdate<SgdOptions> = (p, g, state, { step, group }) => {
-  const { lr, weightDecay, momentum, dampening, nesterov } = group;
-  const buf = momentum > 0 ? slot(state, 'momentum_buffer', p.length) : null;
-  for (let i = 0; i < p.length; i++) {
-    let d = g[i]! + weightDecay * p[i]!;
-    if (buf) {
-      buf[i] = step === 1 ? d : momentum * buf[i]! + (1 - dampening) * d;
-      d = nesterov ? d + momentum * buf[i]! : buf[i]!;
-    }
-    p[i] = p[i]! - lr * d;
-  }
-};
 
 const SHAPES = [[1], [7], [13, 5], [3, 1, 11], [1031]];
 const LR_SCALES = [1, 0.5, 2, 0.1, 1.3];
@@ -29,7 +16,7 @@ t('plain SGD with two groups (own lr and weight decay) and an lr change every st
     shapes: SHAPES,
     steps: 5,
     make: ([a, b, c, d, e]) => new SGD([{ params: [a!, c!], lr: 0.3, weightDecay: 0.1 }, { params: [b!, d!, e!], lr: 0.05 }]),
-    reference,
+    reference: sgd64,
     lrScale: (s) => LR_SCALES[s - 1]!,
   });
 });
@@ -40,7 +27,7 @@ t('momentum with dampening and weight decay', async () => {
     shapes: SHAPES,
     steps: 5,
     make: (ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, dampening: 0.2, weightDecay: 0.05 }),
-    reference,
+    reference: sgd64,
     lrScale: (s) => LR_SCALES[s - 1]!,
   });
 });
@@ -52,7 +39,7 @@ t('nesterov momentum in one group, plain SGD in the other', async () => {
     steps: 5,
     make: ([a, b, c, d, e]) =>
       new SGD([{ params: [a!, b!, c!], momentum: 0.8, nesterov: true, weightDecay: 0.01 }, { params: [d!, e!], lr: 0.2 }], { lr: 0.15 }),
-    reference,
+    reference: sgd64,
   });
 });
 

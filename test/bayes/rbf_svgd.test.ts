@@ -8,6 +8,7 @@ import { recorder } from '../../src/gpu/recorder.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { svgd64, svgdRmsprop64 } from '../ref/rbf_svgd.js';
 import { assertClose, randArray, rng } from '../util/check.js';
 import { initGpu, read } from '../util/gpu.js';
 import { sharedTest } from '../util/shared.js';
@@ -17,52 +18,6 @@ t.before(async () => void (await initGpu()));
 
 // The fixtures' float32 criteria: h relative, K absolute, phi relative to max|phi|.
 const TOL = { h: 1e-5, K: 1e-5, phi: 1e-4 };
-
-interface Ref {
-  S: Float64Array;
-  h: number;
-  K: Float64Array;
-  phi: Float64Array;
-  attraction: number;
-  repulsion: number;
-  meanOffDiagonalK: number;
-}
-
-/** Float64 SVGD as in Liu & Wang's python/svgd.py (numpy median: mean of the middle two when even). */
-function svgd64(x: Float64Array, s: Float64Array, m: number, d: number, fixed?: number): Ref {
-  const S = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = i + 1; j < m; j++) {
-      let acc = 0;
-      for (let e = 0; e < d; e++) acc += (x[i * d + e]! - x[j * d + e]!) ** 2;
-      S[i * m + j] = S[j * m + i] = acc;
-    }
-  }
-  let h = fixed ?? 0;
-  if (fixed === undefined) {
-    const sorted = [...S].sort((a, b) => a - b);
-    const n = sorted.length;
-    const med = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-    h = med === 0 ? 1 : Math.sqrt((0.5 * med) / Math.log(m + 1));
-  }
-  const K = S.map((v) => Math.exp(-v / h ** 2 / 2));
-  const phi = new Float64Array(m * d);
-  let att2 = 0, rep2 = 0, off = 0;
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < m; j++) if (i !== j) off += K[i * m + j]!;
-    for (let e = 0; e < d; e++) {
-      let att = 0, rep = 0;
-      for (let j = 0; j < m; j++) {
-        att += K[i * m + j]! * s[j * d + e]!;
-        rep += (K[i * m + j]! * (x[i * d + e]! - x[j * d + e]!)) / h ** 2;
-      }
-      phi[i * d + e] = (att + rep) / m;
-      att2 += (att / m) ** 2;
-      rep2 += (rep / m) ** 2;
-    }
-  }
-  return { S, h, K, phi, attraction: Math.sqrt(att2), repulsion: Math.sqrt(rep2), meanOffDiagonalK: m > 1 ? off / (m * (m - 1)) : 0 };
-}
 
 /** Particles with their own offsets and spreads, so pair distances differ; values rounded to f32. */
 function particles(r: () => number, m: number, d: number): Float64Array {
@@ -208,10 +163,7 @@ t('SvgdRmsprop follows the SVGD code: H = phi^2 first, then 0.9 H + 0.1 phi^2', 
     const pt = tensor(p, [m, d]);
     opt.step(x, pt);
     pt.dispose();
-    for (let e = 0; e < m * d; e++) {
-      H[e] = k === 0 ? p[e]! ** 2 : 0.9 * H[e]! + 0.1 * p[e]! ** 2;
-      want[e] = want[e]! + (eps * p[e]!) / (1e-6 + Math.sqrt(H[e]!));
-    }
+    svgdRmsprop64(want, H, p, k, eps);
   }
   assert.is(opt.stepCount, 3);
   assertClose(await read(opt.history!), H, { rtol: 1e-6, atol: 0, what: 'H' });

@@ -19,10 +19,12 @@ import { softmax } from '../../src/ops/softmax.js';
 import { tensor } from '../../src/tensor/create.js';
 import { keep, tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { t5Attention64, type AttentionCase, type AttentionData } from '../ref/t5_attention.js';
 import { assertClose, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sharedTest } from '../util/shared.js';
 import { sum } from '../../src/ops/sum.js';
+import { messageOf } from '../util/throws.js';
 
 const t = suite('t5 attention');
 // Head sizes: 1; odd sizes below and above a staged row's 16 invocations (partial column groups);
@@ -32,34 +34,12 @@ const DKS = [1, 7, 12, 13, 36, 37];
 t.before(async () => void (await initGpu()));
 // Every layout this adapter runs for a head size (the subgroup one needs the feature, a fixed
 // subgroup size of at least 8 and dk a multiple of 4).
-const variants = (c: Case) => t5AttentionVariants(c.dk);
-
-interface Case {
-  B: number;
-  H: number;
-  T: number;
-  S: number;
-  dk: number;
-  bias: { bidirectional: boolean; numBuckets: number; maxDistance: number } | null;
-  offset: number;
-  causal: boolean;
-  /** 0/1 per (b, key), or null for no mask. */
-  mask: Float64Array | null;
-  maskI32: boolean;
-}
-
-interface Data {
-  q: Float64Array;
-  k: Float64Array;
-  v: Float64Array;
-  table: Float64Array;
-  w: Float64Array;
-}
+const variants = (c: AttentionCase) => t5AttentionVariants(c.dk);
 
 /** Key masks of right-padded rows with the given real lengths. */
 const lengthMask = (S: number, lengths: number[]) => Float64Array.from({ length: lengths.length * S }, (_, i) => (i % S < lengths[Math.floor(i / S)]! ? 1 : 0));
 
-function randomCase(r: () => number): Case {
+function randomCase(r: () => number): AttentionCase {
   const B = randInt(r, 1, 3), H = randInt(r, 1, 3), T = randInt(r, 1, 37), S = randInt(r, 1, 41);
   const dk = DKS[randInt(r, 0, DKS.length - 1)]!;
   const bidirectional = r() < 0.5;
@@ -80,7 +60,7 @@ function randomCase(r: () => number): Case {
   return { B, H, T, S, dk, bias, offset, causal, mask, maskI32: r() < 0.5 };
 }
 
-function randomData(r: () => number, c: Case): Data {
+function randomData(r: () => number, c: AttentionCase): AttentionData {
   return {
     q: randArray(r, c.B * c.H * c.T * c.dk),
     k: randArray(r, c.B * c.H * c.S * c.dk),
@@ -90,65 +70,7 @@ function randomData(r: () => number, c: Case): Data {
   };
 }
 
-/** Float64 T5 attention and, for the loss sum(w * out), its gradients. */
-function reference(c: Case, d: Data) {
-  const { B, H, T, S, dk } = c;
-  const out = new Float64Array(B * H * T * dk);
-  const dq = new Float64Array(d.q.length), dkk = new Float64Array(d.k.length), dv = new Float64Array(d.v.length);
-  const dtable = new Float64Array(d.table.length);
-  // Per table entry, the sum of |dS| over its terms: the scale of float32 rounding in the sum.
-  const dtableMag = new Float64Array(d.table.length);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const bh = b * H + h;
-      for (let i = 0; i < T; i++) {
-        const qpos = c.offset + i;
-        const qrow = (bh * T + i) * dk;
-        const keys: number[] = [], s: number[] = [], buckets: number[] = [];
-        for (let j = 0; j < S; j++) {
-          if (c.causal && j > qpos) continue;
-          if (c.mask && c.mask[b * S + j] === 0) continue;
-          let dot = 0;
-          for (let x = 0; x < dk; x++) dot += d.q[qrow + x]! * d.k[(bh * S + j) * dk + x]!;
-          const bucket = c.bias ? relativePositionBucket(j - qpos, c.bias.bidirectional, c.bias.numBuckets, c.bias.maxDistance) : 0;
-          keys.push(j);
-          buckets.push(bucket);
-          s.push(dot + (c.bias ? d.table[bucket * H + h]! : 0));
-        }
-        if (keys.length === 0) continue;
-        const m = Math.max(...s);
-        const e = s.map((x) => Math.exp(x - m));
-        const z = e.reduce((a, x) => a + x, 0);
-        const p = e.map((x) => x / z);
-        keys.forEach((j, n) => {
-          for (let x = 0; x < dk; x++) out[qrow + x] += p[n]! * d.v[(bh * S + j) * dk + x]!;
-        });
-        const dp = keys.map((j) => {
-          let a = 0;
-          for (let x = 0; x < dk; x++) a += d.w[qrow + x]! * d.v[(bh * S + j) * dk + x]!;
-          return a;
-        });
-        const D = p.reduce((a, pn, n) => a + pn * dp[n]!, 0);
-        keys.forEach((j, n) => {
-          const ds = p[n]! * (dp[n]! - D);
-          const krow = (bh * S + j) * dk;
-          for (let x = 0; x < dk; x++) {
-            dq[qrow + x] += ds * d.k[krow + x]!;
-            dkk[krow + x] += ds * d.q[qrow + x]!;
-            dv[krow + x] += p[n]! * d.w[qrow + x]!;
-          }
-          if (c.bias) {
-            dtable[buckets[n]! * H + h] += ds;
-            dtableMag[buckets[n]! * H + h] += Math.abs(ds);
-          }
-        });
-      }
-    }
-  }
-  return { out, dq, dk: dkk, dv, dtable, dtableMag };
-}
-
-function options(c: Case, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant, backward?: T5AttentionBackward): T5AttentionOptions {
+function options(c: AttentionCase, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant, backward?: T5AttentionBackward): T5AttentionOptions {
   return {
     ...(c.bias && table ? { bias: { table, ...c.bias, queryOffset: c.offset } } : { queryOffset: c.offset }),
     ...(mask ? { keyMask: mask } : {}),
@@ -161,11 +83,11 @@ function options(c: Case, table: Tensor | null, mask: Tensor | null, variant?: T
 /** Every way of running the backward. */
 const BACKWARDS: T5AttentionBackward[] = ['matmul', 'fused', 'recompute'];
 
-const describe = (c: Case, variant: string, backward?: T5AttentionBackward) =>
+const describe = (c: AttentionCase, variant: string, backward?: T5AttentionBackward) =>
   `${variant}${backward ? ` ${backward}` : ''} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
   `${c.bias ? ` ${c.bias.bidirectional ? 'bi' : 'uni'} ${c.bias.numBuckets}/${c.bias.maxDistance}` : ' nobias'}${c.mask ? (c.maskI32 ? ' mask-i32' : ' mask-f32') : ''}`;
 
-const maskTensor = (c: Case) => (c.mask ? (c.maskI32 ? tensor(Int32Array.from(c.mask), [c.B, c.S]) : tensor(c.mask, [c.B, c.S])) : null);
+const maskTensor = (c: AttentionCase) => (c.mask ? (c.maskI32 ? tensor(Int32Array.from(c.mask), [c.B, c.S]) : tensor(c.mask, [c.B, c.S])) : null);
 
 /** Reads tensors back and disposes them. */
 async function readAll(ts: Tensor[]): Promise<Float64Array[]> {
@@ -175,7 +97,7 @@ async function readAll(ts: Tensor[]): Promise<Float64Array[]> {
 }
 
 /** Runs the op under valueAndGrad of sum(w * out); returns the output and the gradients. */
-async function gpuRun(c: Case, d: Data, variant: T5AttentionVariant, backward: T5AttentionBackward) {
+async function gpuRun(c: AttentionCase, d: AttentionData, variant: T5AttentionVariant, backward: T5AttentionBackward) {
   const res = tidy(() => {
     const q = tensor(d.q, [c.B, c.H, c.T, c.dk]);
     const k = tensor(d.k, [c.B, c.H, c.S, c.dk]);
@@ -231,7 +153,7 @@ t('forward and gradients match float64 over random odd shapes, every variant and
   cases.push({ B: 1, H: 2, T: 21, S: 19, dk: 64, bias: { bidirectional: true, numBuckets: 32, maxDistance: 128 }, offset: 0, causal: false, mask: lengthMask(19, [17]), maskI32: false });
   for (const [n, c] of cases.entries()) {
     const d = randomData(r, c);
-    const ref = reference(c, d);
+    const ref = t5Attention64(c, d);
     for (const variant of variants(c)) {
       // The ways of running the backward take turns over the cases.
       const backward = BACKWARDS[n % BACKWARDS.length]!;
@@ -251,14 +173,14 @@ t('forward and gradients match float64 over random odd shapes, every variant and
 
 t('one bias table shared by two calls accumulates both gradients', async () => {
   const r = rng(99);
-  const c: Case = { B: 2, H: 3, T: 9, S: 9, dk: 8, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
+  const c: AttentionCase = { B: 2, H: 3, T: 9, S: 9, dk: 8, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
   const d1 = randomData(r, c), d2 = { ...randomData(r, c), table: d1.table };
-  const want = reference(c, d1).dtable.map((x, i) => x + reference(c, d2).dtable[i]!);
+  const want = t5Attention64(c, d1).dtable.map((x, i) => x + t5Attention64(c, d2).dtable[i]!);
   for (const variant of variants(c)) {
     const g = tidy(() => {
       const table = tensor(d1.table, [8, 3]);
       const shape = [c.B, c.H, c.T, c.dk];
-      const call = (d: Data) => sum(mul(t5Attention(tensor(d.q, shape), tensor(d.k, shape), tensor(d.v, shape), options(c, table, null, variant)), tensor(d.w, shape)));
+      const call = (d: AttentionData) => sum(mul(t5Attention(tensor(d.q, shape), tensor(d.k, shape), tensor(d.v, shape), options(c, table, null, variant)), tensor(d.w, shape)));
       return valueAndGrad(() => add(call(d1), call(d2)), [table]).grads[0]!;
     });
     assertClose((await readAll([g]))[0]!, want, { rtol: 2e-5, atol: 1e-6, what: `shared table ${variant}` });
@@ -266,7 +188,7 @@ t('one bias table shared by two calls accumulates both gradients', async () => {
 });
 
 /** The additive score mask of a case, [B, H, T, S]: bias where a key is seen, -inf elsewhere. */
-function scoreMask(c: Case, table: Float64Array): { mask: Float64Array; bucket: Int32Array } {
+function scoreMask(c: AttentionCase, table: Float64Array): { mask: Float64Array; bucket: Int32Array } {
   const mask = new Float64Array(c.B * c.H * c.T * c.S);
   const bucket = new Int32Array(mask.length).fill(-1);
   for (let b = 0; b < c.B; b++) {
@@ -291,7 +213,7 @@ function scoreMask(c: Case, table: Float64Array): { mask: Float64Array; bucket: 
 
 t('matches the composite of matmul and masked softmax, gradients included', async () => {
   const r = rng(77);
-  const cases: Case[] = [
+  const cases: AttentionCase[] = [
     { B: 2, H: 3, T: 19, S: 23, dk: 12, bias: { bidirectional: true, numBuckets: 8, maxDistance: 9 }, offset: 0, causal: false, mask: null, maskI32: false },
     { B: 3, H: 2, T: 11, S: 17, dk: 7, bias: { bidirectional: false, numBuckets: 16, maxDistance: 12 }, offset: 6, causal: true, mask: null, maskI32: false },
     { B: 2, H: 1, T: 9, S: 9, dk: 8, bias: null, offset: 0, causal: false, mask: null, maskI32: true },
@@ -333,7 +255,7 @@ t('matches the composite of matmul and masked softmax, gradients included', asyn
 
 t('gradcheck: q, k, v and the bias table', async () => {
   const r = rng(5);
-  const cases: Case[] = [
+  const cases: AttentionCase[] = [
     { B: 2, H: 2, T: 7, S: 11, dk: 8, bias: { bidirectional: true, numBuckets: 8, maxDistance: 5 }, offset: 0, causal: false, mask: Float64Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]), maskI32: false },
     { B: 1, H: 3, T: 6, S: 9, dk: 13, bias: { bidirectional: false, numBuckets: 8, maxDistance: 6 }, offset: 3, causal: true, mask: null, maskI32: false },
   ];
@@ -356,7 +278,7 @@ t('gradcheck: q, k, v and the bias table', async () => {
 
 t('a frozen bias table dispatches no bias-gradient kernels', async () => {
   const r = rng(17);
-  const c: Case = { B: 2, H: 2, T: 6, S: 8, dk: 8, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
+  const c: AttentionCase = { B: 2, H: 2, T: 6, S: 8, dk: 8, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
   const d = randomData(r, c);
   const count = (which: number[]) => {
     const before = recorder().snapshot().dispatches;
@@ -378,7 +300,7 @@ t('a frozen bias table dispatches no bias-gradient kernels', async () => {
 
 t('each backward mode runs its own kernels; q alone needs only the dq kernel (fused, recompute)', async () => {
   const r = rng(23);
-  const c: Case = { B: 2, H: 2, T: 9, S: 11, dk: 8, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
+  const c: AttentionCase = { B: 2, H: 2, T: 9, S: 11, dk: 8, bias: { bidirectional: true, numBuckets: 8, maxDistance: 6 }, offset: 0, causal: false, mask: null, maskI32: false };
   const d = randomData(r, c);
   const kernels = async (which: number[], backward?: T5AttentionBackward) => {
     const rec = recorder();
@@ -412,7 +334,7 @@ t('each backward mode runs its own kernels; q alone needs only the dq kernel (fu
 
 t("'matmul' keeps the scores only when a gradient will need them", async () => {
   const r = rng(31);
-  const c: Case = { B: 2, H: 2, T: 40, S: 48, dk: 8, bias: null, offset: 0, causal: false, mask: null, maskI32: false };
+  const c: AttentionCase = { B: 2, H: 2, T: 40, S: 48, dk: 8, bias: null, offset: 0, causal: false, mask: null, maskI32: false };
   const d = randomData(r, c);
   const pool = recorder().pool;
   const peak = (grad: boolean) => {
@@ -435,22 +357,14 @@ t("'matmul' keeps the scores only when a gradient will need them", async () => {
 });
 
 t('errors name the op and the shapes', () => {
-  const msg = (fn: () => void) => {
-    try {
-      tidy(fn);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return '';
-  };
   const q = () => tensor(new Float32Array(2 * 3 * 4 * 5), [2, 3, 4, 5]);
   const k = () => tensor(new Float32Array(2 * 3 * 6 * 5), [2, 3, 6, 5]);
-  assert.match(msg(() => t5Attention(q(), tensor(new Float32Array(2 * 3 * 6 * 4), [2, 3, 6, 4]), k())), /t5Attention: k has shape \[2,3,6,4\], expected \[2,3,6,5\]/);
-  assert.match(msg(() => t5Attention(q(), k(), k(), { keyMask: tensor(new Float32Array(6), [1, 6]) })), /t5Attention: keyMask has shape \[1,6\], expected \[2,6\]/);
+  assert.match(messageOf(() => t5Attention(q(), tensor(new Float32Array(2 * 3 * 6 * 4), [2, 3, 6, 4]), k())), /t5Attention: k has shape \[2,3,6,4\], expected \[2,3,6,5\]/);
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { keyMask: tensor(new Float32Array(6), [1, 6]) })), /t5Attention: keyMask has shape \[1,6\], expected \[2,6\]/);
   const table = () => tensor(new Float32Array(32 * 2), [32, 2]);
-  assert.match(msg(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 128 } })), /bias table has shape \[32,2\], expected \[32,3\]/);
-  assert.match(msg(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 8 } })), /maxDistance 8/);
-  assert.match(msg(() => t5Attention(q(), k(), k(), { queryOffset: -1 })), /queryOffset must be a non-negative integer/);
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 128 } })), /bias table has shape \[32,2\], expected \[32,3\]/);
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 8 } })), /maxDistance 8/);
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { queryOffset: -1 })), /queryOffset must be a non-negative integer/);
 });
 
 t.run();
