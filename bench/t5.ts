@@ -5,16 +5,27 @@
 // and submits per step, peak GPU memory (pool bytes in use), the ratio (forward + prompt gradient)
 // / forward (target <= 2.2), and a per-kernel GPU-time breakdown of one forward + backward step
 // split into its forward and backward dispatches, with a Chrome trace in bench/results/t5-trace.json.
+// The host's side (issue 14): per case, `hostMs` (median ms to record and submit one step) and
+// dispatches, for eager recording and for the forward + gradient step replayed from a capture
+// (src/jit), whose results must equal the eager step's bit for bit. `--variants=gpu` chooses the
+// kernel variants a discrete GPU gets, so the host cost of a GPU's dispatch list is measured here.
 //   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8]
+//                         [--variants adapter|gpu] [--out FILE]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { copyFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
+import { recorder } from '../src/gpu/recorder.js';
 import { chromeTrace, type KernelRecord } from '../src/gpu/profiler.js';
 import { tuningEnabled } from '../src/gpu/tune.js';
 import { seq2seq } from '../src/nn/t5/seq2seq.js';
+import { capture, type CapturedInputs } from '../src/jit/capture.js';
+import type { Seq2SeqBatch } from '../src/nn/t5/seq2seq.js';
 import { keep, tidy } from '../src/tensor/scope.js';
+import { readAll } from '../src/tensor/tensor.js';
 import { kernelSplit, printKernelSplit, type KernelSplit } from './lib/breakdown.js';
 import { pairedRatios, printTable, resultsDir, timeSideBySide, writeResults, type Row } from './lib/harness.js';
 import { batchOf, promptOf, t5Small, type BatchShape } from './lib/t5.js';
@@ -27,8 +38,14 @@ const { values } = parseArgs({
     prompt: { type: 'string' },
     input: { type: 'string' },
     target: { type: 'string' },
+    variants: { type: 'string', default: 'adapter' },
+    out: { type: 'string' },
   },
 });
+if (values.variants !== 'adapter' && values.variants !== 'gpu') throw new Error(`--variants: 'adapter' or 'gpu', got '${values.variants}'`);
+const variants = values.variants;
+// A discrete GPU's choices come from the heuristic: this adapter's tuning cache would pick its own.
+if (variants === 'gpu') process.env.BPT_TUNE = '0';
 // --quick: the same model on a batch of 2 x (20 + 32) tokens, for a check in seconds.
 const dflt = values.quick ? { iters: 2, batch: 2, prompt: 20, input: 32, target: 4 } : { iters: 3, batch: 8, prompt: 100, input: 128, target: 8 };
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
@@ -36,9 +53,9 @@ const ITERS = num(values.iters, dflt.iters);
 const shape: BatchShape = { rows: num(values.batch, dflt.batch), input: num(values.input, dflt.input), target: num(values.target, dflt.target) };
 const L = num(values.prompt, dflt.prompt);
 
-await initGpu();
+await initGpu({ variants });
 const report = gpu().report;
-process.stdout.write(`adapter: ${report.description} (${report.vendor} ${report.architecture})\n`);
+process.stdout.write(`adapter: ${report.description} (${report.vendor} ${report.architecture}), kernel variants: ${variants === 'gpu' ? "a discrete GPU's" : "this adapter's"}\n`);
 const t0 = performance.now();
 const model = t5Small();
 process.stdout.write(`t5-small-shaped random model built in ${((performance.now() - t0) / 1e3).toFixed(1)} s\n`);
@@ -95,14 +112,83 @@ if (gpu().hasTimestamps) {
   process.stdout.write(`trace of that step: ${trace}\n`);
 }
 
+// The host's cost of one step, side by side: record + submit, eager and replayed from a capture.
+const rec = recorder();
+const gradOf = (b: Seq2SeqBatch) => {
+  const { value, grads } = valueAndGrad(() => seq2seq(model, b, P).loss, [P]);
+  return [value, grads[0]!];
+};
+const replayed = capture((b: CapturedInputs<Seq2SeqBatch>) => gradOf(b));
+const replayStep = () => replayed({ ...batch });
+// Eager, capture, verifying capture: then every call replays.
+for (let i = 0; i < 3; i++) {
+  tidy(() => void replayStep());
+  await rec.sync();
+}
+const [eagerOut, replayOut] = [tidy(() => gradOf(batch)), tidy(replayStep)];
+const [eagerHost, replayHost] = await Promise.all([readAll(eagerOut), readAll(replayOut)]);
+const bits = (a: ArrayLike<number> & { buffer: ArrayBufferLike }) => Buffer.from(a.buffer as ArrayBuffer).toString('base64');
+const identical = eagerHost.every((a, i) => bits(a) === bits(replayHost[i]!));
+for (const t of [...eagerOut, ...replayOut]) t.dispose();
+if (!identical) throw new Error('the replayed step differs from the eager one');
+const hostCases = [
+  { impl: 'ours: forward', run: forward },
+  { impl: 'ours: forward + prompt grad', run: withGrad },
+  { impl: 'ours: forward + prompt grad, replay', run: () => tidy(() => void replayStep()) },
+];
+const HOST_ITERS = Math.max(5, ITERS);
+const host = hostCases.map(() => ({ hostMs: [] as number[], wallMs: [] as number[], dispatches: 0, submits: 0 }));
+const load0 = loadavg()[0]!;
+for (let i = 0; i < HOST_ITERS; i++) {
+  for (const [j, c] of hostCases.entries()) {
+    await rec.sync();
+    const before = rec.snapshot();
+    const t0 = performance.now();
+    c.run();
+    rec.submit();
+    const t1 = performance.now();
+    await rec.sync();
+    const h = host[j]!;
+    h.hostMs.push(t1 - t0);
+    h.wallMs.push(performance.now() - t0);
+    const after = rec.snapshot();
+    h.dispatches += (after.dispatches - before.dispatches) / HOST_ITERS;
+    h.submits += (after.submits - before.submits) / HOST_ITERS;
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const hostRows = hostCases.map((c, j) => {
+  const h = host[j]!;
+  const hostMs = median(h.hostMs);
+  return { impl: c.impl, hostMs, dispatches: h.dispatches, usPerDispatch: (hostMs * 1e3) / h.dispatches, wallMs: median(h.wallMs), submits: h.submits };
+});
+process.stdout.write(`\nHost time to record and submit one step (median of ${HOST_ITERS}, side by side, load average ${load0.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}), ` +
+  `${variants === 'gpu' ? "a discrete GPU's" : "this adapter's"} kernel variants; the replay equals the eager step bit for bit:\n`);
+for (const r of hostRows) {
+  process.stdout.write(`  ${r.impl.padEnd(38)} ${r.hostMs.toFixed(2).padStart(9)} ms  ${String(r.dispatches).padStart(5)} dispatches  ${r.usPerDispatch.toFixed(2).padStart(7)} us/dispatch\n`);
+  const row = rows.find((x) => x.impl === r.impl);
+  if (row) Object.assign(row, { hostMs: r.hostMs, dispatches: r.dispatches });
+  else {
+    rows.push({ case: caseName, impl: r.impl, hostMs: r.hostMs, dispatches: r.dispatches,
+      timing: { wallMs: r.wallMs, rmePct: 0, samples: HOST_ITERS, dispatches: r.dispatches, submits: r.submits } });
+  }
+}
+replayed.dispose();
+
 const path = writeResults('t5', rows, {
   model: { d_model: 512, num_heads: 8, d_kv: 64, d_ff: 2048, act: 'relu', layers: '6+6', vocab: model.config.vocab_size, weights: 'random (randomCheckpoint)' },
   shape: { ...shape, prompt: L, tokensPerStep: tokens },
   ratio: { ...ratio, target: 2.2, met: ratio.gpu <= 2.2 },
   tuning: tuningEnabled() ? 'cache as found' : 'off (BPT_TUNE=0)',
+  variants,
+  host: { iters: HOST_ITERS, loadAverage: [load0, loadavg()[0]], rows: hostRows },
   ...(split ? { breakdown: split } : {}),
 });
 process.stdout.write(`\nwrote ${path}\n`);
+if (values.out) {
+  copyFileSync(path, values.out);
+  process.stdout.write(`wrote ${values.out}\n`);
+}
 P.dispose();
 for (const t of Object.values(batch)) t.dispose();
 await shutdownGpu();

@@ -291,6 +291,10 @@ export interface Row {
   bytes?: number;
   /** Anything else worth keeping (the tuner's choice, ratios). */
   notes?: Record<string, string | number>;
+  /** Dispatches per iteration. */
+  dispatches?: number;
+  /** Median host milliseconds to record and submit one iteration. */
+  hostMs?: number;
 }
 
 const rate = (work: number | undefined, ms: number | undefined, unit: number) => (work && ms ? work / (ms * 1e-3) / unit : undefined);

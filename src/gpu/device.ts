@@ -18,7 +18,10 @@ export interface AdapterReport {
   architecture: string;
   device: string;
   description: string;
-  /** True for CPU (software) adapters such as Mesa's lavapipe. */
+  /**
+   * True for CPU (software) adapters such as Mesa's lavapipe; kernel variants are chosen by it.
+   * False on any adapter when `initGpu` was asked for a discrete GPU's variants (`variants: 'gpu'`).
+   */
   isSoftware: boolean;
   features: string[];
   subgroupMinSize: number;
@@ -38,6 +41,11 @@ export interface GpuOptions {
   powerPreference?: GPUPowerPreference;
   /** Ask for no optional features (to test the portable kernel paths). */
   portable?: boolean;
+  /**
+   * 'gpu': choose the kernel variants a discrete GPU gets even on a software adapter, so that
+   * the host cost of a GPU's dispatch list can be measured anywhere (benchmarks). Default 'adapter'.
+   */
+  variants?: 'adapter' | 'gpu';
 }
 
 /** An error the GPU reported, with the engine operations that were in flight when it happened. */
@@ -60,7 +68,7 @@ export class Gpu {
   lostError: GpuError | null = null;
   private uncaptured: GpuError | null = null;
 
-  private constructor(instance: GPU, adapter: GPUAdapter, device: GPUDevice) {
+  private constructor(instance: GPU, adapter: GPUAdapter, device: GPUDevice, variants: 'adapter' | 'gpu') {
     this.instance = instance;
     this.adapter = adapter;
     this.device = device;
@@ -75,7 +83,7 @@ export class Gpu {
       architecture: info.architecture,
       device: info.device,
       description,
-      isSoftware: /llvmpipe|lavapipe|swiftshader|software|cpu/i.test(`${description} ${info.architecture} ${info.vendor}`),
+      isSoftware: variants === 'adapter' && /llvmpipe|lavapipe|swiftshader|software|cpu/i.test(`${description} ${info.architecture} ${info.vendor}`),
       features: [...device.features].sort(),
       subgroupMinSize: info.subgroupMinSize ?? 0,
       subgroupMaxSize: info.subgroupMaxSize ?? 0,
@@ -119,7 +127,7 @@ export class Gpu {
         maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
       },
     });
-    return new Gpu(instance, adapter, device);
+    return new Gpu(instance, adapter, device, opts.variants ?? 'adapter');
   }
 
   /** Throws if the device is gone or reported an error nobody captured. */

@@ -17,10 +17,10 @@ import { keep, tidy } from '../tensor/scope.js';
 import { fmtShape, Tensor } from '../tensor/tensor.js';
 
 /** A step's inputs: tensors (copied into the plan's buffers) and numbers (Scalars in the step). */
-export type StepInputs = Readonly<Record<string, Tensor | number>>;
+export type StepInputs<I> = { readonly [K in keyof I]: Tensor | number };
 
 /** What the step function receives: each number input as a Scalar read anew at every replay. */
-export type CapturedInputs<I extends StepInputs> = { readonly [K in keyof I]: I[K] extends number ? Scalar : Tensor };
+export type CapturedInputs<I extends StepInputs<I>> = { readonly [K in keyof I]: I[K] extends number ? Scalar : Tensor };
 
 /** What a step returns: a tensor, an array of tensors or a record of them. */
 export type StepOutputs = Tensor | readonly Tensor[] | { readonly [name: string]: Tensor };
@@ -44,7 +44,7 @@ export interface CaptureStats {
 }
 
 /** A captured step: call it like the function; `dispose` frees its plans. */
-export interface CapturedStep<I extends StepInputs, R extends StepOutputs> {
+export interface CapturedStep<I extends StepInputs<I>, R extends StepOutputs> {
   (inputs: I): R;
   readonly stats: Readonly<CaptureStats>;
   dispose(): void;
@@ -68,7 +68,9 @@ function rebuild<R extends StepOutputs>(template: R, ts: Tensor[]): R {
   return Object.fromEntries(Object.keys(template).map((k, i) => [k, ts[i]])) as R;
 }
 
-function keyOf(inputs: StepInputs): string {
+type Given = Readonly<Record<string, Tensor | number>>;
+
+function keyOf(inputs: Given): string {
   return Object.keys(inputs)
     .sort()
     .map((k) => {
@@ -84,7 +86,7 @@ function keyOf(inputs: StepInputs): string {
  * host data as input tensors, per-step numbers as number inputs); its outputs come back as fresh
  * tensors the caller owns. Parameters and optimizer state live outside the step and must outlive it.
  */
-export function capture<I extends StepInputs, R extends StepOutputs>(
+export function capture<I extends StepInputs<I>, R extends StepOutputs>(
   fn: (inputs: CapturedInputs<I>) => R,
   options: CaptureOptions = {},
 ): CapturedStep<I, R> {
@@ -94,7 +96,7 @@ export function capture<I extends StepInputs, R extends StepOutputs>(
 
   const eager = (inputs: I): R => {
     stats.eager++;
-    const given = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, typeof v === 'number' ? new Scalar(v) : v]));
+    const given = Object.fromEntries(Object.entries(inputs as Given).map(([k, v]) => [k, typeof v === 'number' ? new Scalar(v) : v]));
     return tidy(() => fn(given as CapturedInputs<I>));
   };
 
@@ -103,7 +105,7 @@ export function capture<I extends StepInputs, R extends StepOutputs>(
     const rec = recorder();
     const own = new Map<string, Tensor | Scalar>();
     const copies: Array<[Tensor, Tensor]> = [];
-    for (const [k, v] of Object.entries(inputs)) {
+    for (const [k, v] of Object.entries(inputs as Given)) {
       if (typeof v === 'number') own.set(k, new Scalar(v));
       else {
         const t = keep(Tensor.empty(v.shape, v.dtype, `step input ${k}`));
@@ -142,7 +144,7 @@ export function capture<I extends StepInputs, R extends StepOutputs>(
   const replay = (e: Entry<R>, plan: Plan, template: R, inputs: I): R => {
     stats.replays++;
     const copies: Array<{ src: BufferRange; dst: BufferRange }> = [];
-    for (const [k, v] of Object.entries(inputs)) {
+    for (const [k, v] of Object.entries(inputs as Given)) {
       const own = e.inputs.get(k)!;
       if (typeof v === 'number') (own as Scalar).value = v;
       else {
@@ -162,7 +164,7 @@ export function capture<I extends StepInputs, R extends StepOutputs>(
 
   const step = (inputs: I): R => {
     if (!enabled) return eager(inputs);
-    const key = keyOf(inputs);
+    const key = keyOf(inputs as Given);
     let e = entries.get(key);
     if (!e) {
       e = { calls: 0, template: null, plan: null, inputs: new Map(), outputs: [] };

@@ -12,7 +12,8 @@ import { ByT5Tokenizer } from '../io/tokenizer/byt5_tokenizer.js';
 import { loadTokenizer } from '../io/tokenizer/load.js';
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import { makeT5Config, t5ParameterCount } from '../nn/t5/config.js';
-import { seq2seq } from '../nn/t5/seq2seq.js';
+import { capture, type CapturedInputs } from '../jit/capture.js';
+import { seq2seq, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint, modelToHost } from '../nn/t5/weights.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll } from '../tensor/tensor.js';
@@ -23,7 +24,7 @@ import { trainLoop } from '../train/loop.js';
 import type { LoadedModel } from '../train/model.js';
 import { makeOptimizer, makeSchedule } from '../train/optimizers.js';
 import { Run } from '../train/run.js';
-import { recordTrainStep } from '../train/step.js';
+import { recordStepOn } from '../train/step.js';
 import { readCorpus } from './corpus.js';
 import { corruptedBatch, Segments, tokenStream } from './data.js';
 import { initCheckpoint } from './init.js';
@@ -96,6 +97,11 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
     const target = { prompt: () => undefined, penalty: null, params };
+    // Captured once per batch shape, then replayed: the host only encodes the step's dispatches.
+    const step = capture(({ seed, ...batch }: CapturedInputs<Seq2SeqBatch & { seed: number }>) => {
+      const { loss } = recordStepOn(lm, batch, undefined, target, opt, { training: c.dropout_rate > 0, seed });
+      return { loss };
+    });
     const evaluate = async (done: number, say: (m: string) => void): Promise<void> => {
       const loss = await heldOutLoss(lm, data, o.batchSize);
       run.log.write({ kind: 'eval', step: done, split: 'held-out', loss });
@@ -110,7 +116,10 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
       step: async (s, log) => {
         const h = corruptedBatch(Array.from({ length: o.batchSize }, (_, i) => data.trainExample(s * o.batchSize + i)), c.pad_token_id, c.decoder_start_token_id);
         opt.setLrScale(schedule(s));
-        const out = recordTrainStep(lm, h, target, opt, { training: c.dropout_rate > 0, seed: s });
+        const out = tidy(() => {
+          const batch = uploadBatch(h);
+          return { loss: step({ ...batch, seed: s }).loss, penalty: null };
+        });
         try {
           const loss = (await readAll(out)).loss[0]!;
           return log ? { loss, fields: { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000 } } : { loss };

@@ -3,7 +3,8 @@
 // tensors, and the optimizer update, recorded for one submit.
 import { valueAndGrad } from '../autograd/grad.js';
 import type { RunMode } from '../nn/t5/model.js';
-import { seq2seq } from '../nn/t5/seq2seq.js';
+import type { PromptInput } from '../nn/prompt.js';
+import { seq2seq, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { add } from '../ops/elementwise.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -30,12 +31,18 @@ export interface StepValues {
 export function recordTrainStep(lm: LoadedModel, h: HostBatch, target: StepTarget, opt: GradientOptimizer, mode: RunMode): StepValues {
   return tidy(() => {
     const batch = uploadBatch(h);
-    const { grads, aux } = valueAndGrad(() => {
-      const { loss } = seq2seq(lm.model, batch, target.prompt(h, batch), mode);
-      const penalty = target.penalty ? target.penalty() : null;
-      return { value: penalty ? add(loss, penalty) : loss, aux: { loss, penalty } };
-    }, target.params);
-    opt.step(grads);
-    return aux;
+    return recordStepOn(lm, batch, target.prompt(h, batch), target, opt, mode);
   });
+}
+
+/** `recordTrainStep` on a batch already on the GPU with its prompt (a captured step's inputs, src/jit). */
+export function recordStepOn(lm: LoadedModel, batch: Seq2SeqBatch, prompt: PromptInput | undefined, target: StepTarget, opt: GradientOptimizer,
+  mode: RunMode): StepValues {
+  const { grads, aux } = valueAndGrad(() => {
+    const { loss } = seq2seq(lm.model, batch, prompt, mode);
+    const penalty = target.penalty ? target.penalty() : null;
+    return { value: penalty ? add(loss, penalty) : loss, aux: { loss, penalty } };
+  }, target.params);
+  opt.step(grads);
+  return aux;
 }
