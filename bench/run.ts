@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
  */
 const FAMILIES = ['matmul', 'elementwise', 'reduce', 'softmax', 'rmsnorm', 'cross_entropy', 'embedding', 'dropout', 'layout', 'fill', 't5_attention', 'rbf_svgd', 'optim'];
 /** Whole training steps: an MLP, T5 prompt tuning, a BPT source step. */
-const END_TO_END = ['mlp', 't5', 'bpt'];
+const END_TO_END = ['mlp', 't5', 'bpt', 'replay'];
 const GROUPS: Record<string, string[]> = { families: FAMILIES, 'end-to-end': END_TO_END };
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -51,17 +51,20 @@ export class CaptureLog {
 
 const SLOT = BUFFER_ALIGN;
 
-/** Buffer identities for comparing two captures: acquired-in-capture buffers by order, others by object. */
-const ids = new WeakMap<GPUBuffer, number>();
+/** Buffer identities for comparing two captures: inputs and step buffers by order, others by object. */
+const heldIds = new WeakMap<GPUBuffer, number>();
 let nextId = 0;
-function bufferKey(buf: GPUBuffer, log: CaptureLog, inputs: readonly GPUBuffer[]): string {
-  const k = inputs.indexOf(buf);
-  if (k >= 0) return `input${k}`;
-  const a = log.acquired.indexOf(buf);
-  if (a >= 0) return `step${a}`;
-  let id = ids.get(buf);
-  if (id === undefined) ids.set(buf, (id = nextId++));
-  return `held${id}`;
+function bufferKeys(log: CaptureLog, inputs: readonly GPUBuffer[]): (buf: GPUBuffer) => string {
+  const roles = new Map<GPUBuffer, string>();
+  log.acquired.forEach((b, i) => roles.set(b, `step${i}`));
+  inputs.forEach((b, i) => roles.set(b, `input${i}`));
+  return (buf) => {
+    const role = roles.get(buf);
+    if (role) return role;
+    let id = heldIds.get(buf);
+    if (id === undefined) heldIds.set(buf, (id = nextId++));
+    return `held${id}`;
+  };
 }
 
 export class Plan {
@@ -150,14 +153,15 @@ export class Plan {
     const b = other.dispatches;
     if (a.length !== b.length) return `the step recorded ${a.length} dispatches once and ${b.length} the next time`;
     if (this.copies.length !== other.copies.length) return `the step recorded ${this.copies.length} copies once and ${other.copies.length} the next time`;
-    const ranges = (p: Plan, rs: readonly BufferRange[]) => rs.map((r) => `${bufferKey(r.buffer, p.log, p.inputs)}@${r.offset}+${r.size}`).join(' ');
+    const keys = [bufferKeys(this.log, this.inputs), bufferKeys(other.log, other.inputs)] as const;
+    const ranges = (k: 0 | 1, rs: readonly BufferRange[]) => rs.map((r) => `${keys[k](r.buffer)}@${r.offset}+${r.size}`).join(' ');
     for (let i = 0; i < a.length; i++) {
       const x = a[i]!;
       const y = b[i]!;
       const at = `dispatch ${i} (${x.label})`;
       if (x.pipeline !== y.pipeline || x.label !== y.label) return `${at} became ${y.label}`;
       if (x.workgroups.join() !== y.workgroups.join()) return `${at} changed its grid from [${x.workgroups.join()}] to [${y.workgroups.join()}]`;
-      if (ranges(this, x.ranges) !== ranges(other, y.ranges)) {
+      if (ranges(0, x.ranges) !== ranges(1, y.ranges)) {
         return `${at} bound other buffers the next time (a pool allocation order that depends on more than the shapes, or a tensor created in the step and kept)`;
       }
       if (!x.dynamic && !sameBytes(x.params, y.params)) {

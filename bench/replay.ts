@@ -1,0 +1,96 @@
+// Captured steps on the embedded model (issue 14): a prompt-tuning step (AdamW on a soft prompt
+// [20, d]) and a pretraining step (every weight, Adafactor, dropout 0.1) of models/byt5-tiny,
+// recorded eagerly and replayed from a capture (src/jit), side by side: one step of each per round,
+// medians over the rounds after the capture. Reports host ms to record and submit a step, wall ms
+// per step (record + submit + wait) and dispatches; the replayed losses must equal the eager ones.
+//   node dist/bench/replay.js [--rows 8] [--input 64] [--target 16] [--iters 8]
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { valueAndGrad } from '../src/autograd/grad.js';
+import { initGpu, shutdownGpu } from '../src/gpu/device.js';
+import { recorder } from '../src/gpu/recorder.js';
+import { loadHfCheckpoint } from '../src/io/checkpoint.js';
+import { capture, type CapturedInputs } from '../src/jit/capture.js';
+import { seq2seq, type Seq2SeqBatch } from '../src/nn/t5/seq2seq.js';
+import { disposeModel, modelFromCheckpoint } from '../src/nn/t5/weights.js';
+import { Adafactor } from '../src/optim/adafactor.js';
+import { AdamW } from '../src/optim/adamw.js';
+import { keep } from '../src/tensor/scope.js';
+import { readAll } from '../src/tensor/tensor.js';
+import { printTable, resultsDir, writeResults, type Row } from './lib/harness.js';
+import { batchOf, promptOf } from './lib/t5.js';
+
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '8' }, input: { type: 'string', default: '64' }, target: { type: 'string', default: '16' }, iters: { type: 'string', default: '8' } },
+});
+const shape = { rows: Number(values.rows), input: Number(values.input), target: Number(values.target) };
+const ITERS = Number(values.iters);
+// Eager, capture, verifying capture: the first replay is the fourth call.
+const WARMUP = 4;
+
+await initGpu();
+const ckpt = loadHfCheckpoint(join(resultsDir(), '..', '..', 'models', 'byt5-tiny'));
+const rec = recorder();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const caseName = `byt5-tiny B${shape.rows} x ${shape.input} -> ${shape.target}`;
+const rows: Row[] = [];
+const load0 = loadavg()[0]!;
+
+for (const kind of ['prompt tuning', 'pretraining'] as const) {
+  const runs = [false, true].map((enabled) => {
+    const model = modelFromCheckpoint(ckpt);
+    const batch = batchOf(shape, ckpt.config.vocab_size, 7);
+    const P = keep(promptOf([20, ckpt.config.d_model], 3));
+    const params = kind === 'pretraining' ? [...model.params.values()] : [P];
+    const opt = kind === 'pretraining' ? new Adafactor(params) : new AdamW(params, { lr: 0.3 });
+    const step = capture(({ seed, ...b }: CapturedInputs<Seq2SeqBatch & { seed: number }>) => {
+      const { value, grads } = valueAndGrad(() => seq2seq(model, b, kind === 'pretraining' ? undefined : P, { training: true, seed }).loss, params);
+      opt.step(grads);
+      return [value];
+    }, { enabled });
+    const dispose = () => {
+      step.dispose();
+      opt.dispose();
+      P.dispose();
+      for (const t of Object.values(batch)) t.dispose();
+      disposeModel(model);
+    };
+    return { impl: `ours: ${kind}, ${enabled ? 'replay' : 'eager'}`, step, batch, dispose, host: [] as number[], wall: [] as number[], losses: [] as number[], dispatches: 0 };
+  });
+  for (let i = 0; i < WARMUP + ITERS; i++) {
+    for (const r of runs) {
+      await rec.sync();
+      const d0 = rec.snapshot().dispatches;
+      const t0 = performance.now();
+      const [loss] = r.step({ ...r.batch, seed: i });
+      rec.submit();
+      const t1 = performance.now();
+      await rec.sync();
+      const t2 = performance.now();
+      r.losses.push((await readAll([loss!]))[0]![0]!);
+      loss!.dispose();
+      if (i < WARMUP) continue;
+      r.host.push(t1 - t0);
+      r.wall.push(t2 - t0);
+      r.dispatches = rec.snapshot().dispatches - d0;
+    }
+  }
+  const [eager, replay] = runs as [typeof runs[0], typeof runs[0]];
+  if (eager.losses.some((l, i) => !Object.is(l, replay.losses[i]))) throw new Error(`${kind}: replayed losses differ from eager ones`);
+  for (const r of runs) {
+    const wallMs = median(r.wall);
+    rows.push({
+      case: caseName, impl: r.impl, dispatches: r.dispatches, hostMs: median(r.host),
+      timing: { wallMs, rmePct: 0, samples: ITERS, dispatches: r.dispatches, submits: 1 },
+      notes: { host_ms: median(r.host), host_us_per_dispatch: (median(r.host) * 1e3) / r.dispatches },
+    });
+    r.dispose();
+  }
+  rows[rows.length - 1]!.notes!.wall_vs_eager = median(replay.wall) / median(eager.wall);
+}
+printTable(rows);
+process.stdout.write(`load average ${load0.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}; replayed losses equal the eager ones bit for bit\n`);
+const path = writeResults('replay', rows, { shape, iters: ITERS, loadAverage: [load0, loadavg()[0]] });
+process.stdout.write(`wrote ${path}\n`);
+await shutdownGpu();
