@@ -80,6 +80,12 @@ export type { AdafactorOptions } from './optim/adafactor.js';
 export { constantSchedule, warmupConstantSchedule, linearWarmupDecaySchedule } from './optim/schedule.js';
 export type { Schedule } from './optim/schedule.js';
 
+// --- Step capture and replay --------------------------------------------------------------------
+/** `capture(step)`: a step with fixed shapes recorded once, then replayed by its dispatches alone. */
+export { capture } from './jit/capture.js';
+export type { CaptureOptions, CapturedInputs, CapturedStep, CaptureStats, StepInputs, StepOutputs } from './jit/capture.js';
+export { Scalar } from './tensor/scalar.js';
+
 // --- Files: safetensors and host tensors --------------------------------------------------------
 export { readSafetensors, SafetensorsError } from './io/safetensors.js';
 export type { SafetensorsFile } from './io/safetensors.js';

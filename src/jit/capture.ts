@@ -127,10 +127,12 @@ export function capture<I extends StepInputs<I>, R extends StepOutputs>(
     stats.captures++;
     const outs = tensorsOf(result);
     const outputs = outs.map((t) => t.range);
+    const made = new Set(plan.log.acquired);
     const fresh = outs.map((t) => {
       const f = Tensor.empty(t.shape, t.dtype, t.name ?? 'step output');
       rec.copy(t.range, f.range, `step output ${t.describe()}`);
-      t.dispose();
+      // The plan keeps what the step made; a tensor from outside (a parameter) stays its owner's.
+      if (made.has(t.range.buffer)) t.dispose();
       return f;
     });
     return { plan, own, outputs, result: rebuild(result, fresh) };

@@ -185,6 +185,23 @@ t('a new input shape gets its own plan; the old one still replays', async () => 
   w.dispose();
 });
 
+t('a step may return a tensor it did not make; its owner keeps it', async () => {
+  const w = keep(tensor([1, 2]));
+  const step = capture(({ x }: CapturedInputs<{ x: Tensor }>) => ({ y: add(x, w), w }));
+  for (let i = 0; i < 4; i++) {
+    const x = tensor([i, i]);
+    const { y, w: wOut } = step({ x });
+    const host = await readAll([y, wOut, w]);
+    assert.equal(host.map((a) => [...a!]), [[i + 1, i + 2], [1, 2], [1, 2]]);
+    // An eager call returns what the step returned (w itself); a capture or replay, a copy.
+    assert.is(wOut === w, i === 0);
+    for (const t of [x, y, ...(wOut === w ? [] : [wOut])]) t.dispose();
+  }
+  assert.is(step.stats.replays, 1);
+  step.dispose();
+  w.dispose();
+});
+
 t('a host read, a host upload or an undeclared per-step value inside a captured step is refused', async () => {
   const x = keep(tensor([1, 2]));
   const reads = capture(() => {
