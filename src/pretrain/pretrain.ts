@@ -79,6 +79,12 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
   const lm: LoadedModel = { model: modelFromCheckpoint(ckpt), tokenizer: tok, dir: o.init ?? '(fresh)' };
   const params = [...lm.model.params.values()];
   const opt = makeOptimizer(o.optimizer, [{ name: 'model', params, lr: o.lr }], o.weightDecay);
+  const target = { prompt: () => undefined, penalty: null, params };
+  // Captured once per batch shape, then replayed: the host only encodes the step's dispatches.
+  const step = capture(({ seed, ...batch }: CapturedInputs<Seq2SeqBatch & { seed: number }>) => {
+    const { loss } = recordStepOn(lm, batch, undefined, target, opt, { training: lm.model.config.dropout_rate > 0, seed });
+    return { loss };
+  });
   try {
     const c = lm.model.config;
     if (!run.resumed) {
@@ -96,12 +102,6 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
       if (resumed.optimizer) opt.loadState(resumed.optimizer);
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
-    const target = { prompt: () => undefined, penalty: null, params };
-    // Captured once per batch shape, then replayed: the host only encodes the step's dispatches.
-    const step = capture(({ seed, ...batch }: CapturedInputs<Seq2SeqBatch & { seed: number }>) => {
-      const { loss } = recordStepOn(lm, batch, undefined, target, opt, { training: c.dropout_rate > 0, seed });
-      return { loss };
-    });
     const evaluate = async (done: number, say: (m: string) => void): Promise<void> => {
       const loss = await heldOutLoss(lm, data, o.batchSize);
       run.log.write({ kind: 'eval', step: done, split: 'held-out', loss });
@@ -144,6 +144,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     });
     run.complete({ files: PRETRAIN_FILES }, o.keepCheckpoint);
   } finally {
+    step.dispose();
     opt.dispose();
     disposeModel(lm.model);
   }
