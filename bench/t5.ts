@@ -10,7 +10,7 @@
 // (src/jit), whose results must equal the eager step's bit for bit. `--variants=gpu` chooses the
 // kernel variants a discrete GPU gets, so the host cost of a GPU's dispatch list is measured here.
 //   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8]
-//                         [--variants adapter|gpu] [--out FILE]
+//                         [--variants adapter|gpu] [--out FILE] [--host-breakdown]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ import { keep, tidy } from '../src/tensor/scope.js';
 import { readAll } from '../src/tensor/tensor.js';
 import { kernelSplit, printKernelSplit, type KernelSplit } from './lib/breakdown.js';
 import { pairedRatios, printTable, resultsDir, timeSideBySide, writeResults, type Row } from './lib/harness.js';
+import { hostBreakdown, type HostBreakdown } from './lib/host_breakdown.js';
 import { batchOf, promptOf, t5Small, type BatchShape } from './lib/t5.js';
 
 const { values } = parseArgs({
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     input: { type: 'string' },
     target: { type: 'string' },
     variants: { type: 'string', default: 'adapter' },
+    'host-breakdown': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -174,6 +176,14 @@ for (const r of hostRows) {
   }
 }
 replayed.dispose();
+let breakdown: HostBreakdown | null = null;
+if (values['host-breakdown']) {
+  breakdown = await hostBreakdown(withGrad, HOST_ITERS);
+  process.stdout.write(`\nWhere the host's ${breakdown.totalMs.toFixed(1)} ms of an eager forward + prompt grad step go (${breakdown.dispatches} dispatches, load ${loadavg()[0]!.toFixed(2)}):\n`);
+  for (const [part, ms] of Object.entries(breakdown.parts)) {
+    process.stdout.write(`  ${part.padEnd(13)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / breakdown.totalMs).toFixed(0).padStart(3)}%\n`);
+  }
+}
 
 const path = writeResults('t5', rows, {
   model: { d_model: 512, num_heads: 8, d_kv: 64, d_ff: 2048, act: 'relu', layers: '6+6', vocab: model.config.vocab_size, weights: 'random (randomCheckpoint)' },
@@ -181,7 +191,7 @@ const path = writeResults('t5', rows, {
   ratio: { ...ratio, target: 2.2, met: ratio.gpu <= 2.2 },
   tuning: tuningEnabled() ? 'cache as found' : 'off (BPT_TUNE=0)',
   variants,
-  host: { iters: HOST_ITERS, loadAverage: [load0, loadavg()[0]], rows: hostRows },
+  host: { iters: HOST_ITERS, loadAverage: [load0, loadavg()[0]], rows: hostRows, ...(breakdown ? { breakdown } : {}) },
   ...(split ? { breakdown: split } : {}),
 });
 process.stdout.write(`\nwrote ${path}\n`);
