@@ -184,7 +184,7 @@ function finalize(model: Model, words: TrainingWords, size: number): { piece: st
     if (!final.has(piece)) final.set(piece, score);
   }
   if (final.size < size) {
-    throw new Error(`unigram trainer: the corpus supports only ${final.size + SPECIALS.length} pieces; ask for fewer than ${size + SPECIALS.length}`);
+    throw new Error(`unigram trainer: the corpus supports only ${final.size + SPECIALS.length} pieces, not ${size + SPECIALS.length}`);
   }
   return [...final].sort(byScore).map(([piece, score]) => ({ piece, score }));
 }
