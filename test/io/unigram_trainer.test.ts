@@ -79,6 +79,8 @@ t('EM steps lower the objective; pruning shrinks by the factor down to the size'
       assert.ok(steps[i]!.objective! < steps[i - 1]!.objective!, `objective rose at step ${i}: ${steps[i - 1]!.objective} -> ${steps[i]!.objective}`);
     }
   }
+  assert.is(steps[0]!.kind, 'seed');
+  assert.ok(steps[0]!.size > steps[1]!.size, 'the first M step drops seeds');
   const prunes = steps.filter((s) => s.kind === 'prune');
   assert.ok(prunes.length >= 2, 'the seeds needed pruning');
   assert.ok(steps.at(-1)!.size <= Math.trunc((SIZE - 3) * 1.1));

@@ -1,7 +1,8 @@
 // Our own "nmt_nfkc" normalization map, generated from the JavaScript runtime's Unicode data
 // rather than copied from a trained model: every code point that NFKC changes maps to its NFKC
 // form, then SentencePiece's NMT rules apply on top (its builder's list: tabs, line breaks and
-// other separators become a space, ASCII control characters are deleted). Keys are single code
+// other separators become a space, ASCII control characters are deleted), plus U+0085 NEXT LINE
+// as a space, since the tokenizers library's whitespace split treats it as one. Keys are single code
 // points, so the map is prefix-free: SentencePiece's longest match and the tokenizers library's
 // first match agree. Unlike SentencePiece's nmt_nfkc it does not compose sequences (e + U+0301
 // stays two code points); the model's vocabulary is trained on text normalized by this same map.
@@ -9,7 +10,7 @@ import { buildCharsmap } from './charsmap_builder.js';
 import type { NormalizerSpec } from './sentencepiece_model.js';
 
 /** Code points that become a space. */
-const NMT_SPACES = [0x09, 0x0a, 0x0c, 0x0d, 0x1680, 0x200b, 0x200c, 0x200e, 0x200f, 0x2028, 0x2029, 0x2581, 0xfeff, 0xfffd];
+const NMT_SPACES = [0x09, 0x0a, 0x0c, 0x0d, 0x85, 0x1680, 0x200b, 0x200c, 0x200e, 0x200f, 0x2028, 0x2029, 0x2581, 0xfeff, 0xfffd];
 /** Code points that are deleted. */
 const NMT_DELETED = [...Array.from({ length: 0x1f }, (_, i) => i + 1).filter((c) => ![0x09, 0x0a, 0x0c, 0x0d].includes(c)), 0x7f, 0x8f, 0x9f];
 

@@ -29,13 +29,13 @@ export interface UnigramTrainerOptions {
   subIterations?: number;
   /** How text is normalized, at training and in the written model; default nmtNfkcNormalizer(). */
   normalizer?: NormalizerSpec;
-  /** Called after every EM step and every pruning. */
+  /** Called with the seeds, after every EM step and after every pruning. */
   onStep?: (step: TrainerStep) => void;
 }
 
 /** Progress of training. */
 export interface TrainerStep {
-  kind: 'em' | 'prune';
+  kind: 'seed' | 'em' | 'prune';
   /** Pieces after the step. */
   size: number;
   /** For EM steps: minus the log likelihood per word under the pieces before the step. */
@@ -210,6 +210,7 @@ export function trainUnigram(documents: Iterable<string>, opts: UnigramTrainerOp
   const seeds = makeSeeds(words, maxPieceLength, seedSize);
   const lattices = seeds.lattices;
   let model: Model = { pieces: seeds.pieces, scores: seeds.scores };
+  onStep?.({ kind: 'seed', size: model.pieces.length });
   const desired = Math.trunc(size * 1.1);
   for (;;) {
     for (let it = 0; it < subIterations; it++) {
