@@ -30,6 +30,7 @@ export interface Expectation {
   objective: number;
 }
 
+/** The edges of every training word's lattice, with the E step and Viterbi counts over them. */
 export class Lattices {
   private from = new Int32Array(1 << 16);
   private to = new Int32Array(1 << 16);

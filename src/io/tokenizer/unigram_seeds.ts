@@ -19,14 +19,16 @@ const SCRIPTS = [
   'Mongolian', 'Han', 'Hiragana', 'Katakana', 'Bopomofo',
 ].map((name) => ({ name, re: new RegExp(`^\\p{Script=${name}}$`, 'u') }));
 const ANY = -1, INHERITED = 1, SPACE = -2;
+const HAN = SCRIPTS.findIndex((s) => s.name === 'Han');
 
 function scriptOf(ch: string): number {
   if (ch === SPACE_CHAR) return SPACE;
-  if (ch === '\u30fc') return SCRIPTS.findIndex((s) => s.name === 'Han');
+  // SentencePiece counts kana, and the prolonged sound mark, as Han.
+  if (ch === '\u30fc') return HAN;
   const i = SCRIPTS.findIndex((s) => s.re.test(ch));
   if (i < 0) return SCRIPTS.length;
   const name = SCRIPTS[i]!.name;
-  return name === 'Hiragana' || name === 'Katakana' ? SCRIPTS.findIndex((s) => s.name === 'Han') : i;
+  return name === 'Hiragana' || name === 'Katakana' ? HAN : i;
 }
 
 /** A seed piece: its character ids and its initial score (a log probability). */
