@@ -10,8 +10,9 @@ import { pretrainCommand } from './commands/pretrain.js';
 import { reportCommand } from './commands/report.js';
 import { sourceCommand } from './commands/source.js';
 import { targetCommand } from './commands/target.js';
+import { vocabCommand } from './commands/vocab.js';
 
-const COMMANDS: Command[] = [infoCommand, demoCommand, forwardCommand, pretrainCommand, sourceCommand, targetCommand, evalCommand, reportCommand];
+const COMMANDS: Command[] = [infoCommand, demoCommand, forwardCommand, pretrainCommand, sourceCommand, targetCommand, evalCommand, reportCommand, vocabCommand];
 
 
 function usage(): string {
