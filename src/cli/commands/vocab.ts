@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SentencePieceProcessor } from '../../io/tokenizer/sentencepiece.js';
 import { serializeSentencePieceModel } from '../../io/tokenizer/sentencepiece_model_writer.js';
 import { trainUnigram } from '../../io/tokenizer/unigram_trainer.js';
-import { writeFileAtomic } from '../../io/safetensors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { readCorpus } from '../../pretrain/corpus.js';
 import { required, UsageError, type Command } from '../command.js';
 
