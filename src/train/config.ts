@@ -62,9 +62,8 @@ export function describeKind(f: Field): string {
 
 /** A rejected value as the user wrote it; a number too large for a double says so (JSON has no Infinity). */
 function shown(v: unknown, raw: string | undefined): string {
-  const written = raw ?? JSON.stringify(v);
-  if (typeof v === 'number' && !Number.isFinite(v)) return `${raw ?? String(v)}, which overflows a 64-bit float to ${v}`;
-  return written;
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${raw ?? 'a number'} (too large: it overflows a 64-bit float to ${v})`;
+  return raw ?? JSON.stringify(v);
 }
 
 /**
@@ -187,7 +186,7 @@ export function fieldArg(f: Field): string {
     case 'list': return 'LIST';
     case 'bool': return '';
     case 'numberOrEnum': return `NUM|${f.values.join('|')}`;
-    case 'enum': return f.values.length <= 3 ? f.values.join('|') : 'NAME';
+    case 'enum': return f.values.length <= 4 ? f.values.join('|') : 'NAME';
     default: return 'TEXT';
   }
 }

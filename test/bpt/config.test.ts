@@ -62,7 +62,7 @@ t('errors name the option, where it came from, and what is allowed', () => {
   assert.throws(() => sourceOptions(join(dir, 'none.json'), {}), /does not exist/);
   assert.throws(() => sourceOptions(null, { ...base, particles: '0' }), /--particles: 'particles' must be an integer >= 1 and <= 64, got 0/);
   assert.throws(() => sourceOptions(null, { ...base, particles: '2.5' }), /must be an integer/);
-  assert.throws(() => sourceOptions(null, { ...base, lr: '1e999' }), /--lr: 'lr' must be a number > 0, got 1e999, which overflows a 64-bit float to Infinity/);
+  assert.throws(() => sourceOptions(null, { ...base, lr: '1e999' }), /--lr: 'lr' must be a number > 0, got 1e999 \(too large: it overflows a 64-bit float to Infinity\)/);
   assert.throws(() => sourceOptions(null, { ...base, bandwidth: '-1' }), /'bandwidth' must be median or a number > 0/);
   assert.throws(() => sourceOptions(null, { ...base, optimizer: 'adam' }), /one of adamw, adafactor, sgd, svgd-rmsprop/);
   assert.throws(() => sourceOptions(null, { tasks: 'rte', out: 'o' }), /'model' is required: set --model/);
