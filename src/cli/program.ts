@@ -33,7 +33,9 @@ function shownDefault(f: Field): string {
 
 /** The help line of a field: what it is, what it accepts, its default. */
 function fieldHelp(f: Field): string {
-  const accepts = f.kind === 'string' || f.kind === 'bool' ? '' : `: ${describeKind(f)}${f.nullable ? ' or null' : ''}`;
+  // Strings, booleans and enums whose placeholder lists the values need no words on what they take.
+  const plain = f.kind === 'string' || f.kind === 'bool' || (f.kind === 'enum' && fieldArg(f).includes('|'));
+  const accepts = plain ? '' : `: ${describeKind(f)}${f.nullable ? ' or null' : ''}`;
   return `${f.help}${accepts} ${shownDefault(f)}`;
 }
 
