@@ -58,11 +58,17 @@ function fieldOfFlag(schema: Schema, token: string): [string, Field] | null {
   return hit ?? null;
 }
 
+/** Why `--x false` or `--x=false` is refused. */
+function noValue(name: string): string {
+  const flag = flagName(name);
+  return `${flag} takes no value: write ${flag} or --no-${flag.slice(2)}`;
+}
+
 /**
  * The error for a positional argument `cmd` does not take, with a hint when the word follows a
  * list flag (`--tasks rte mrpc`: lists take commas) or a boolean (`--keep-checkpoint false`).
  */
-export function unexpectedArgument(cmd: Command, tokens: readonly string[], word: string): string {
+function unexpectedArgument(cmd: Command, tokens: readonly string[], word: string): string {
   const at = tokens.indexOf(word);
   let j = at - 1;
   while (j >= 0 && !tokens[j]!.startsWith('-')) j--;
@@ -74,10 +80,7 @@ export function unexpectedArgument(cmd: Command, tokens: readonly string[], word
     let end = j + 1;
     while (end < tokens.length && !tokens[end]!.startsWith('-')) end++;
     hint = `lists take commas: ${flag} ${[...inline, ...tokens.slice(j + 1, end)].join(',')}`;
-  } else if (hit?.[1].kind === 'bool' && j === at - 1) {
-    const flag = flagName(hit[0]);
-    hint = `${flag} takes no value: write ${flag} or --no-${flag.slice(2)}`;
-  }
+  } else if (hit?.[1].kind === 'bool' && j === at - 1) hint = noValue(hit[0]);
   return `error: unexpected argument '${word}' (${hint})`;
 }
 
@@ -143,6 +146,10 @@ export function commandLine(commands: readonly Command[], version: string, execu
   for (const cmd of commands) defineCommand(program, cmd, execute, tokensAfter);
   return async (args) => {
     tokens = args;
+    // commander would call `--keep-checkpoint=false` an unknown option; say what is wrong with it.
+    const cmd = commands.find((c) => c.name === args[0]);
+    const valued = cmd && args.slice(1).map((a) => (a.includes('=') ? fieldOfFlag(cmd.schema, a) : null)).find((hit) => hit?.[1].kind === 'bool');
+    if (cmd && valued) program.commands.find((c) => c.name() === cmd.name)!.error(`error: ${noValue(valued[0])}`, { exitCode: 2, code: 'bpt.booleanValue' });
     await program.parseAsync([...args], { from: 'user' });
   };
 }

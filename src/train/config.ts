@@ -156,11 +156,12 @@ export function readConfigFile(path: string, schema: Schema): Record<string, unk
 
 /**
  * Resolves a stage's configuration: schema defaults, then the JSON object `file` (from
- * `readConfigFile`, named `fileName` in errors), then command-line `flags` (values keyed by
+ * `readConfigFile`, named `fileName` in errors; null for a command that takes no config file),
+ * then command-line `flags` (values keyed by
  * kebab-case flag name, as node's parseArgs returns them). Throws a ConfigError for a wrong type,
  * a value out of bounds, or a required field left unset.
  */
-export function resolveConfig(schema: Schema, file: Record<string, unknown> = {}, flags: Record<string, unknown> = {}, fileName = 'config'): Resolved {
+export function resolveConfig(schema: Schema, file: Record<string, unknown> = {}, flags: Record<string, unknown> = {}, fileName: string | null = 'config'): Resolved {
   const flagNames = new Map(Object.keys(schema).map((n) => [kebab(n), n]));
   for (const flag of Object.keys(flags)) {
     if (!flagNames.has(flag)) throw new ConfigError(`unknown option --${flag}`);
@@ -169,9 +170,9 @@ export function resolveConfig(schema: Schema, file: Record<string, unknown> = {}
   for (const [name, f] of Object.entries(schema)) {
     const flag = flags[kebab(name)];
     let v: FieldValue | undefined = f.default as FieldValue | undefined;
-    if (name in file) v = checkValue(name, f, file[name], fileName);
+    if (name in file) v = checkValue(name, f, file[name], fileName ?? 'config');
     if (flag !== undefined) v = checkValue(name, f, fromFlag(f, flag as string | boolean), `--${kebab(name)}`, String(flag));
-    if (v === undefined) throw new ConfigError(`'${name}' is required: set --${kebab(name)} or "${name}" in the config file (${f.help})`);
+    if (v === undefined) throw new ConfigError(`'${name}' is required: set --${kebab(name)}${fileName === null ? '' : ` or "${name}" in the config file`} (${f.help})`);
     out[name] = v;
   }
   return out;

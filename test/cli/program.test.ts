@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sourceOptions } from '../../src/bpt/options.js';
+import { resolveConfig } from '../../src/train/config.js';
 import type { Command, CommandInput } from '../../src/cli/command.js';
 import { demoCommand } from '../../src/cli/commands/demo.js';
 import { evalCommand } from '../../src/cli/commands/eval.js';
@@ -129,6 +130,9 @@ t('a positional argument a command does not take is an error naming it, with the
   assert.match((await bpt('source', '--keep-checkpoint', 'false')).err,
     /unexpected argument 'false' \(--keep-checkpoint takes no value: write --keep-checkpoint or --no-keep-checkpoint\)/);
   assert.match((await bpt('report')).err, /missing required argument 'RUN_DIR'/);
+  const valued = await bpt('source', '--keep-checkpoint=false');
+  assert.is(valued.code, 2);
+  assert.match(valued.err, /error: --keep-checkpoint takes no value: write --keep-checkpoint or --no-keep-checkpoint/);
 });
 
 t('values the schema refuses: overflow to Infinity says so; a bad config-file key is named', async () => {
@@ -141,6 +145,7 @@ t('values the schema refuses: overflow to Infinity says so; a bad config-file ke
   writeFileSync(file, JSON.stringify({ model: 'm', tasks: ['rte'], out: 'o', keepCheckpoints: true }));
   const parsed = (await bpt('source', '--config', file)).ran!.input;
   assert.throws(() => sourceOptions(parsed.configFile, parsed.flags), /bad\.json: unknown option 'keepCheckpoints' \(did you mean 'keepCheckpoint'\?\)/);
+  assert.throws(() => resolveConfig(forwardCommand.schema, {}, {}, null), /^'model' is required: set --model \(Hugging Face/, 'no config file to mention');
 });
 
 t.run();

@@ -28,7 +28,7 @@ export const demoCommand: Command = {
     progress: RUN_FIELDS.progress,
   },
   async run({ flags, resume }) {
-    const o = resolveConfig(this.schema, {}, flags) as unknown as DemoFlags;
+    const o = resolveConfig(this.schema, {}, flags, null) as unknown as DemoFlags;
     if (resume && o.out === null) throw new ConfigError('--resume continues the demo in --out DIR: give --out');
     const out = o.out ?? `runs/demo-${stamp()}`;
     const result = await runDemo({

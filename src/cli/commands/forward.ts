@@ -20,7 +20,7 @@ export const forwardCommand: Command = {
     greedyTokens: field.int('new tokens for greedy decoding', 10, { min: 1 }),
   },
   async run({ flags }) {
-    const o = resolveConfig(this.schema, {}, flags) as unknown as ForwardOptions;
+    const o = resolveConfig(this.schema, {}, flags, null) as unknown as ForwardOptions;
     const report = await forwardReport(o.model, o.inputs, o.greedyTokens);
     writeFileAtomic(o.out, [JSON.stringify(report)]);
     return { summary: `loss ${report.loss}; written to ${o.out}`, result: { out: o.out, loss: report.loss } };

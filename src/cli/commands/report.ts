@@ -10,7 +10,7 @@ export const reportCommand: Command = {
     out: field.file('output file; null = RUN_DIR/report.html', null),
   },
   async run({ flags, args }) {
-    const { out } = resolveConfig(this.schema, {}, flags);
+    const { out } = resolveConfig(this.schema, {}, flags, null);
     const written = writeRunReport(args[0]!, typeof out === 'string' ? out : undefined);
     return { summary: written, result: { out: written } };
   },
