@@ -69,8 +69,16 @@ function buildPrompt(src: PromptSource, lm: LoadedModel, tasks: readonly string[
   return adapterModule(loadAdapter(src.dir, lm.model.config.d_model), tasks, src.dir);
 }
 
+/** What `bpt eval` wrote to `out`: the scores per task and their average. */
+export interface EvalOutcome {
+  out: string;
+  split: EvalOptions['split'];
+  average: number;
+  tasks: Record<string, EvalResult & { mode: string }>;
+}
+
 /** Runs `bpt eval`. */
-export async function runEval(o: EvalOptions): Promise<void> {
+export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
   const src = resolvePromptSource(o.adapter, o.model);
   const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: null, maxEval: o.maxEval, evalOnly: true }));
   const lm = loadModel(src.model, o.tokenizer);
@@ -113,6 +121,7 @@ export async function runEval(o: EvalOptions): Promise<void> {
     };
     writeFileAtomic(o.out, [`${JSON.stringify(doc, null, 2)}\n`]);
     writeFileAtomic(o.out.replace(/(\.json)?$/, '.predictions.jsonl'), lines);
+    return { out: o.out, split: o.split, average: doc.average, tasks: results };
   } finally {
     module?.dispose();
     releaseModel(lm);

@@ -36,7 +36,7 @@ import { Run } from '../train/run.js';
 import { dropoutSeed, sampleTasks, TaskStream, type StreamState } from '../train/sampler.js';
 import { distillationLoss, loadTeachers } from './baselines/mpt.js';
 import { initPrompts } from './init.js';
-import type { SourceOptions } from './options.js';
+import type { SourceMethod, SourceOptions } from './options.js';
 import { adapterInfo, saveAdapter } from './peft.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
 import { sum } from '../ops/sum.js';
@@ -214,8 +214,20 @@ async function writeOutputs(o: SourceOptions, run: Run, lm: LoadedModel, module:
   return names;
 }
 
-/** Runs (or, with `resume`, continues) the source stage described by `o`. */
-export async function runSource(o: SourceOptions, resume: boolean): Promise<void> {
+/** What a completed source run produced (also in its run.json). */
+export interface SourceOutcome {
+  out: string;
+  method: SourceMethod;
+  steps: number;
+  /** The saved prompts (adapters/<name>). */
+  prompts: string[];
+}
+
+/**
+ * Runs (or, with `resume`, continues) the source stage described by `o`; null when it stopped
+ * before the last step (--stop-after or a signal), leaving a checkpoint to resume from.
+ */
+export async function runSource(o: SourceOptions, resume: boolean): Promise<SourceOutcome | null> {
   const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: null }));
   const lm = loadModel(o.model, o.tokenizer);
   let module: PromptModule | null = null;
@@ -292,9 +304,10 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
         run.saveCheckpoint({ step: done, tensors, optimizer: step.kind === 'gradient' ? await step.opt.state() : null, extra });
       },
     });
-    if (!finished) return;
+    if (!finished) return null;
     const names = await writeOutputs(o, run, lm, mod);
     run.complete({ files: SOURCE_FILES, prompts: names, steps: o.steps }, o.keepCheckpoint);
+    return { out: o.out, method: o.method, steps: o.steps, prompts: names };
   } finally {
     module?.dispose();
     stepper?.opt.dispose();

@@ -31,7 +31,7 @@ import { recordTrainStep } from '../train/step.js';
 import { AttemptPrompt } from './baselines/attempt.js';
 import { pickSource, trainProbe } from './baselines/spot.js';
 import { initPrompts } from './init.js';
-import { targetLr, WEIGHT_METHODS, type TargetOptions } from './options.js';
+import { targetLr, WEIGHT_METHODS, type TargetMethod, type TargetOptions } from './options.js';
 import { adapterInfo, loadAdapter, saveAdapter } from './peft.js';
 import { GaussianPrior } from './prior.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
@@ -203,8 +203,19 @@ function predictionLines(evals: readonly TaskEval[], rows: readonly Encoded[][],
   }));
 }
 
-/** Runs (or continues) a target stage or baseline described by `o`. */
-export async function runTarget(o: TargetOptions, resume: boolean): Promise<void> {
+/** What a completed target run produced: results.json's content and where it is. */
+export interface TargetOutcome {
+  out: string;
+  method: TargetMethod;
+  best_epoch: number;
+  validation: { average: number; tasks: Record<string, EvalResult> };
+  test: { average: number; tasks: Record<string, EvalResult> };
+  eval_mode: string[];
+  history: Array<{ epoch: number; average: number; tasks: Record<string, EvalResult> }>;
+}
+
+/** Runs (or continues) a target stage or baseline described by `o`; null when it stopped before the end (see runSource). */
+export async function runTarget(o: TargetOptions, resume: boolean): Promise<TargetOutcome | null> {
   const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval }));
   const lm = loadModel(o.model, o.tokenizer);
   let tr: Trainable | null = null;
@@ -290,7 +301,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     } finally {
       opt.dispose();
     }
-    if (!finished) return;
+    if (!finished) return null;
     restoreNamed(t.named, bestTensors, 'best epoch');
     await recorder().sync();
     const testProgress = new Progress('test', test.reduce((a, r) => a + r.length, 0), o.progress);
@@ -302,7 +313,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
       testProgress.stop();
     }
     const files = await writeOutputs(o, run, lm, t);
-    const results = {
+    const results: Omit<TargetOutcome, 'out'> = {
       method: o.method,
       best_epoch: best.epoch,
       validation: { average: best.score, tasks: history.find((h) => h.epoch === best.epoch)?.tasks ?? {} },
@@ -313,6 +324,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     writeFileAtomic(run.path('results.json'), [`${JSON.stringify(results, null, 2)}\n`]);
     writeFileAtomic(run.path('predictions_test.jsonl'), predictionLines(testEvals, test, o.tasks));
     run.complete({ files: { ...files, results: 'results.json', predictions: 'predictions_test.jsonl' }, best_epoch: best.epoch, validation: best.score, test: results.test.average }, o.keepCheckpoint);
+    return { out: o.out, ...results };
   } finally {
     if (tr) {
       tr.module?.dispose();

@@ -147,7 +147,7 @@ export function formatTable(r: DemoResult): string {
   ].join('\n');
 }
 
-/** Runs the demo (see the file comment); returns its result after printing the table. */
+/** Runs the demo (see the file comment); returns its result (`formatTable` shows it). */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   if (!existsSync(join(o.model, 'config.json'))) throw new Error(`${o.model}: no config.json (the embedded model is models/${EMBEDDED_MODEL}; or pass --model DIR)`);
@@ -174,6 +174,5 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   writeFileAtomic(join(o.out, 'results.json'), [`${JSON.stringify(result, null, 2)}\n`]);
   writeFileAtomic(join(o.out, 'results.md'), [`\`\`\`\n${table}\n\`\`\`\n`]);
   writeDemoReport(join(o.out, REPORT_FILE), result, table, runs);
-  process.stdout.write(`\n${table}\nreport: ${join(o.out, REPORT_FILE)}\n`);
   return result;
 }

@@ -69,8 +69,20 @@ async function heldOutLoss(lm: LoadedModel, data: Segments, batchSize: number): 
   return total / n;
 }
 
-/** Runs (or, with `resume`, continues) span-corruption pretraining as `o` describes. */
-export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<void> {
+/** What a completed pretraining run produced. */
+export interface PretrainOutcome {
+  out: string;
+  /** The Hugging Face checkpoint directory written. */
+  model: string;
+  steps: number;
+  heldOutLoss: number;
+}
+
+/**
+ * Runs (or, with `resume`, continues) span-corruption pretraining as `o` describes; null when it
+ * stopped before the last step (--stop-after or a signal), leaving a checkpoint to resume from.
+ */
+export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<PretrainOutcome | null> {
   const { ckpt, tok } = startingPoint(o);
   const corpora = o.corpus.map(readCorpus);
   const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
@@ -96,10 +108,11 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
     const target = { prompt: () => undefined, penalty: null, params };
-    const evaluate = async (done: number, say: (m: string) => void): Promise<void> => {
+    const evaluate = async (done: number, say: (m: string) => void): Promise<number> => {
       const loss = await heldOutLoss(lm, data, o.batchSize);
       run.log.write({ kind: 'eval', step: done, split: 'held-out', loss });
       say(`step ${done}: held-out loss ${loss.toFixed(4)}`);
+      return loss;
     };
     const started = performance.now();
     const finished = await trainLoop(run, {
@@ -126,14 +139,15 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         run.saveCheckpoint({ step: done, tensors: await namedToHost(lm.model.params), optimizer: await opt.state(), extra: {} });
       },
     });
-    if (!finished) return;
-    await evaluate(o.steps, (m) => (o.progress === 'none' ? undefined : process.stderr.write(`${m}\n`)));
+    if (!finished) return null;
+    const loss = await evaluate(o.steps, (m) => (o.progress === 'none' ? undefined : process.stderr.write(`${m}\n`)));
     const host = await modelToHost(lm.model);
     writeDirAtomic(run.path(PRETRAIN_FILES.model), (tmp) => {
       saveHfCheckpoint(tmp, c, host);
       saveTokenizer(tmp, o, tok);
     });
     run.complete({ files: PRETRAIN_FILES }, o.keepCheckpoint);
+    return { out: o.out, model: run.path(PRETRAIN_FILES.model), steps: o.steps, heldOutLoss: loss };
   } finally {
     opt.dispose();
     disposeModel(lm.model);
