@@ -13,12 +13,12 @@ import { readSafetensors } from '../io/safetensors.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
 import { addAdapters, addBiases } from '../nn/t5/extras.js';
 import { modelToHost } from '../nn/t5/weights.js';
-import { writeSplits, type EvalResult } from '../tasks/index.js';
+import type { EvalResult } from '../tasks/index.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll, type Tensor } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
 import { collate, encodeExamples, type Encoded } from '../train/data.js';
-import { loadTaskData, type TaskData } from '../train/datasets.js';
+import { loadTaskData, writeSplits, type TaskData } from '../train/datasets.js';
 import { evaluateRows, type EvalSettings, type PromptFor, type TaskEval } from '../train/eval.js';
 import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
 import { trainLoop } from '../train/loop.js';
@@ -205,9 +205,11 @@ function predictionLines(evals: readonly TaskEval[], rows: readonly Encoded[][],
 
 /** Runs (or continues) a target stage or baseline described by `o`. */
 export async function runTarget(o: TargetOptions, resume: boolean): Promise<void> {
+  Run.check(o.out, resume);
   const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval }));
   const lm = loadModel(o.model, o.tokenizer);
   let tr: Trainable | null = null;
+  let opened: Run | null = null;
   try {
     const enc = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
     const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, enc));
@@ -215,6 +217,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     const test = data.map((d, k) => encodeExamples(lm.tokenizer, d.test, k, enc));
     const union = train.flat();
     const run = Run.open(o.out, 'target', o.method, o as unknown as Resolved, resume);
+    opened = run;
     writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     tr = await build(o, lm, union, run.resumed !== null);
     const t = tr;
@@ -319,5 +322,6 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
       tr.prior?.dispose();
     }
     releaseModel(lm);
+    opened?.close();
   }
 }

@@ -71,6 +71,7 @@ async function heldOutLoss(lm: LoadedModel, data: Segments, batchSize: number): 
 
 /** Runs (or, with `resume`, continues) span-corruption pretraining as `o` describes. */
 export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<void> {
+  Run.check(o.out, resume);
   const { ckpt, tok } = startingPoint(o);
   const corpora = o.corpus.map(readCorpus);
   const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
@@ -137,5 +138,6 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
   } finally {
     opt.dispose();
     disposeModel(lm.model);
+    run.close();
   }
 }
