@@ -120,7 +120,7 @@ t('atomic write: a failing write leaves the old file and no temporary file', () 
   const bad = { a: { shape: [2], data: Float32Array.of(1, 2) }, b: { shape: [1], data: [1] as unknown as Float32Array } };
   throwsWith(() => writeSafetensors(p, bad), '"b"');
   assert.ok(readFileSync(p).equals(before), 'old file intact');
-  assert.equal(readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary left behind');
+  assert.equal(readdirSync(dir).filter((f) => f.includes('.bpt-tmp-')), [], 'no temporary left behind');
   throwsWith(() => writeSafetensors(join(dir, 'no-such-dir', 'x.safetensors'), { a: { shape: [1], data: Float32Array.of(1) } }), 'no-such-dir');
 });
 
