@@ -118,7 +118,7 @@ function fsyncDir(dir: string): void {
 export function writeFileAtomic(path: string, chunks: readonly (Uint8Array | string)[]): void {
   sweepSiblings(path);
   const tmp = temporaryPath(path);
-  const fd = fsCall(path, 'create a file beside', () => openSync(tmp, 'wx', 0o644));
+  const fd = fsCall(path, 'write', () => openSync(tmp, 'wx', 0o644));
   try {
     try {
       fsCall(path, 'write', () => {
@@ -149,7 +149,7 @@ export function writeDirAtomic(dir: string, fill: (tmp: string) => void): void {
   ensureDirectory(parent);
   sweepSiblings(dir);
   const tmp = temporaryPath(dir);
-  fsCall(dir, 'create a directory beside', () => mkdirSync(tmp));
+  fsCall(dir, 'write', () => mkdirSync(tmp));
   try {
     fill(tmp);
     if (existsSync(dir)) {

@@ -46,21 +46,40 @@ const describe = (h: LockHolder): string => `PID ${h.pid} on ${h.host}, started 
 const sameHolder = (a: LockHolder | null, b: LockHolder | null): boolean =>
   a !== null && b !== null && a.pid === b.pid && a.host === b.host && a.started === b.started;
 
+/** The locks this process holds; the process hooks below are installed while there are any. */
+const held = new Set<DirLock>();
+
+function releaseAll(): void {
+  for (const lock of [...held]) lock.release();
+}
+
+function onSignal(sig: NodeJS.Signals): void {
+  // Someone else (the training loop) handles this signal; the stage releases when it has stopped.
+  if (process.listeners(sig).some((l) => l !== onSignal)) return;
+  releaseAll();
+  // With no listener left the default action applies again: the process ends by this signal.
+  process.kill(process.pid, sig);
+}
+
+function track(lock: DirLock, holding: boolean): void {
+  if (holding) {
+    if (held.size === 0) {
+      process.on('exit', releaseAll);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+    held.add(lock);
+  } else if (held.delete(lock) && held.size === 0) {
+    process.off('exit', releaseAll);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 /** A held lock on a directory; see the file comment. */
 export class DirLock {
-  private held = true;
-  private readonly onExit = (): void => this.release();
-  private readonly onSignal = (sig: NodeJS.Signals): void => {
-    // Someone else (the training loop) handles this signal and will release through them.
-    if (process.listenerCount(sig) > 1) return;
-    this.release();
-    process.kill(process.pid, sig);
-  };
-
   private constructor(readonly path: string, readonly holder: LockHolder, readonly tookOver: LockHolder | null) {
-    process.on('exit', this.onExit);
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
+    track(this, true);
   }
 
   /**
@@ -145,11 +164,8 @@ export class DirLock {
 
   /** Removes the lock if this process still holds it; safe to call more than once. */
   release(): void {
-    if (!this.held) return;
-    this.held = false;
-    process.off('exit', this.onExit);
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    if (!held.has(this)) return;
+    track(this, false);
     if (sameHolder(readHolder(this.path), this.holder)) {
       try { unlinkSync(this.path); } catch { /* already gone */ }
     }

@@ -187,6 +187,7 @@ export class SafetensorsReader {
     this.fd = fd;
   }
 
+  /** Opens `path` and validates its header; throws a SafetensorsError naming the file otherwise. */
   static open(path: string): SafetensorsReader {
     const fd = openFile(path);
     try {
@@ -214,6 +215,7 @@ export class SafetensorsReader {
     return { dtype: info.dtype, shape: info.shape, data: viewAs(info.dtype, bytes) };
   }
 
+  /** Closes the file; safe to repeat. */
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;

@@ -2,14 +2,13 @@
 // No litter: temporaries are named `.<name>.bpt-tmp-<pid>-<hex>`, go on every error (a full disk is
 // injected), and the one a kill -9 leaves (a real one, in a child process) is swept by the next
 // write of the same file.
-import { spawnSync } from 'node:child_process';
 import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureDirectory, removeTemporaries, temporaryOwner, temporaryPath, writeDirAtomic, writeFileAtomic } from '../../src/io/atomic.js';
-import { bundleModule, runScript } from '../util/child.js';
+import { bundleModule, deadPid, runScript } from '../util/child.js';
 import { tempDir } from '../util/fixtures.js';
 import { throwsWith } from '../util/throws.js';
 
@@ -36,10 +35,6 @@ t('writeDirAtomic replaces a directory as a unit and leaves nothing behind on fa
 });
 
 const temporaries = (d: string): string[] => readdirSync(d).filter((n) => temporaryOwner(n) !== null);
-
-function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-}
 
 /** Runs `fn` while fs.writeSync fails as a full disk does. */
 function withFullDisk(fn: () => void): void {

@@ -1,14 +1,13 @@
 // One writer per directory: a second writer is refused with the holder named; a lock whose
 // process was killed (kill -9, for real, in a child process) is taken over; the lock goes on a
 // normal exit, an uncaught error, process.exit, SIGINT and SIGTERM.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DirLock, LOCK_FILE, type LockHolder } from '../../src/io/dir_lock.js';
-import { bundleModule, runScript } from '../util/child.js';
+import { bundleModule, deadPid, runScript } from '../util/child.js';
 import { tempDir } from '../util/fixtures.js';
 import { throwsWith } from '../util/throws.js';
 
@@ -25,12 +24,6 @@ t.before(() => {
   bundleModule('io/dir_lock.ts', root, 'dir_lock');
 });
 t.after(() => rmSync(root, { recursive: true, force: true }));
-
-/** The PID of a process that has exited (and so is not running). */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(r.stdout);
-}
 
 const holder = (dir: string): LockHolder => JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as LockHolder;
 
@@ -98,12 +91,13 @@ t('kill -9 of the holder leaves a stale lock, which the next writer takes over',
 
 t('the lock goes on SIGINT, SIGTERM, process.exit and an uncaught error, and the exit status stays', async () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    const dir = fresh();
-    const child = lockingChild(dir, 'setInterval(() => {}, 1000);');
-    await child.said('locked');
+    // Two locks at once, as the demo holds its directory's and a stage's.
+    const dir = fresh(), inner = fresh();
+    const child = lockingChild(dir, `DirLock.acquire(${JSON.stringify(inner)});\nprocess.stdout.write('both\\n');\nsetInterval(() => {}, 1000);`);
+    await child.said('both');
     child.proc.kill(sig);
     assert.is((await child.exited).signal, sig, `${sig} still ends the process`);
-    assert.ok(!existsSync(join(dir, LOCK_FILE)), `released on ${sig}`);
+    assert.ok(!existsSync(join(dir, LOCK_FILE)) && !existsSync(join(inner, LOCK_FILE)), `both released on ${sig}`);
   }
   const exitDir = fresh();
   const exiting = lockingChild(exitDir, 'process.exit(3);');

@@ -3,7 +3,6 @@
 // run that opens a directory whose last writer was killed takes over its lock and sweeps its
 // temporaries, saying so on stderr and in the log.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -12,6 +11,7 @@ import { LOCK_FILE } from '../../src/io/dir_lock.js';
 import type { Resolved } from '../../src/train/config.js';
 import { readLog } from '../../src/train/log.js';
 import { LOG_FILE, Run } from '../../src/train/run.js';
+import { deadPid } from '../util/child.js';
 import { tempDir } from '../util/fixtures.js';
 import { throwsWith } from '../util/throws.js';
 
@@ -71,7 +71,7 @@ t('a refused open() creates nothing and leaves no lock', () => {
 t("a killed writer's lock is taken over and its temporaries swept, said on stderr and in the log", () => {
   const dir = join(root, 'killed');
   mkdirSync(join(dir, 'adapters'), { recursive: true });
-  const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+  const dead = deadPid();
   writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), started: '2026-12-07T00:00:00.000Z', command: ['bpt', 'source'] }));
   writeFileSync(join(dir, `.checkpoint.safetensors.bpt-tmp-${dead}-0a0b0c0d`), 'half a checkpoint');
   mkdirSync(join(dir, 'adapters', `.mean.bpt-tmp-${dead}-01020304`));

@@ -1,7 +1,7 @@
 // Child processes for the failure tests: a real process that holds a lock or is half-way through a
 // write, so the test can kill -9 it. The child's script imports one src/ module, bundled on the
 // fly with esbuild (the test bundles' chunk names are hashed, so they cannot be imported by name).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,11 @@ export function bundleModule(module: string, dir: string, name: string): void {
     absWorkingDir: root, entryPoints: [join(root, 'src', module)], bundle: true, platform: 'node', format: 'esm',
     outfile: join(dir, `${name}.mjs`), logLevel: 'warning',
   });
+}
+
+/** The PID of a process that has exited, so that no process runs under it (barring reuse). */
+export function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
 }
 
 /** A running child and its stdout so far. */
