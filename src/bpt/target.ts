@@ -56,12 +56,14 @@ interface Trainable {
 /** The source run's prompt stack [N, L, d] and names, checked against the model and L. */
 function sourceStack(o: TargetOptions, d: number): { stack: HostTensor<Float32Array>; names: string[] } {
   const path = join(o.source!, SOURCE_FILES.stack);
-  const { tensors, metadata } = readSafetensors(path);
-  const t = tensors.get('prompts');
-  if (!t) throw new Error(`${path}: tensor "prompts" is missing`);
-  const [, l, width] = t.shape as [number, number, number];
-  if (t.shape.length !== 3 || width !== d) throw new Error(`${path}: prompts are [${t.shape.join(', ')}], the model's d_model is ${d}`);
-  if (l !== o.promptLength) throw new Error(`${path}: source prompts have length ${l} but promptLength is ${o.promptLength}`);
+  const { tensors, metadata } = readSafetensors(path, undefined, (header) => {
+    const shape = header.tensors.get('prompts')?.shape;
+    if (!shape) throw new Error(`${path}: tensor "prompts" is missing`);
+    const [, l, width] = shape as [number, number, number];
+    if (shape.length !== 3 || width !== d) throw new Error(`${path}: prompts are [${shape.join(', ')}], the model's d_model is ${d}`);
+    if (l !== o.promptLength) throw new Error(`${path}: source prompts have length ${l} but promptLength is ${o.promptLength}`);
+  });
+  const t = tensors.get('prompts')!;
   return { stack: { data: toFloat32(t, path), shape: [...t.shape] }, names: JSON.parse(metadata.bpt_names ?? '[]') as string[] };
 }
 

@@ -224,11 +224,13 @@ export class SafetensorsReader {
 
 /**
  * Reads a .safetensors file into host tensors, validating the header first (see the module
- * comment); `only`, when given, restricts which tensors are loaded.
+ * comment); `only`, when given, restricts which tensors are loaded. `beforeRead` sees the header
+ * before any tensor data is allocated: a caller that knows the shapes it expects throws there.
  */
-export function readSafetensors(path: string, only?: (name: string) => boolean): SafetensorsFile {
+export function readSafetensors(path: string, only?: (name: string) => boolean, beforeRead?: (header: SafetensorsHeader) => void): SafetensorsFile {
   const reader = SafetensorsReader.open(path);
   try {
+    beforeRead?.(reader.header);
     const tensors = new Map<string, HostTensor>();
     for (const name of reader.header.tensors.keys()) {
       if (!only || only(name)) tensors.set(name, reader.read(name));
