@@ -81,7 +81,7 @@ export { constantSchedule, warmupConstantSchedule, linearWarmupDecaySchedule } f
 export type { Schedule } from './optim/schedule.js';
 
 // --- Files: safetensors and host tensors --------------------------------------------------------
-export { readSafetensors, SafetensorsError } from './io/safetensors.js';
+export { readSafetensors, SafetensorsError, SafetensorsReader } from './io/safetensors.js';
 export type { SafetensorsFile } from './io/safetensors.js';
 export { writeSafetensors } from './io/safetensors_writer.js';
 export { toFloat32, toInt32, DtypeError } from './io/dtype.js';

@@ -1,11 +1,13 @@
 // `bpt eval`: scores a model with a prompt on a split of some tasks. The prompt comes from a PEFT
 // adapter directory (PROMPT_TUNING: one prompt for every task; MULTITASK_PROMPT_TUNING: each task
 // its own, looked up by name), a target run directory (its adapter, its ATTEMPT file, or its
-// fine-tuned model) or a source run directory (its mean prompt). Results go to one JSON file, predictions beside it, both atomically.
+// fine-tuned model) or a source run directory (its mean prompt). Results go to one JSON file,
+// predictions beside it, both atomically; both locations are checked before the model is loaded.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { toFloat32 } from '../io/dtype.js';
+import { checkOutputFile } from '../io/outputs.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { loadExtras } from '../nn/t5/extras.js';
 import type { EvalResult } from '../tasks/index.js';
@@ -79,6 +81,9 @@ export interface EvalOutcome {
 
 /** Runs `bpt eval`. */
 export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
+  const predictionsPath = o.out.replace(/(\.json)?$/, '.predictions.jsonl');
+  checkOutputFile(o.out);
+  checkOutputFile(predictionsPath);
   const src = resolvePromptSource(o.adapter, o.model);
   const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: null, maxEval: o.maxEval, evalOnly: true }));
   const lm = loadModel(src.model, o.tokenizer);
@@ -120,7 +125,7 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
       options: o,
     };
     writeFileAtomic(o.out, [`${JSON.stringify(doc, null, 2)}\n`]);
-    writeFileAtomic(o.out.replace(/(\.json)?$/, '.predictions.jsonl'), lines);
+    writeFileAtomic(predictionsPath, lines);
     return { out: o.out, split: o.split, average: doc.average, tasks: results };
   } finally {
     module?.dispose();

@@ -21,13 +21,12 @@ import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { RunMode } from '../nn/t5/model.js';
 import { seq2seqLogits, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { add, mul, neg } from '../ops/elementwise.js';
-import { writeSplits } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll, type Tensor } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
 import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from '../train/data.js';
-import { loadTaskData } from '../train/datasets.js';
+import { loadTaskData, writeSplits } from '../train/datasets.js';
 import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
 import { trainLoop } from '../train/loop.js';
 import { loadModel, modelSummary, releaseModel, type LoadedModel } from '../train/model.js';
@@ -228,15 +227,18 @@ export interface SourceOutcome {
  * before the last step (--stop-after or a signal), leaving a checkpoint to resume from.
  */
 export async function runSource(o: SourceOptions, resume: boolean): Promise<SourceOutcome | null> {
+  Run.check(o.out, resume);
   const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: null }));
   const lm = loadModel(o.model, o.tokenizer);
   let module: PromptModule | null = null;
   let stepper: Stepper | null = null;
   let teachers: StackPrompts | null = null;
+  let opened: Run | null = null;
   try {
     const encOpts = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
     const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, encOpts));
     const run = Run.open(o.out, 'source', o.method, o as unknown as Resolved, resume);
+    opened = run;
     writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     module = makeModule(o, lm);
     stepper = makeStepper(o, module);
@@ -313,5 +315,6 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
     stepper?.opt.dispose();
     teachers?.dispose();
     releaseModel(lm);
+    opened?.close();
   }
 }

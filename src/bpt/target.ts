@@ -13,12 +13,12 @@ import { readSafetensors } from '../io/safetensors.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
 import { addAdapters, addBiases } from '../nn/t5/extras.js';
 import { modelToHost } from '../nn/t5/weights.js';
-import { writeSplits, type EvalResult } from '../tasks/index.js';
+import type { EvalResult } from '../tasks/index.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll, type Tensor } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
 import { collate, encodeExamples, type Encoded } from '../train/data.js';
-import { loadTaskData, type TaskData } from '../train/datasets.js';
+import { loadTaskData, writeSplits, type TaskData } from '../train/datasets.js';
 import { evaluateRows, type EvalSettings, type PromptFor, type TaskEval } from '../train/eval.js';
 import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
 import { trainLoop } from '../train/loop.js';
@@ -56,12 +56,14 @@ interface Trainable {
 /** The source run's prompt stack [N, L, d] and names, checked against the model and L. */
 function sourceStack(o: TargetOptions, d: number): { stack: HostTensor<Float32Array>; names: string[] } {
   const path = join(o.source!, SOURCE_FILES.stack);
-  const { tensors, metadata } = readSafetensors(path);
-  const t = tensors.get('prompts');
-  if (!t) throw new Error(`${path}: tensor "prompts" is missing`);
-  const [, l, width] = t.shape as [number, number, number];
-  if (t.shape.length !== 3 || width !== d) throw new Error(`${path}: prompts are [${t.shape.join(', ')}], the model's d_model is ${d}`);
-  if (l !== o.promptLength) throw new Error(`${path}: source prompts have length ${l} but promptLength is ${o.promptLength}`);
+  const { tensors, metadata } = readSafetensors(path, undefined, (header) => {
+    const shape = header.tensors.get('prompts')?.shape;
+    if (!shape) throw new Error(`${path}: tensor "prompts" is missing`);
+    const [, l, width] = shape as [number, number, number];
+    if (shape.length !== 3 || width !== d) throw new Error(`${path}: prompts are [${shape.join(', ')}], the model's d_model is ${d}`);
+    if (l !== o.promptLength) throw new Error(`${path}: source prompts have length ${l} but promptLength is ${o.promptLength}`);
+  });
+  const t = tensors.get('prompts')!;
   return { stack: { data: toFloat32(t, path), shape: [...t.shape] }, names: JSON.parse(metadata.bpt_names ?? '[]') as string[] };
 }
 
@@ -216,9 +218,11 @@ export interface TargetOutcome {
 
 /** Runs (or continues) a target stage or baseline described by `o`; null when it stopped before the end (see runSource). */
 export async function runTarget(o: TargetOptions, resume: boolean): Promise<TargetOutcome | null> {
+  Run.check(o.out, resume);
   const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval }));
   const lm = loadModel(o.model, o.tokenizer);
   let tr: Trainable | null = null;
+  let opened: Run | null = null;
   try {
     const enc = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
     const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, enc));
@@ -226,6 +230,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
     const test = data.map((d, k) => encodeExamples(lm.tokenizer, d.test, k, enc));
     const union = train.flat();
     const run = Run.open(o.out, 'target', o.method, o as unknown as Resolved, resume);
+    opened = run;
     writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     tr = await build(o, lm, union, run.resumed !== null);
     const t = tr;
@@ -331,5 +336,6 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
       tr.prior?.dispose();
     }
     releaseModel(lm);
+    opened?.close();
   }
 }

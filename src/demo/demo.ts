@@ -5,13 +5,15 @@
 // test accuracy on the held-out target (mean and spread over seeds) with the time each method
 // took, and writes results.json, results.md and report.html. Completed stages are reused with
 // --resume; a stage that stopped continues from its checkpoint.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sourceOptions, targetOptions } from '../bpt/options.js';
 import { runSource } from '../bpt/source.js';
 import { runTarget } from '../bpt/target.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
+import { DirLock } from '../io/dir_lock.js';
+import { checkOutputDirectory } from '../io/outputs.js';
 import { REPORT_FILE } from '../report/html.js';
 import { readRunData, runSeconds, type RunData } from '../report/runs.js';
 import { CHECKPOINT_FILE } from '../train/checkpoint.js';
@@ -152,7 +154,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   if (!existsSync(join(o.model, 'config.json'))) throw new Error(`${o.model}: no config.json (the embedded model is models/${EMBEDDED_MODEL}; or pass --model DIR)`);
   if (!o.resume && existsSync(o.out) && readdirSync(o.out).length > 0) throw new Error(`${o.out} is not empty: pass --resume to continue that demo, or choose another --out`);
-  mkdirSync(join(o.out, 'configs'), { recursive: true });
+  checkOutputDirectory(o.out, 'the demo directory');
+  ensureDirectory(join(o.out, 'configs'));
+  // One demo at a time per directory (each stage's run directory has its own lock as well).
+  const lock = DirLock.acquire(o.out);
+  try {
+    return await runStages(o, started);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runStages(o: DemoOptions, started: number): Promise<DemoResult> {
   const stages = demoStages(o);
   const runs = new Map<string, RunData>();
   for (const [i, st] of stages.entries()) {

@@ -83,6 +83,7 @@ export interface PretrainOutcome {
  * stopped before the last step (--stop-after or a signal), leaving a checkpoint to resume from.
  */
 export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<PretrainOutcome | null> {
+  Run.check(o.out, resume);
   const { ckpt, tok } = startingPoint(o);
   const corpora = o.corpus.map(readCorpus);
   const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
@@ -151,5 +152,6 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
   } finally {
     opt.dispose();
     disposeModel(lm.model);
+    run.close();
   }
 }

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { DataError, type Example } from './example.js';
+import { readTextFile } from '../util/text.js';
 
 export type SentimentSource = 'amazon' | 'imdb' | 'yelp';
 /** The three review sources of the sentiment data, in load order. */
@@ -33,7 +34,7 @@ export function loadSentiment(sources: readonly SentimentSource[] = SENTIMENT_SO
   const out: Example[] = [];
   for (const source of sources) {
     const file = join(root, `${source}.json`);
-    const entries: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    const entries: unknown = JSON.parse(readTextFile(file));
     if (!Array.isArray(entries)) throw new DataError(file, null, 'expected a JSON list of {text, class}');
     entries.forEach((e: unknown, i: number) => {
       const entry = e as { text?: unknown; class?: unknown } | null;

@@ -24,13 +24,15 @@ export function loadTeachers(dir: string, tasks: readonly string[], promptLength
   const run = readRun(dir, 'source');
   if (run.method !== 'spot') throw new Error(`${dir}: teachers come from a 'spot' source run, this one is '${run.method}'`);
   const path = join(dir, 'prompts.safetensors');
-  const { tensors, metadata } = readSafetensors(path);
-  const t = tensors.get('prompts');
+  const { tensors, metadata } = readSafetensors(path, undefined, (header) => {
+    const shape = header.tensors.get('prompts')?.shape;
+    if (!shape || shape.length !== 3 || shape[1] !== promptLength || shape[2] !== dModel) {
+      const names = JSON.parse(header.metadata.bpt_names ?? '[]') as string[];
+      throw new Error(`${path}: teacher prompts are [${shape?.join(', ') ?? 'missing'}], expected [${names.length}, ${promptLength}, ${dModel}]`);
+    }
+  });
   const names = JSON.parse(metadata.bpt_names ?? '[]') as string[];
-  if (!t || t.shape.length !== 3 || t.shape[1] !== promptLength || t.shape[2] !== dModel) {
-    throw new Error(`${path}: teacher prompts are [${t?.shape.join(', ') ?? 'missing'}], expected [${names.length}, ${promptLength}, ${dModel}]`);
-  }
-  const data = toFloat32(t, path);
+  const data = toFloat32(tensors.get('prompts')!, path);
   const size = promptLength * dModel;
   const out = new Float32Array(tasks.length * size);
   tasks.forEach((task, k) => {
