@@ -1,4 +1,4 @@
-// `bpt demo`: the whole method on real data with nothing but `npm install`: the embedded T5
+// `bpt demo`: the whole method on real data with nothing but a clone's `npm ci`: the embedded T5
 // (models/byt5-tiny) frozen, the two source stages (vanilla union prompt; BPT's SVGD particles),
 // then for every seed the target stage by PT from scratch, vanilla transfer, BPT and multi-target
 // BPT, all through the src/bpt stages with configs written to <out>/configs/. It prints a table of
@@ -12,11 +12,13 @@ import { sourceOptions, targetOptions } from '../bpt/options.js';
 import { runSource } from '../bpt/source.js';
 import { runTarget } from '../bpt/target.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { DEMO_DATA_PACKAGES } from '../tasks/demo_data.js';
 import { REPORT_FILE } from '../report/html.js';
 import { readRunData, runSeconds, type RunData } from '../report/runs.js';
 import { CHECKPOINT_FILE } from '../train/checkpoint.js';
 import type { ProgressMode } from '../train/options.js';
 import { RUN_FILE } from '../train/run.js';
+import { missingPackages, missingPackagesMessage } from '../util/packages.js';
 import { DEMO_METHODS, type DemoMethod, type DemoProtocol, type DemoResult, type DemoRow } from './protocol.js';
 import { writeDemoReport } from './report.js';
 
@@ -50,6 +52,21 @@ interface Stage {
   config: Record<string, unknown>;
   method?: DemoMethod;
   seed?: number;
+}
+
+/**
+ * Throws one error naming everything the demo lacks: the model (the embedded one comes with a
+ * clone of the repository, not with the npm package) and the data packages, with what to run.
+ */
+function checkDemoInputs(model: string): void {
+  const problems: string[] = [];
+  if (!existsSync(join(model, 'config.json'))) {
+    problems.push(`${model}: no config.json. The embedded model models/${EMBEDDED_MODEL} comes with a clone of the bpt-webgpu repository ` +
+      '(`npm ci && npm start` there runs the demo), not with the npm package; or pass --model DIR, a Hugging Face T5 checkpoint directory');
+  }
+  const missing = missingPackages(DEMO_DATA_PACKAGES);
+  if (missing.length) problems.push(missingPackagesMessage('the demo', missing));
+  if (problems.length) throw new Error(problems.join('\n'));
 }
 
 /** The stages in the order they run (sources first; then each seed's four target runs). */
@@ -150,7 +167,7 @@ export function formatTable(r: DemoResult): string {
 /** Runs the demo (see the file comment); returns its result after printing the table. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
-  if (!existsSync(join(o.model, 'config.json'))) throw new Error(`${o.model}: no config.json (the embedded model is models/${EMBEDDED_MODEL}; or pass --model DIR)`);
+  checkDemoInputs(o.model);
   if (!o.resume && existsSync(o.out) && readdirSync(o.out).length > 0) throw new Error(`${o.out} is not empty: pass --resume to continue that demo, or choose another --out`);
   mkdirSync(join(o.out, 'configs'), { recursive: true });
   const stages = demoStages(o);
