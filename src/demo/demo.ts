@@ -69,11 +69,20 @@ function checkDemoInputs(model: string): void {
   if (problems.length) throw new Error(problems.join('\n'));
 }
 
+/**
+ * A path relative to the working directory when it lies below it, as given otherwise: what the
+ * table shows, and what the stages record (an adapter's base_model_name_or_path names no machine folder).
+ */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel === '' ? '.' : rel;
+}
+
 /** The stages in the order they run (sources first; then each seed's four target runs). */
 export function demoStages(o: DemoOptions): Stage[] {
   const p = o.protocol;
   const common = {
-    model: resolve(o.model), format: 't5', maxInputLength: p.maxInputLength, maxTargetLength: 16, padMultiple: 8, splitSeed: 42,
+    model: shownPath(o.model), format: 't5', maxInputLength: p.maxInputLength, maxTargetLength: 16, padMultiple: 8, splitSeed: 42,
     progress: o.progress, promptLength: p.promptLength, init: 'vocab', optimizer: 'adamw', weightDecay: 1e-5, modelDropout: false,
   };
   const dir = (name: string): string => resolve(o.out, name);
@@ -184,9 +193,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     runs.set(st.name, readRunData(dir));
   }
-  const shown = relative(process.cwd(), o.model);
-  const model = shown.startsWith('..') || isAbsolute(shown) ? o.model : shown;
-  const result: DemoResult = { protocol: o.protocol, model, rows: demoRows(o, runs), wallSeconds: (performance.now() - started) / 1000 };
+  const result: DemoResult = { protocol: o.protocol, model: shownPath(o.model), rows: demoRows(o, runs), wallSeconds: (performance.now() - started) / 1000 };
   const table = formatTable(result);
   writeFileAtomic(join(o.out, 'results.json'), [`${JSON.stringify(result, null, 2)}\n`]);
   writeFileAtomic(join(o.out, 'results.md'), [`\`\`\`\n${table}\n\`\`\`\n`]);
