@@ -78,10 +78,13 @@ for (const name of ['index', 't5', 'bpt']) {
   writeFileSync(join('dist', 'types', 'ts5', `${name}.d.ts`), `/// <reference types="@webgpu/types" />\nexport * from '../${name}.js';\n`);
 }
 
-// Remove outputs of earlier builds (deleted tests, old chunks). Files younger than ten minutes stay:
-// a test run started from an earlier build in the same tree may still be loading them.
+// Remove outputs of earlier builds (deleted tests, old chunks). Test and bench files younger than
+// ten minutes stay: a test run started from an earlier build in the same tree may still be loading
+// them. The library's old chunks go at once, since the package ships dist/chunks whole; its entry
+// files load them at start-up.
 const produced = new Set([...results.flatMap((r) => Object.keys(r.metafile.outputs)), ...cjsEntries].map((p) => join(p)));
 // dist/types is written by tsc (npm run build), not by esbuild.
 for (const file of walk('dist', (p) => !p.startsWith(join('dist', 'types')))) {
-  if (!produced.has(join(file)) && Date.now() - statSync(file).mtimeMs > 10 * 60 * 1000) rmSync(file);
+  const grace = file.startsWith(join('dist', 'chunks')) ? 0 : 10 * 60 * 1000;
+  if (!produced.has(join(file)) && Date.now() - statSync(file).mtimeMs > grace) rmSync(file);
 }
