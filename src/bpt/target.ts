@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { recorder } from '../gpu/recorder.js';
 import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
 import { saveHfCheckpoint } from '../io/checkpoint.js';
+import { saveTokenizerFiles } from '../io/tokenizer/save.js';
 import { toFloat32, type HostTensor } from '../io/dtype.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
@@ -165,7 +166,10 @@ async function writeOutputs(o: TargetOptions, run: Run, lm: LoadedModel, tr: Tra
   const m = tr.module;
   if (m === null && o.method === 'finetune') {
     const host = await modelToHost(lm.model);
-    writeDirAtomic(run.path('model'), (tmp) => saveHfCheckpoint(tmp, lm.model.config, host));
+    writeDirAtomic(run.path('model'), (tmp) => {
+      saveHfCheckpoint(tmp, lm.model.config, host);
+      saveTokenizerFiles(tmp, lm.tokenizer, o.tokenizer ?? o.model);
+    });
     return { model: 'model' };
   }
   if (m === null) {

@@ -6,7 +6,8 @@
 // tensors are then read one at a time.
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { parseT5Config, t5ConfigToJson, t5ParameterShapes, type T5Config } from '../nn/t5/config.js';
+import { parseT5Config, t5ConfigToJson, t5ParameterShapes, T5_FLOAT_KEYS, type T5Config } from '../nn/t5/config.js';
+import { floatPaths, pythonJson } from '../util/py_json.js';
 import { writeFileAtomic } from './atomic.js';
 import { toFloat32, type HostTensor } from './dtype.js';
 import { SafetensorsReader, type TensorInfo } from './safetensors.js';
@@ -54,6 +55,13 @@ function readJson(path: string): unknown {
   } catch (err) {
     throw new CheckpointError(`${path}: malformed JSON: ${(err as Error).message}`);
   }
+}
+
+/** config.json, remembering which numbers of its unmodelled keys it wrote as floats. */
+function readConfig(path: string): T5Config {
+  const config = parseT5Config(readJson(path), path);
+  const floats = floatPaths(readFileSync(path, 'utf8')).filter((p) => p.split('.')[0]! in config.extra);
+  return floats.length ? { ...config, extraFloats: floats } : config;
 }
 
 /** A tensor of the checkpoint: its header entry and the open file that holds it. */
@@ -156,7 +164,7 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
 export function loadHfCheckpoint(dir: string, opts: LoadOptions = {}): HfCheckpoint {
   const configPath = join(dir, CONFIG_NAME);
   if (!existsSync(configPath)) throw new CheckpointError(`${dir}: ${CONFIG_NAME} not found`);
-  const config = parseT5Config(readJson(configPath), configPath);
+  const config = readConfig(configPath);
   const expected = t5ParameterShapes(config);
   const expectedNames = new Set(expected.map((p) => p.name));
   const aliases = new Set(EMBED_ALIASES);
@@ -229,7 +237,8 @@ const SHARD_FILE = /^model-\d{5}-of-\d{5}\.safetensors$/;
 
 /**
  * Writes `config` and `tensors` as HF's save_pretrained(safe_serialization=True) lays them out:
- * config.json and a single model.safetensors (metadata format "pt") holding each parameter once
+ * config.json (as Python's json.dumps writes it: float-typed fields and numbers that were floats in
+ * the config.json read stay floats) and a single model.safetensors (metadata format "pt") holding each parameter once
  * (tied: only shared.weight). Both files are written atomically, weights first, and shards of an
  * earlier sharded save in `dir` are removed as HF does, so the directory never mixes two saves.
  */
@@ -253,7 +262,8 @@ export function saveHfCheckpoint(dir: string, config: T5Config, tensors: Readonl
   }
   mkdirSync(dir, { recursive: true });
   writeSafetensors(join(dir, WEIGHTS_NAME), out, { format: 'pt' });
-  writeFileAtomic(join(dir, CONFIG_NAME), [JSON.stringify(t5ConfigToJson(config), null, 2) + '\n']);
+  const floats = new Set(config.extraFloats);
+  writeFileAtomic(join(dir, CONFIG_NAME), [`${pythonJson(t5ConfigToJson(config), (p) => T5_FLOAT_KEYS.has(p) || floats.has(p))}\n`]);
   for (const f of readdirSync(dir)) {
     if (f === WEIGHTS_INDEX_NAME || SHARD_FILE.test(f)) unlinkSync(join(dir, f));
   }

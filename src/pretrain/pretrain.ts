@@ -3,13 +3,12 @@
 // lr, 'eval' records with the held-out loss), an atomic checkpoint every N steps with exact
 // resume, a progress bar, and at the end the model as a Hugging Face checkpoint in model/
 // (config.json, model.safetensors, the tokenizer's files).
-import { copyFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { noGrad } from '../autograd/tape.js';
-import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
+import { writeDirAtomic } from '../io/atomic.js';
 import { loadHfCheckpoint, saveHfCheckpoint, type HfCheckpoint } from '../io/checkpoint.js';
 import { ByT5Tokenizer } from '../io/tokenizer/byt5_tokenizer.js';
 import { loadTokenizer } from '../io/tokenizer/load.js';
+import { saveTokenizerFiles } from '../io/tokenizer/save.js';
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import { makeT5Config, t5ParameterCount } from '../nn/t5/config.js';
 import { seq2seq } from '../nn/t5/seq2seq.js';
@@ -43,15 +42,6 @@ function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer
     dropout_rate: o.dropoutRate, tie_word_embeddings: false,
   });
   return { ckpt: initCheckpoint(config, o.seed), tok };
-}
-
-/** Writes the tokenizer's files next to the weights: ByT5's tokenizer_config.json, or the init's spiece.model. */
-function saveTokenizer(dir: string, o: PretrainOptions, tok: Tokenizer): void {
-  if (tok instanceof ByT5Tokenizer) {
-    writeFileAtomic(join(dir, 'tokenizer_config.json'), [`${JSON.stringify({ tokenizer_class: 'ByT5Tokenizer', extra_ids: tok.extraIds, eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>' }, null, 2)}\n`]);
-    return;
-  }
-  for (const f of ['spiece.model', 'tokenizer_config.json']) if (o.init && existsSync(join(o.init, f))) copyFileSync(join(o.init, f), join(dir, f));
 }
 
 /** Mean held-out loss (every held-out example has the same lengths, so batch means average exactly). */
@@ -145,7 +135,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     const host = await modelToHost(lm.model);
     writeDirAtomic(run.path(PRETRAIN_FILES.model), (tmp) => {
       saveHfCheckpoint(tmp, c, host);
-      saveTokenizer(tmp, o, tok);
+      saveTokenizerFiles(tmp, tok, o.init);
     });
     run.complete({ files: PRETRAIN_FILES }, o.keepCheckpoint);
     return { out: o.out, model: run.path(PRETRAIN_FILES.model), steps: o.steps, heldOutLoss: loss };
