@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'no
 import { isAbsolute, join, normalize } from 'node:path';
 import { parseT5Config, t5ConfigToJson, t5ParameterShapes, type T5Config } from '../nn/t5/config.js';
 import { writeFileAtomic } from './atomic.js';
-import { toFloat32, type HostTensor } from './dtype.js';
+import { toFiniteFloat32, type HostTensor } from './dtype.js';
 import { readSafetensorsHeader, readSafetensors, type TensorInfo } from './safetensors.js';
 import { writeSafetensors } from './safetensors_writer.js';
 
@@ -123,7 +123,7 @@ function floatData(r: RawTensor, name: string): Float32Array {
     throw new CheckpointError(`${r.file}: tensor "${name}" has dtype ${r.info.dtype}, expected a float type (F16, BF16, F32, F64)`);
   }
   if (!r.tensor) throw new Error(`internal: tensor "${name}" of ${r.file} was not loaded`);
-  return toFloat32(r.tensor, `${r.file}: tensor "${name}"`);
+  return toFiniteFloat32(r.tensor, `${r.file}: tensor "${name}"`);
 }
 
 function sameValues(a: Float32Array, b: Float32Array): boolean {
