@@ -59,7 +59,10 @@ fn reduce_online(lid: u32, head: u32, lane: u32, ms: vec2f) -> vec2f {
     }
     workgroupBarrier();
   }
-  return vec2f(red_a[head], red_b[head]);
+  // A +inf max makes exp(v - m) NaN for that entry (inf - inf), as in the float64 reference, but
+  // the online sum counted it as exp(0) = 1: m - m is 0 for every finite m and NaN for +-inf.
+  let m = red_a[head];
+  return vec2f(m, red_b[head] * (m - m + 1.0));
 }
 
 // Sums v over the lanes of each row segment; every lane gets its row's sum. One array, not
@@ -86,5 +89,8 @@ fn reduce2(lid: u32, head: u32, lane: u32, a: f32, b: f32) -> vec2f {
     }
     workgroupBarrier();
   }
-  return vec2f(red_a[head], red_b[head]);
+  // A +inf max makes exp(v - m) NaN for that entry (inf - inf), as in the float64 reference, but
+  // the online sum counted it as exp(0) = 1: m - m is 0 for every finite m and NaN for +-inf.
+  let m = red_a[head];
+  return vec2f(m, red_b[head] * (m - m + 1.0));
 }

@@ -182,7 +182,8 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
     for (var j = 0u; j < NCOL; j++) { acc[j] *= alpha; }
     for (var c = 0u; c < kn; c++) {
       let s = ts[r * BK + c];
-      let pk = select(0.0, exp(s - mt), s > NEG);
+      // Masked scores are exactly NEG; any other score counts, a NaN one included.
+      let pk = select(exp(s - mt), 0.0, s == NEG);
       l += pk;
       for (var j = 0u; j < NCOL; j++) {
         let x = t + j * TPR;
@@ -201,9 +202,10 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
   }
 }
 
-// The output of a row from its accumulator: a row that sees no key at all gets 0.
-fn finish(acc: f32, l: f32) -> f32 { return select(0.0, acc / l, l > 0.0); }
-fn logsumexp(m: f32, l: f32) -> f32 { return select(NEG, m + log(l), l > 0.0); }
+// The output of a row from its accumulator: a row that sees no key at all (l == 0) gets 0; a NaN
+// l (a NaN score) stays NaN.
+fn finish(acc: f32, l: f32) -> f32 { return select(acc / l, 0.0, l == 0.0); }
+fn logsumexp(m: f32, l: f32) -> f32 { return select(m + log(l), NEG, l == 0.0); }
 
 // ---- backward -------------------------------------------------------------------------------
 // stats = [logsumexp (B*H*T) | D = rowsum(dO * O) (B*H*T) | key keep mask as 0/1 (B*S, if masked)]
@@ -415,7 +417,7 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // score (NEG) gives 0, also in a row that sees no key at all, whose logsumexp is NEG as well.
 fn store_p_ds(at: u32, dp: f32, lse: f32, d: f32) {
   let s = saved_st[at];
-  let pr = select(0.0, exp(s - lse), s > NEG);
+  let pr = select(exp(s - lse), 0.0, s == NEG);
   grad_out[at] = pr;
   grad_out[p.ds_off + at] = pr * (dp - d);
 }
@@ -582,7 +584,7 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
       var p8 = array(vec4(0.0), vec4(0.0));
       for (var half = 0u; half < 2u; half++) {
         let s4 = vec4(sp[c + 4u * half], sp[c + 4u * half + 1u], sp[c + 4u * half + 2u], sp[c + 4u * half + 3u]);
-        p8[half] = select(vec4(0.0), exp(s4 - mt), s4 > vec4(NEG));
+        p8[half] = select(exp(s4 - mt), vec4(0.0), s4 == vec4(NEG));
         l += p8[half].x + p8[half].y + p8[half].z + p8[half].w;
       }
       axpy8(&acc, p8, &v4, blk.bh * p.sk, k0 + c, kend - 1u, sl);
