@@ -60,9 +60,11 @@ fn reduce_online(lid: u32, head: u32, lane: u32, ms: vec2f) -> vec2f {
     workgroupBarrier();
   }
   // A +inf max makes exp(v - m) NaN for that entry (inf - inf), as in the float64 reference, but
-  // the online sum counted it as exp(0) = 1: m - m is 0 for every finite m and NaN for +-inf.
+  // the online sum counted it as exp(0) = 1. Bits, not float tests, which WGSL may assume NaN-free:
+  // setting the quiet bit of +inf's bits makes a NaN.
   let m = red_a[head];
-  return vec2f(m, red_b[head] * (m - m + 1.0));
+  let mb = bitcast<u32>(m);
+  return vec2f(m, select(red_b[head], bitcast<f32>(mb | 0x400000u), mb == 0x7f800000u));
 }
 
 // Sums v over the lanes of each row segment; every lane gets its row's sum. One array, not
@@ -90,7 +92,9 @@ fn reduce2(lid: u32, head: u32, lane: u32, a: f32, b: f32) -> vec2f {
     workgroupBarrier();
   }
   // A +inf max makes exp(v - m) NaN for that entry (inf - inf), as in the float64 reference, but
-  // the online sum counted it as exp(0) = 1: m - m is 0 for every finite m and NaN for +-inf.
+  // the online sum counted it as exp(0) = 1. Bits, not float tests, which WGSL may assume NaN-free:
+  // setting the quiet bit of +inf's bits makes a NaN.
   let m = red_a[head];
-  return vec2f(m, red_b[head] * (m - m + 1.0));
+  let mb = bitcast<u32>(m);
+  return vec2f(m, select(red_b[head], bitcast<f32>(mb | 0x400000u), mb == 0x7f800000u));
 }
