@@ -272,13 +272,15 @@ fn attention_backward_dq(@builtin(local_invocation_index) lid: u32, @builtin(wor
     workgroupBarrier();
     for (var c = t; c < kn; c += TPR) {
       let kj = k0 + c;
-      var ds = 0.0;
+      // NEG marks a masked pair, which adds nothing whatever its key row holds (0 * inf is NaN).
+      var ds = NEG;
       if (row_ok && allowed_bwd(blk.b, kj, qpos)) { ds = pair_staged(r, c, blk.h, i32(kj) - qpos, blk.bh * p.tq + qi).ds; }
       ts[r * BK + c] = ds;
     }
     if (TPR > 1u) { workgroupBarrier(); }
     for (var c = 0u; c < kn; c++) {
       let ds = ts[r * BK + c];
+      if (is_masked(ds)) { continue; }
       for (var j = 0u; j < NCOL; j++) {
         let x = t + j * TPR;
         if (x < DK) { acc[j] += ds * tk[c * RS + x]; }
@@ -347,8 +349,13 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
         let qi = q0 + c;
         let qpos = i32(qi) + p.q_offset;
         var pg = Pair(0.0, 0.0);
-        if (key_live && c < qn && causal_ok(kj, qpos)) { pg = pair_staged(c, r, blk.h, i32(kj) - qpos, blk.bh * p.tq + qi); }
-        tp[r * BK + c] = pg.p;
+        // tp = NEG marks a masked pair: it adds nothing to dk and dv whatever its query row holds.
+        var pm = NEG;
+        if (key_live && c < qn && causal_ok(kj, qpos)) {
+          pg = pair_staged(c, r, blk.h, i32(kj) - qpos, blk.bh * p.tq + qi);
+          pm = pg.p;
+        }
+        tp[r * BK + c] = pm;
         ts[r * BK + c] = pg.ds;
         if (store && key_ok && c < qn) { store_ds(blk.bh, qi, kj, pg.ds); }
       }
@@ -356,6 +363,7 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
       for (var c = 0u; c < qn; c++) {
         let pr = tp[r * BK + c];
         let ds = ts[r * BK + c];
+        if (is_masked(pr)) { continue; }
         for (var jj = 0u; jj < NCOL; jj++) {
           let x = t + jj * TPR;
           if (x < DK) {

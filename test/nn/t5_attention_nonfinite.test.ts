@@ -1,5 +1,5 @@
 // NaN and infinity in T5 attention's inputs, in every kernel layout and backward mode: a masked
-// key is masked by the mask, so a NaN or infinity there changes no
+// key (by the key mask or causally) is masked by the mask, so a NaN or infinity there changes no
 // output or gradient bit; an unmasked NaN key makes every output of the queries that see it NaN,
 // as in the float64 reference (the softmax of a row holding a NaN score is NaN).
 import { suite } from 'uvu';
@@ -19,6 +19,11 @@ t.before(async () => void (await initGpu()));
 
 const B = 2, H = 2, T = 6, S = 6, DK = 12;
 const BACKWARDS: T5AttentionBackward[] = ['matmul', 'fused', 'recompute'];
+// Where a backward is a plain matmul over all pairs (dq = dS k in 'matmul' and 'fused'; dk = dS^T q
+// and dv = P^T dO in 'matmul'), a masked pair adds 0 times its row, and 0 * NaN is NaN: there a
+// NaN at a masked position still reaches the gradient (docs/FAILURES.md). The kernels that loop
+// over pairs skip masked ones.
+const dqByMatmul = (b: T5AttentionBackward) => b !== 'recompute';
 const at = (b: number, h: number, row: number, x = 0) => ((b * H + h) * T + row) * DK + x;
 
 interface Inputs { q: Float64Array; k: Float64Array; v: Float64Array; w: Float64Array; table: Float64Array }
@@ -67,9 +72,7 @@ t('NaN/Inf at masked keys change nothing; a NaN at a visible key makes the rows 
       masked.v[at(0, 1, 5, 0)] = Infinity;
       masked.k[at(0, 1, 4, 7)] = -Infinity;
       const m = await run(masked, false, variant, backward);
-      // dq sums dS (0 at a masked key) times the key's k row in every backward, so a NaN there
-      // still reaches dq: not yet masked by the mask (docs/FAILURES.md).
-      const checked = ['out', 'dk', 'dv', 'dtable'];
+      const checked = dqByMatmul(backward) ? ['out', 'dk', 'dv', 'dtable'] : ['out', 'dq', 'dk', 'dv', 'dtable'];
       for (const [i, name] of ['out', 'dq', 'dk', 'dv', 'dtable'].entries()) {
         if (!checked.includes(name)) continue;
         assert.ok(sameBits(m[i]!, base[i]!, 0, m[i]!.length), `${what}: ${name} changed by NaN/Inf at masked keys`);
@@ -82,6 +85,27 @@ t('NaN/Inf at masked keys change nothing; a NaN at a visible key makes the rows 
       assert.ok(v[0]!.subarray(head[0], head[1]).every(Number.isNaN), `${what}: every output of the head is NaN`);
       assert.ok(v[1]!.subarray(head[0], head[1]).every(Number.isNaN), `${what}: every dq of the head is NaN`);
       assert.ok(sameBits(v[0]!, base[0]!, 0, head[0]!) && sameBits(v[0]!, base[0]!, head[1]!, v[0]!.length), `${what}: other heads' outputs unchanged`);
+    }
+  }
+});
+
+t('a NaN hidden by the causal mask reaches only the queries that see it', async () => {
+  for (const variant of t5AttentionVariants(DK)) {
+    for (const backward of BACKWARDS) {
+      const what = `${variant} ${backward}`;
+      const base = await run(inputs(9), true, variant, backward);
+      // Key 3 of (b 1, h 1): queries 3.. see it. Query 1 of (b 0, h 1): keys 2.. are hidden from it.
+      const d = inputs(9);
+      d.k[at(1, 1, 3, 2)] = NaN;
+      d.q[at(0, 1, 1, 4)] = NaN;
+      const [out, dq, dk, dv] = (await run(d, true, variant, backward)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      assert.ok(sameBits(out, base[0]!, at(1, 1, 0), at(1, 1, 3)), `${what}: queries before key 3 unchanged`);
+      assert.ok(out.subarray(at(1, 1, 3), at(1, 1, T)).every(Number.isNaN), `${what}: queries 3.. of the head are NaN`);
+      assert.ok(out.subarray(at(0, 1, 1), at(0, 1, 2)).every(Number.isNaN), `${what}: the NaN query's output is NaN`);
+      assert.ok(sameBits(out, base[0]!, at(0, 1, 2), at(0, 1, T)), `${what}: other queries of that head unchanged`);
+      if (!dqByMatmul(backward)) assert.ok(sameBits(dq, base[1]!, at(1, 1, 0), at(1, 1, 3)), `${what}: dq of queries before key 3 unchanged`);
+      // Keys 2.. of (b 0, h 1) are hidden from the NaN query: their dk and dv are unchanged.
+      if (backward !== 'matmul') assert.ok(sameBits(dk, base[2]!, at(0, 1, 2), at(0, 1, T)) && sameBits(dv, base[3]!, at(0, 1, 2), at(0, 1, T)), `${what}: dk, dv of keys hidden from the NaN query unchanged`);
     }
   }
 });
