@@ -18,16 +18,19 @@
 override WG: u32 = 256;
 override ITEMS: u32 = 16;
 
-fn bits_of(k: u32, i: u32) -> u32 {
-  switch k {
-    case 0u: { return x0[i]; }
-    case 1u: { return x1[i]; }
-    case 2u: { return x2[i]; }
-    case 3u: { return x3[i]; }
-    case 4u: { return x4[i]; }
-    case 5u: { return x5[i]; }
-    default: { return x6[i]; }
+// NaN and infinity counts of this invocation's elements of chunk `begin` of src (n elements).
+fn count(src: ptr<storage, array<u32>, read>, begin: u32, n: u32, lane: u32) -> vec2u {
+  var c = vec2u(0u);
+  for (var j = 0u; j < ITEMS; j++) {
+    let i = begin + j * WG + lane;
+    if (i < n) {
+      let b = (*src)[i];
+      if ((b & 0x7f800000u) == 0x7f800000u) {
+        if ((b & 0x7fffffu) != 0u) { c.x++; } else { c.y++; }
+      }
+    }
   }
+  return c;
 }
 
 fn start(k: u32) -> u32 { return p.start[k / 4u][k % 4u]; }
@@ -49,17 +52,19 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   workgroupBarrier();
   let n = size(k);
   let begin = (w - start(k)) * WG * ITEMS;
-  var nan = 0u;
-  var inf = 0u;
-  for (var j = 0u; j < ITEMS; j++) {
-    let i = begin + j * WG + lid.x;
-    if (i < n) {
-      let b = bits_of(k, i);
-      if ((b & 0x7f800000u) == 0x7f800000u) {
-        if ((b & 0x7fffffu) != 0u) { nan++; } else { inf++; }
-      }
-    }
+  // One switch per invocation, outside the loop: a binding cannot be indexed.
+  var c: vec2u;
+  switch k {
+    case 0u: { c = count(&x0, begin, n, lid.x); }
+    case 1u: { c = count(&x1, begin, n, lid.x); }
+    case 2u: { c = count(&x2, begin, n, lid.x); }
+    case 3u: { c = count(&x3, begin, n, lid.x); }
+    case 4u: { c = count(&x4, begin, n, lid.x); }
+    case 5u: { c = count(&x5, begin, n, lid.x); }
+    default: { c = count(&x6, begin, n, lid.x); }
   }
+  let nan = c.x;
+  let inf = c.y;
   if (nan > 0u) { atomicAdd(&nans, nan); }
   if (inf > 0u) { atomicAdd(&infs, inf); }
   workgroupBarrier();

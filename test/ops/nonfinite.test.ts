@@ -1,5 +1,5 @@
 // NaN and +-infinity in the inputs of every kernel family (elementwise, reductions, softmax,
-// cross-entropy, rmsnorm, matmul, embedding, where, dropout, the optimizers): the output's
+// cross-entropy, rmsnorm, matmul, embedding, where, dropout, the optimizers, SVGD): the output's
 // NaN / infinity pattern must be the float64 reference's (JavaScript's Math follows IEEE: max of a
 // NaN is NaN), and finite outputs stay what they were.
 import { suite } from 'uvu';
@@ -15,6 +15,7 @@ import { rmsNorm } from '../../src/ops/rmsnorm.js';
 import { AdamW } from '../../src/optim/adamw.js';
 import { Adafactor } from '../../src/optim/adafactor.js';
 import { SGD } from '../../src/optim/sgd.js';
+import { svgdDirection } from '../../src/bayes/svgd.js';
 import { softmax } from '../../src/ops/softmax.js';
 import { sum } from '../../src/ops/sum.js';
 import { tensor } from '../../src/tensor/create.js';
@@ -166,6 +167,25 @@ t('SGD, AdamW and Adafactor: a NaN or infinite gradient entry gives the referenc
     gt.dispose();
     p.dispose();
   }
+});
+
+t('SVGD: a NaN score entry spreads along its coordinate, a NaN particle everywhere (through the median bandwidth)', async () => {
+  const [m, d] = [5, 9];
+  const run = async (x: Float64Array, sc: Float64Array) => {
+    const out = tidy(() => svgdDirection(tensor(x, [m, d]), tensor(sc, [m, d])).phi);
+    const v = await read(out);
+    out.dispose();
+    return v;
+  };
+  const x = randArray(rng(15), m * d), sc = randArray(rng(16), m * d);
+  // phi_i = mean_j k(x_j, x_i) score_j + grad k: a NaN score_j[c] reaches phi_i[c] for every i.
+  const badScore = Float64Array.from(sc);
+  badScore[2 * d + 4] = NaN;
+  samePattern(await run(x, badScore), Float64Array.from({ length: m * d }, (_, i) => (i % d === 4 ? NaN : 0)), 'NaN score');
+  // A NaN particle makes its distances NaN, so the median bandwidth, so every kernel value.
+  const badX = Float64Array.from(x);
+  badX[3 * d + 1] = NaN;
+  samePattern(await run(badX, sc), new Float64Array(m * d).fill(NaN), 'NaN particle');
 });
 
 t.run();
