@@ -1,13 +1,17 @@
 // Non-finite values end-to-end with a tiny random T5: a diverging run stops naming the step and
 // the tensor and leaves its last checkpoint as it was; a NaN in model weights, a resume checkpoint
 // or an adapter is refused where it is loaded, naming the file, the tensor and the first bad index.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sourceOptions } from '../../src/bpt/options.js';
+import { runEval } from '../../src/bpt/eval_stage.js';
+import { evalOptions, sourceOptions, targetOptions } from '../../src/bpt/options.js';
 import { loadAdapter, saveAdapter } from '../../src/bpt/peft.js';
 import { runSource } from '../../src/bpt/source.js';
+import { runTarget } from '../../src/bpt/target.js';
+import { pretrainOptions } from '../../src/pretrain/options.js';
+import { runPretrain } from '../../src/pretrain/pretrain.js';
 import { loadHfCheckpoint, saveHfCheckpoint } from '../../src/io/checkpoint.js';
 import { randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { loadTrainState, saveTrainState } from '../../src/train/checkpoint.js';
@@ -48,6 +52,34 @@ t('bpt source with lr 1e9 stops at the first non-finite tensor, naming step and 
   } else assert.not.ok(existsSync(ckpt));
 });
 
+/** The message of what `run` rejects with ('' when it resolves). */
+async function failure(run: () => Promise<void>): Promise<string> {
+  try {
+    await run();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return '';
+}
+
+t('bpt target --method pt with lr 1e38 and pretraining with lr 1e38 stop naming the step and the tensor', async () => {
+  const target = await failure(() => runTarget(targetOptions(null, {
+    model: join(root, 'model'), 'data-dir': join(root, 'data'), out: join(root, 'target-pt'), progress: 'none', tasks: 'rte',
+    method: 'pt', lr: '1e38', 'prompt-length': '4', 'max-input-length': '48', epochs: '3', 'batch-size': '4', optimizer: 'sgd',
+  }), false));
+  assert.match(target, /step \d+: (loss|gradient of prompts|prompts after the update) has \d+ (NaN|infinite)/);
+  assert.not.ok(existsSync(join(root, 'target-pt', 'adapter')), 'no adapter is written');
+  writeFileSync(join(root, 'corpus.txt'), Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: the quick brown fox jumps over the lazy dog.`).join('\n\n'));
+  const pretrain = await failure(() => runPretrain(pretrainOptions(null, {
+    out: join(root, 'pretrain'), corpus: join(root, 'corpus.txt'), progress: 'none', 'd-model': '16', 'd-kv': '8',
+    'num-heads': '2', 'd-ff': '24', 'num-layers': '1', 'num-decoder-layers': '1', 'relative-attention-num-buckets': '8',
+    'relative-attention-max-distance': '16', 'input-length': '24', 'batch-size': '3', steps: '20', lr: '1e38', optimizer: 'adamw',
+    'eval-segments': '4', 'eval-every': '0',
+  }), false));
+  assert.match(pretrain, /step \d+: (loss|gradient of [\w.]+|[\w.]+ after the update) has \d+ (NaN|infinite)/);
+  assert.not.ok(existsSync(join(root, 'pretrain', 'model')), 'no model is written');
+});
+
 t('a NaN in an encoder weight is refused at load, naming file, tensor and index', () => {
   const ckpt = randomCheckpoint(tinyConfig(), 4);
   const w = ckpt.tensors.get('encoder.block.0.layer.0.SelfAttention.q.weight')!;
@@ -65,7 +97,7 @@ t('a resume checkpoint holding one NaN is refused', () => {
   throwsWith(() => loadTrainState(path), path, 'param/prompts', 'NaN at flat index 7');
 });
 
-t('a PEFT adapter with NaN or infinite values is refused', () => {
+t('a PEFT adapter with NaN or infinite values is refused, by bpt eval too', async () => {
   for (const [bad, text] of [[Infinity, 'Infinity at flat index 2'], [NaN, 'NaN at flat index 2']] as const) {
     const dir = join(root, `adapter-${text.split(' ')[0]}`);
     const prompt = new Float32Array(8).fill(0.1);
@@ -73,6 +105,18 @@ t('a PEFT adapter with NaN or infinite values is refused', () => {
     saveAdapter(dir, { kind: 'prompt', prompt: { data: prompt, shape: [2, 4] } }, { baseModel: null, numHeads: 2, numLayers: 1 });
     throwsWith(() => loadAdapter(dir), 'adapter_model.safetensors', 'prompt_embeddings', text);
   }
+  // bpt eval of such an adapter fails before it scores anything.
+  const dir = join(root, 'adapter-eval');
+  const c = tinyConfig();
+  const prompt = new Float32Array(4 * c.d_model).fill(0.1);
+  prompt[9] = NaN;
+  saveAdapter(dir, { kind: 'prompt', prompt: { data: prompt, shape: [4, c.d_model] } }, { baseModel: join(root, 'model'), numHeads: c.num_heads, numLayers: c.num_layers });
+  const out = join(root, 'eval-out');
+  const message = await failure(() => runEval(evalOptions(null, {
+    adapter: dir, model: join(root, 'model'), 'data-dir': join(root, 'data'), tasks: 'rte', progress: 'none', out,
+  })));
+  for (const part of ['adapter_model.safetensors', 'prompt_embeddings', 'NaN at flat index 9']) assert.ok(message.includes(part), `"${message}" names ${part}`);
+  assert.not.ok(existsSync(out), 'nothing is written');
 });
 
 t.run();
