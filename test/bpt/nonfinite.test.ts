@@ -1,25 +1,29 @@
 // Non-finite values end-to-end with a tiny random T5: a diverging run stops naming the step and
 // the tensor and leaves its last checkpoint as it was; a NaN in model weights, a resume checkpoint
 // or an adapter is refused where it is loaded, naming the file, the tensor and the first bad index.
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runEval } from '../../src/bpt/eval_stage.js';
-import { evalOptions, sourceOptions, targetOptions } from '../../src/bpt/options.js';
+import { evalOptions, targetOptions } from '../../src/bpt/options.js';
 import { loadAdapter, saveAdapter } from '../../src/bpt/peft.js';
-import { runSource } from '../../src/bpt/source.js';
 import { runTarget } from '../../src/bpt/target.js';
 import { pretrainOptions } from '../../src/pretrain/options.js';
 import { runPretrain } from '../../src/pretrain/pretrain.js';
 import { loadHfCheckpoint, saveHfCheckpoint } from '../../src/io/checkpoint.js';
 import { randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { loadTrainState, saveTrainState } from '../../src/train/checkpoint.js';
+import { readLog } from '../../src/train/log.js';
 import { tempDir, tinyConfig, tinyGlue, tinyModelDir } from '../util/fixtures.js';
 import { initGpu } from '../util/gpu.js';
 import { throwsWith } from '../util/throws.js';
 
 const t = suite('bpt/nonfinite');
+// dist/test/bpt/nonfinite.test.js -> dist/cli.js
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
 let root: string;
 t.before(async () => {
   await initGpu();
@@ -29,27 +33,24 @@ t.before(async () => {
 });
 t.after(() => rmSync(root, { recursive: true, force: true }));
 
-t('bpt source with lr 1e9 stops at the first non-finite tensor, naming step and tensor; the checkpoint stays', async () => {
+t('bpt source --lr 1e9 exits 1 at the first non-finite tensor, naming step and tensor; the last checkpoint stays', () => {
   const out = join(root, 'diverge');
-  const o = sourceOptions(null, {
-    model: join(root, 'model'), 'data-dir': join(root, 'data'), out, progress: 'none', tasks: 'mrpc,cola', particles: '2',
-    'prompt-length': '4', 'max-input-length': '48', steps: '40', lr: '1e9', optimizer: 'sgd', 'checkpoint-every': '1', 'log-every': '1',
-  });
-  let message = '';
-  try {
-    await runSource(o, false);
-  } catch (err) {
-    message = (err as Error).message;
-  }
-  const m = /step (\d+): (.*) has \d+ (NaN|infinite)/.exec(message);
-  assert.ok(m, `the run should fail naming the step and the tensor, got "${message}"`);
+  const r = spawnSync(process.execPath, [CLI, 'source', '--model', join(root, 'model'), '--data-dir', join(root, 'data'), '--out', out,
+    '--progress', 'none', '--tasks', 'mrpc,cola', '--particles', '2', '--prompt-length', '4', '--max-input-length', '48', '--steps', '40',
+    '--lr', '1e9', '--optimizer', 'sgd', '--checkpoint-every', '1', '--log-every', '1'], { encoding: 'utf8' });
+  assert.is(r.status, 1, r.stderr);
+  const m = /step (\d+): (.*) has \d+ (NaN|infinite)/.exec(r.stderr);
+  assert.ok(m, `the error names the step and the tensor: ${r.stderr}`);
   const step = Number(m![1]);
-  assert.ok(/^(objective|gradient of prompts|prompts after the update)/.test(m![2]!), `names a checked tensor: ${m![2]}`);
+  assert.ok(/^(objective|gradient of prompts|prompts after the update)$/.test(m![2]!), `names a checked tensor: ${m![2]}`);
+  const event = readLog(join(out, 'log.jsonl')).find((e) => e.kind === 'event');
+  assert.equal([event?.event, event?.step], ['non-finite', step], 'the log records the stop');
   const ckpt = join(out, 'checkpoint.safetensors');
   if (step > 1) {
     const saved = loadTrainState(ckpt);
     assert.is(saved.step, step - 1, 'the last checkpoint is the one before the failing step, and it is finite (it loads)');
   } else assert.not.ok(existsSync(ckpt));
+  assert.not.ok(existsSync(join(out, 'prompts.safetensors')), 'no outputs');
 });
 
 /** The message of what `run` rejects with ('' when it resolves). */
