@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { toFloat32 } from '../io/dtype.js';
+import { toFiniteFloat32 } from '../io/dtype.js';
 import { checkOutputFile } from '../io/outputs.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { loadExtras } from '../nn/t5/extras.js';
@@ -65,7 +65,7 @@ function buildPrompt(src: PromptSource, lm: LoadedModel, tasks: readonly string[
   if (src.kind === 'attempt') return { module: loadAttempt(src.file, lm.model), index: tasks.map(() => 0) };
   if (src.kind === 'extras') {
     const { tensors } = readSafetensors(src.file);
-    loadExtras(lm.model, new Map([...tensors].map(([k, t]) => [k, { data: toFloat32(t, `${src.file}: ${k}`), shape: t.shape }])));
+    loadExtras(lm.model, new Map([...tensors].map(([k, t]) => [k, { data: toFiniteFloat32(t, `${src.file}: tensor "${k}"`), shape: t.shape }])));
     return { module: null, index: tasks.map(() => 0) };
   }
   return adapterModule(loadAdapter(src.dir, lm.model.config.d_model), tasks, src.dir);

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
-import { toFloat32, type HostTensor } from '../io/dtype.js';
+import { toFiniteFloat32, type HostTensor } from '../io/dtype.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { serializeSafetensors } from '../io/safetensors_writer.js';
 import type { T5Config } from '../nn/t5/config.js';
@@ -139,7 +139,7 @@ export function saveAdapter(dir: string, a: Adapter, info: AdapterModelInfo): vo
 function matrix(tensors: Map<string, HostTensor>, name: string, file: string): HostTensor<Float32Array> {
   const t = tensors.get(name);
   if (!t) throw new AdapterError(`${file}: tensor "${name}" is missing (have: ${[...tensors.keys()].join(', ') || 'none'})`);
-  return { data: toFloat32(t, `${file}: tensor "${name}"`), shape: [...t.shape] };
+  return { data: toFiniteFloat32(t, `${file}: tensor "${name}"`), shape: [...t.shape] };
 }
 
 /**

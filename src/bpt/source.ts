@@ -28,6 +28,7 @@ import type { Resolved } from '../train/config.js';
 import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from '../train/data.js';
 import { loadTaskData, writeSplits } from '../train/datasets.js';
 import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
+import { firstNonFinite, recordStepCheck } from '../train/finite.js';
 import { trainLoop } from '../train/loop.js';
 import { loadModel, modelSummary, releaseModel, type LoadedModel } from '../train/model.js';
 import { makeOptimizer, makeSchedule, type GradientOptimizer } from '../train/optimizers.js';
@@ -111,6 +112,8 @@ interface StepOutput {
   rowLoss: Tensor;
   stats: Tensor | null;
   extra: Tensor | null;
+  /** Non-finite counts of the tensors the step checked (train/finite.ts). */
+  check: Tensor;
 }
 
 /** The batched objective, its gradients (module.named() order), the per-row example losses and the extra term. */
@@ -148,10 +151,14 @@ export function sourceObjective(lm: LoadedModel, module: PromptModule, h: HostBa
   return { value, grads, ...aux };
 }
 
-/** Records one source step (forward, backward, direction, update); returns tensors to read back. */
+/**
+ * Records one source step (forward, backward, direction, update, finiteness check); returns tensors
+ * to read back and the names of the checked tensors.
+ */
 function recordStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, stepper: Stepper, h: HostBatch,
-  scale: readonly number[], seed: number, wantStats: boolean, extraTerm?: ExtraTerm): StepOutput {
-  return tidy(() => {
+  scale: readonly number[], seed: number, wantStats: boolean, extraTerm?: ExtraTerm): { out: StepOutput; checked: string[] } {
+  let checked: string[] = [];
+  const out = tidy(() => {
     const { value, grads, rowLoss, extra } = sourceObjective(lm, module, h, scale, o.tokenLoss, { training: o.modelDropout, seed }, extraTerm);
     let stats: Tensor | null = null;
     if (o.method === 'bpt' && module instanceof StackPrompts) {
@@ -163,8 +170,11 @@ function recordStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, ste
       if (stepper.kind === 'rmsprop') stepper.opt.step(flat, dir.phi);
       else stepper.opt.step([reshape(neg(dir.phi), [m, l, d])]);
     } else if (stepper.kind === 'gradient') stepper.opt.step(grads);
-    return { value, rowLoss, stats, extra };
+    const check = recordStepCheck({ objective: value, 'distillation loss': extra }, module.named(), grads);
+    checked = check.names;
+    return { value, rowLoss, stats, extra, check: check.counts };
   });
+  return { out, checked };
 }
 
 /** Per-task mean example loss (and per-particle for bpt) from one step's row losses. */
@@ -278,20 +288,21 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
         const h = collate(picked.rows, { padId, decoderStartId: startId, padMultiple: o.padMultiple, promptIndex: picked.promptIndex });
         const lrScale = schedule(s);
         if (step.kind === 'gradient') step.opt.setLrScale(lrScale);
-        const out = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log, distill);
+        const { out, checked } = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log, distill);
         try {
           const host = await readAll(out);
           const objective = host.value[0]!;
           const rowLoss = host.rowLoss as Float32Array;
           const loss = rowLoss.reduce((a, b) => a + b, 0) / rowLoss.length;
-          if (!log) return { loss: Number.isFinite(objective) ? loss : objective };
+          const nonFinite = firstNonFinite(host.check as Int32Array, checked);
+          if (!log) return { loss, nonFinite };
           const fields: Record<string, unknown> = { objective, lr: o.lr * (step.kind === 'gradient' ? lrScale : 1), tasks: tasks.map((t) => o.tasks[t]), ...lossFields(o, picked.rows, picked.promptIndex, rowLoss) };
           if (host.extra) fields.distill = host.extra[0]!;
           if (host.stats) {
             const st = kernelStatsFrom(host.stats);
             Object.assign(fields, { h: st.h, mean_off_diagonal_k: st.meanOffDiagonalK, attraction: st.attraction, repulsion: st.repulsion });
           }
-          return { loss: Number.isFinite(objective) ? loss : objective, fields };
+          return { loss, nonFinite, fields };
         } finally {
           disposeAll(out);
         }

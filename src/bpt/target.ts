@@ -9,7 +9,7 @@ import { recorder } from '../gpu/recorder.js';
 import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
 import { saveHfCheckpoint } from '../io/checkpoint.js';
 import { saveTokenizerFiles } from '../io/tokenizer/save.js';
-import { toFloat32, type HostTensor } from '../io/dtype.js';
+import { toFiniteFloat32, type HostTensor } from '../io/dtype.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
 import { addAdapters, addBiases } from '../nn/t5/extras.js';
@@ -29,6 +29,7 @@ import { Progress } from '../train/progress.js';
 import { readRun, Run } from '../train/run.js';
 import { dropoutSeed, epochBatches } from '../train/sampler.js';
 import { recordTrainStep } from '../train/step.js';
+import { firstNonFinite } from '../train/finite.js';
 import { AttemptPrompt } from './baselines/attempt.js';
 import { pickSource, trainProbe } from './baselines/spot.js';
 import { initPrompts } from './init.js';
@@ -65,7 +66,7 @@ function sourceStack(o: TargetOptions, d: number): { stack: HostTensor<Float32Ar
     if (l !== o.promptLength) throw new Error(`${path}: source prompts have length ${l} but promptLength is ${o.promptLength}`);
   });
   const t = tensors.get('prompts')!;
-  return { stack: { data: toFloat32(t, path), shape: [...t.shape] }, names: JSON.parse(metadata.bpt_names ?? '[]') as string[] };
+  return { stack: { data: toFiniteFloat32(t, `${path}: tensor "prompts"`), shape: [...t.shape] }, names: JSON.parse(metadata.bpt_names ?? '[]') as string[] };
 }
 
 /**
@@ -275,13 +276,14 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
           }
           const h = collate(batches[s % perEpoch]!.map((i) => union[i]!), { padId, decoderStartId: startId, padMultiple: o.padMultiple });
           opt.setLrScale(schedule(s));
-          const out = recordTrainStep(lm, h, { prompt: t.prompt, penalty, params: [...t.named.values()] }, opt,
+          const { values: out, checked } = recordTrainStep(lm, h, { prompt: t.prompt, penalty, params: t.named }, opt,
             { training: o.modelDropout, seed: dropoutSeed(o.seed, s) });
           try {
             const host = await readAll(out);
             const loss = host.loss[0]!;
-            if (!log) return { loss };
-            return { loss, fields: { epoch, lr: lrP * schedule(s), ...(host.penalty ? { penalty: host.penalty[0]! } : {}) } };
+            const nonFinite = firstNonFinite(host.check as Int32Array, checked);
+            if (!log) return { loss, nonFinite };
+            return { loss, nonFinite, fields: { epoch, lr: lrP * schedule(s), ...(host.penalty ? { penalty: host.penalty[0]! } : {}) } };
           } finally {
             disposeAll(out);
           }

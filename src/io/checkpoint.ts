@@ -9,7 +9,7 @@ import { isAbsolute, join, normalize } from 'node:path';
 import { parseT5Config, t5ConfigToJson, t5ParameterShapes, T5_FLOAT_KEYS, type T5Config } from '../nn/t5/config.js';
 import { floatPaths, pythonJson } from '../util/py_json.js';
 import { writeFileAtomic } from './atomic.js';
-import { toFloat32, type HostTensor } from './dtype.js';
+import { toFiniteFloat32, type HostTensor } from './dtype.js';
 import { SafetensorsReader, type TensorInfo } from './safetensors.js';
 import { writeSafetensors } from './safetensors_writer.js';
 
@@ -143,7 +143,7 @@ function checkFloat(r: RawTensor, name: string): void {
 
 /** Reads one tensor (its dtype already checked) as float32. */
 function floatData(r: RawTensor, name: string): Float32Array {
-  return toFloat32(r.reader.read(name), `${r.file}: tensor "${name}"`);
+  return toFiniteFloat32(r.reader.read(name), `${r.file}: tensor "${name}"`);
 }
 
 function sameValues(a: Float32Array, b: Float32Array): boolean {

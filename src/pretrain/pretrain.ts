@@ -23,6 +23,7 @@ import type { LoadedModel } from '../train/model.js';
 import { makeOptimizer, makeSchedule } from '../train/optimizers.js';
 import { Run } from '../train/run.js';
 import { recordTrainStep } from '../train/step.js';
+import { firstNonFinite } from '../train/finite.js';
 import { readCorpus } from './corpus.js';
 import { corruptedBatch, Segments, tokenStream } from './data.js';
 import { initCheckpoint } from './init.js';
@@ -98,7 +99,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
       if (resumed.optimizer) opt.loadState(resumed.optimizer);
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
-    const target = { prompt: () => undefined, penalty: null, params };
+    const target = { prompt: () => undefined, penalty: null, params: lm.model.params };
     const evaluate = async (done: number, say: (m: string) => void): Promise<number> => {
       const loss = await heldOutLoss(lm, data, o.batchSize);
       run.log.write({ kind: 'eval', step: done, split: 'held-out', loss });
@@ -114,10 +115,12 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
       step: async (s, log) => {
         const h = corruptedBatch(Array.from({ length: o.batchSize }, (_, i) => data.trainExample(s * o.batchSize + i)), c.pad_token_id, c.decoder_start_token_id);
         opt.setLrScale(schedule(s));
-        const out = recordTrainStep(lm, h, target, opt, { training: c.dropout_rate > 0, seed: s });
+        const { values: out, checked } = recordTrainStep(lm, h, target, opt, { training: c.dropout_rate > 0, seed: s });
         try {
-          const loss = (await readAll(out)).loss[0]!;
-          return log ? { loss, fields: { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000 } } : { loss };
+          const host = await readAll(out);
+          const loss = host.loss[0]!;
+          const nonFinite = firstNonFinite(host.check as Int32Array, checked);
+          return log ? { loss, nonFinite, fields: { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000 } } : { loss, nonFinite };
         } finally {
           disposeAll(out);
         }

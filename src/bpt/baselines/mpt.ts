@@ -4,7 +4,7 @@
 // (MPT also matches hidden states with an MSE term; that term is not implemented.)
 import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
-import { toFloat32 } from '../../io/dtype.js';
+import { toFiniteFloat32 } from '../../io/dtype.js';
 import { readSafetensors } from '../../io/safetensors.js';
 import { seq2seqLogits, type Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
 import { exp, mul, sub } from '../../ops/elementwise.js';
@@ -32,7 +32,7 @@ export function loadTeachers(dir: string, tasks: readonly string[], promptLength
     }
   });
   const names = JSON.parse(metadata.bpt_names ?? '[]') as string[];
-  const data = toFloat32(tensors.get('prompts')!, path);
+  const data = toFiniteFloat32(tensors.get('prompts')!, `${path}: tensor "prompts"`);
   const size = promptLength * dModel;
   const out = new Float32Array(tasks.length * size);
   tasks.forEach((task, k) => {
