@@ -102,7 +102,11 @@ for (const name of names) {
       const dir = svgdDirection(flat, neg(reshape(grads[0]!, [M, L * d])));
       bptOpt.step([reshape(neg(dir.phi), [M, L, d])]);
     });
-  const ptStep = () => tidy(() => void recordTrainStep(lm, h, { prompt: () => P, penalty: null, params: [P] }, ptOpt, mode(seed++)).loss.dispose());
+  const ptStep = () => tidy(() => {
+    const { values } = recordTrainStep(lm, h, { prompt: () => P, penalty: null, params: new Map([['prompt', P]]) }, ptOpt, mode(seed++));
+    values.loss.dispose();
+    values.check.dispose();
+  });
 
   const sbs = await timeSideBySide([bptStep, ptStep], { warmup: 1, gpuIters: shape.iters, wallIters: shape.iters });
   const { timings, records, memory } = sbs;

@@ -33,6 +33,10 @@ fn safe_tanh(x: f32) -> f32 {
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
 
+// WGSL leaves max/min of a NaN unspecified (the GPU may return the other operand); the float64
+// reference and torch return NaN. The bits decide, which no compiler may fold away.
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+
 fn unary(x: f32) -> f32 {
   switch OP {
     case UNARY_NEG: { return -x; }
@@ -40,7 +44,7 @@ fn unary(x: f32) -> f32 {
     case UNARY_LOG: { return log(x); }
     case UNARY_SQRT: { return sqrt(x); }
     case UNARY_RSQRT: { return inverseSqrt(x); }
-    case UNARY_RELU: { return max(x, 0.0); }
+    case UNARY_RELU: { return select(x, 0.0, x <= 0.0); }
     case UNARY_GELU: { return 0.5 * x * (1.0 + safe_tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))); }
     case UNARY_TANH: { return safe_tanh(x); }
     case UNARY_SIGMOID: { return 1.0 / (1.0 + exp(-x)); }
@@ -86,8 +90,8 @@ fn binary(a: f32, b: f32) -> f32 {
     case BINARY_MUL: { return a * b; }
     case BINARY_DIV: { return a / b; }
     case BINARY_POW: { return pow(a, b); }
-    case BINARY_MAXIMUM: { return max(a, b); }
-    case BINARY_MINIMUM: { return min(a, b); }
+    case BINARY_MAXIMUM: { return select(max(a, b), a + b, is_nan(a) || is_nan(b)); }
+    case BINARY_MINIMUM: { return select(min(a, b), a + b, is_nan(a) || is_nan(b)); }
     case BINARY_EQUAL: { return select(0.0, 1.0, a == b); }
     case BINARY_GREATER: { return select(0.0, 1.0, a > b); }
     case BINARY_LESS: { return select(0.0, 1.0, a < b); }

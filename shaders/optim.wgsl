@@ -218,6 +218,8 @@ fn adafactor_vector(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup
   }
 }
 
+fn nan_max(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, a != a || b != b); }
+
 // The per-parameter scalars, in one workgroup: sc[0] = lr / max(RMS(u) / clip, 1) (the factor on
 // u), sc[1] = lr (for weight decay), sc[2 + b] = mean of row statistics of matrix b (factored).
 // ScalarParams: declared in src/optim/kernels.ts, appended when the pipeline is created.
@@ -253,8 +255,10 @@ fn adafactor_scalars(@builtin(local_invocation_id) lid: vec3u) {
   if (lid.x == 0u) {
     let n = f32(scp.numel);
     var lr = scp.rel_step;
-    if (SCALE_PARAMETER) { lr *= max(scp.eps2, sqrt(sum_p / n)); }
-    sc_out[0] = lr / max(sqrt(rms_u / n) / scp.clip, 1.0);
+    // nan_max, not max: WGSL's max may drop a NaN (from a NaN gradient or parameter), which the
+    // reference (torch) carries into every element's update.
+    if (SCALE_PARAMETER) { lr *= nan_max(scp.eps2, sqrt(sum_p / n)); }
+    sc_out[0] = lr / nan_max(sqrt(rms_u / n) / scp.clip, 1.0);
     sc_out[1] = lr;
   }
 }

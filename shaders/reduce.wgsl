@@ -21,8 +21,11 @@
 override OP: u32 = 0;   // 0 sum (times scale), 1 max
 override WG: u32 = 256;
 
-fn identity() -> f32 { return select(0.0, -3.4028234663852886e38, OP == 1u); }
-fn combine(a: f32, b: f32) -> f32 { return select(a + b, max(a, b), OP == 1u); }
+// The max of an all -inf axis is -inf, and a NaN wins (as in torch and the float64 reference,
+// where WGSL's max may return the other operand): the identity is p.init (-inf, from the host).
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn identity() -> f32 { return select(0.0, p.init, OP == 1u); }
+fn combine(a: f32, b: f32) -> f32 { return select(a + b, select(max(a, b), a + b, is_nan(a) || is_nan(b)), OP == 1u); }
 fn finish(v: f32) -> f32 { return select(v * p.scale, v, OP == 1u); }
 
 var<workgroup> partial: array<f32, WG>;
@@ -59,7 +62,9 @@ fn reduce_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   y[out] = finish(acc);
 }
 
-// Index of the maximum along the axis (the first one on ties, as torch.argmax and numpy do).
+// Index of the maximum along the axis (the first one on ties, as torch.argmax and numpy do; a NaN
+// is the maximum, as there).
+fn beats(v: f32, best: f32) -> bool { return select(v > best, !is_nan(best), is_nan(v)); }
 @group(0) @binding(1) var<storage, read> ax: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ay: array<i32>;
 var<workgroup> best_v: array<f32, WG>;
@@ -77,7 +82,7 @@ fn argmax_rows(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) 
     let base = o * p.n * p.inner + i;
     for (var k = lid.x; k < p.n; k += WG) {
       let v = ax[base + k * p.inner];
-      if (v > bv || bi == 0xffffffffu) { bv = v; bi = k; }
+      if (beats(v, bv) || bi == 0xffffffffu) { bv = v; bi = k; }
     }
   }
   best_v[lid.x] = bv;
@@ -88,7 +93,9 @@ fn argmax_rows(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) 
       let ov = best_v[lid.x + s];
       let oi = best_i[lid.x + s];
       let mine = best_i[lid.x];
-      if (oi != 0xffffffffu && (mine == 0xffffffffu || ov > best_v[lid.x] || (ov == best_v[lid.x] && oi < mine))) {
+      let bvx = best_v[lid.x];
+      let tie = ov == bvx || (is_nan(ov) && is_nan(bvx));
+      if (oi != 0xffffffffu && (mine == 0xffffffffu || beats(ov, bvx) || (tie && oi < mine))) {
         best_v[lid.x] = ov;
         best_i[lid.x] = oi;
       }

@@ -59,7 +59,12 @@ fn reduce_online(lid: u32, head: u32, lane: u32, ms: vec2f) -> vec2f {
     }
     workgroupBarrier();
   }
-  return vec2f(red_a[head], red_b[head]);
+  // A +inf max makes exp(v - m) NaN for that entry (inf - inf), as in the float64 reference, but
+  // the online sum counted it as exp(0) = 1. Bits, not float tests, which WGSL may assume NaN-free:
+  // setting the quiet bit of +inf's bits makes a NaN.
+  let m = red_a[head];
+  let mb = bitcast<u32>(m);
+  return vec2f(m, select(red_b[head], bitcast<f32>(mb | 0x400000u), mb == 0x7f800000u));
 }
 
 // Sums v over the lanes of each row segment; every lane gets its row's sum. One array, not
@@ -86,5 +91,10 @@ fn reduce2(lid: u32, head: u32, lane: u32, a: f32, b: f32) -> vec2f {
     }
     workgroupBarrier();
   }
-  return vec2f(red_a[head], red_b[head]);
+  // A +inf max makes exp(v - m) NaN for that entry (inf - inf), as in the float64 reference, but
+  // the online sum counted it as exp(0) = 1. Bits, not float tests, which WGSL may assume NaN-free:
+  // setting the quiet bit of +inf's bits makes a NaN.
+  let m = red_a[head];
+  let mb = bitcast<u32>(m);
+  return vec2f(m, select(red_b[head], bitcast<f32>(mb | 0x400000u), mb == 0x7f800000u));
 }

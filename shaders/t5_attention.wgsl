@@ -89,6 +89,10 @@ override RS: u32 = DK + 1u;
 override TLEN: u32 = max(BQ, BK) * RS;
 // Score of a masked (query, key) pair; every real score is larger.
 const NEG: f32 = -3.0e38;
+// Whether a score is the mask sentinel, by its bits: WGSL lets a compiler assume no NaN, so a
+// float comparison with a NaN score may come out either way.
+fn is_masked(s: f32) -> bool { return bitcast<u32>(s) == bitcast<u32>(NEG); }
+fn live4(s: vec4f) -> vec4<bool> { return bitcast<vec4<u32>>(s) != vec4(bitcast<u32>(NEG)); }
 
 // Bindings 1..5 are the same in the attention kernels.
 @group(0) @binding(1) var<storage, read> q_in: array<f32>;
@@ -212,11 +216,15 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
     for (var j = 0u; j < NCOL; j++) { acc[j] *= alpha; }
     for (var c = 0u; c < kn; c++) {
       let s = ts[r * BK + c];
-      let pk = select(0.0, exp(s - mt), s > NEG);
-      l += pk;
-      for (var j = 0u; j < NCOL; j++) {
-        let x = t + j * TPR;
-        if (x < DK) { acc[j] += pk * tv[c * RS + x]; }
+      // Masked scores are exactly NEG and skipped (their v may be anything, inf included: 0 * inf
+      // is NaN); any other score counts, a NaN one included.
+      if (!is_masked(s)) {
+        let pk = exp(s - mt);
+        l += pk;
+        for (var j = 0u; j < NCOL; j++) {
+          let x = t + j * TPR;
+          if (x < DK) { acc[j] += pk * tv[c * RS + x]; }
+        }
       }
     }
     m = mt;
@@ -231,9 +239,10 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
   }
 }
 
-// The output of a row from its accumulator: a row that sees no key at all gets 0.
-fn finish(acc: f32, l: f32) -> f32 { return select(0.0, acc / l, l > 0.0); }
-fn logsumexp(m: f32, l: f32) -> f32 { return select(NEG, m + log(l), l > 0.0); }
+// The output of a row from its accumulator: a row that sees no key at all (l == 0) gets 0; a NaN
+// l (a NaN score) stays NaN.
+fn finish(acc: f32, l: f32) -> f32 { return select(acc / l, 0.0, l == 0.0); }
+fn logsumexp(m: f32, l: f32) -> f32 { return select(m + log(l), NEG, l == 0.0); }
 
 // ---- backward -------------------------------------------------------------------------------
 // stats = [logsumexp (B*H*T) | D = rowsum(dO * O) (B*H*T) | key keep mask as 0/1 (B*S, if masked)]
@@ -293,13 +302,15 @@ fn attention_backward_dq(@builtin(local_invocation_index) lid: u32, @builtin(wor
     workgroupBarrier();
     for (var c = t; c < kn; c += TPR) {
       let kj = k0 + c;
-      var ds = 0.0;
+      // NEG marks a masked pair, which adds nothing whatever its key row holds (0 * inf is NaN).
+      var ds = NEG;
       if (row_ok && allowed_bwd(blk.b, kj, qpos)) { ds = pair_staged(r, c, blk.h, i32(kj) - qpos, blk.bh * p.tq + qi).ds; }
       ts[r * BK + c] = ds;
     }
     if (TPR > 1u) { workgroupBarrier(); }
     for (var c = 0u; c < kn; c++) {
       let ds = ts[r * BK + c];
+      if (is_masked(ds)) { continue; }
       for (var j = 0u; j < NCOL; j++) {
         let x = t + j * TPR;
         if (x < DK) { acc[j] += ds * tk[c * RS + x]; }
@@ -368,8 +379,13 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
         let qi = q0 + c;
         let qpos = i32(qi) + p.q_offset;
         var pg = Pair(0.0, 0.0);
-        if (key_live && c < qn && causal_ok(kj, qpos)) { pg = pair_staged(c, r, blk.h, i32(kj) - qpos, blk.bh * p.tq + qi); }
-        tp[r * BK + c] = pg.p;
+        // tp = NEG marks a masked pair: it adds nothing to dk and dv whatever its query row holds.
+        var pm = NEG;
+        if (key_live && c < qn && causal_ok(kj, qpos)) {
+          pg = pair_staged(c, r, blk.h, i32(kj) - qpos, blk.bh * p.tq + qi);
+          pm = pg.p;
+        }
+        tp[r * BK + c] = pm;
         ts[r * BK + c] = pg.ds;
         if (store && key_ok && c < qn) { store_ds(blk.bh, qi, kj, pg.ds); }
       }
@@ -377,6 +393,7 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
       for (var c = 0u; c < qn; c++) {
         let pr = tp[r * BK + c];
         let ds = ts[r * BK + c];
+        if (is_masked(pr)) { continue; }
         for (var jj = 0u; jj < NCOL; jj++) {
           let x = t + jj * TPR;
           if (x < DK) {
@@ -445,9 +462,9 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // score (NEG) gives 0, also in a row that sees no key at all, whose logsumexp is NEG as well.
 fn store_p_ds(at: u32, dp: f32, lse: f32, d: f32) {
   let s = saved_st[at];
-  let pr = select(0.0, exp(s - lse), s > NEG);
+  let pr = select(exp(s - lse), 0.0, is_masked(s));
   grad_out[at] = pr;
-  grad_out[p.ds_off + at] = pr * (dp - d);
+  grad_out[p.ds_off + at] = select(pr * (dp - d), 0.0, is_masked(s));
 }
 
 // Elementwise over [B, H, S, T], with dP^T = v dO^T from a matmul (the staged layout).
@@ -560,13 +577,19 @@ fn dot8(regs: ptr<private, Row>, src: ptr<storage, array<vec4f>, read>, first: u
 }
 
 // acc += w . rows c .. c + 7 of `src` (their sum weighted by w[0] for the first four, w[1] after).
-fn axpy8(acc: ptr<function, Row>, w: array<vec4f, 2>, src: ptr<storage, array<vec4f>, read>, first: u32, c: u32, last: u32, sl: u32) {
+// Keys whose `live` is false (masked) add nothing, whatever their rows hold (0 * inf would be NaN).
+fn axpy8(acc: ptr<function, Row>, w: array<vec4f, 2>, live: array<vec4<bool>, 2>, src: ptr<storage, array<vec4f>, read>, first: u32, c: u32, last: u32, sl: u32) {
   let w0 = w[0];
   let w1 = w[1];
+  let l0 = live[0];
+  let l1 = live[1];
+  let z = vec4(0.0);
   for (var x4 = 0u; x4 < DK4; x4++) {
     let v = lane_row(src, first, c, last, x4, sl);
-    (*acc)[x4] += w0.x * subgroupBroadcast(v, 0u) + w0.y * subgroupBroadcast(v, 1u) + w0.z * subgroupBroadcast(v, 2u) + w0.w * subgroupBroadcast(v, 3u)
-                + w1.x * subgroupBroadcast(v, 4u) + w1.y * subgroupBroadcast(v, 5u) + w1.z * subgroupBroadcast(v, 6u) + w1.w * subgroupBroadcast(v, 7u);
+    (*acc)[x4] += select(z, w0.x * subgroupBroadcast(v, 0u), l0.x) + select(z, w0.y * subgroupBroadcast(v, 1u), l0.y)
+                + select(z, w0.z * subgroupBroadcast(v, 2u), l0.z) + select(z, w0.w * subgroupBroadcast(v, 3u), l0.w)
+                + select(z, w1.x * subgroupBroadcast(v, 4u), l1.x) + select(z, w1.y * subgroupBroadcast(v, 5u), l1.y)
+                + select(z, w1.z * subgroupBroadcast(v, 6u), l1.z) + select(z, w1.w * subgroupBroadcast(v, 7u), l1.w);
   }
 }
 
@@ -610,12 +633,14 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
     for (var x4 = 0u; x4 < DK4; x4++) { acc[x4] *= alpha; }
     for (var c = 0u; c < kn; c += 8u) {
       var p8 = array(vec4(0.0), vec4(0.0));
+      var live8 = array(vec4(false), vec4(false));
       for (var half = 0u; half < 2u; half++) {
         let s4 = vec4(sp[c + 4u * half], sp[c + 4u * half + 1u], sp[c + 4u * half + 2u], sp[c + 4u * half + 3u]);
-        p8[half] = select(vec4(0.0), exp(s4 - mt), s4 > vec4(NEG));
+        live8[half] = live4(s4);
+        p8[half] = select(vec4(0.0), exp(s4 - mt), live8[half]);
         l += p8[half].x + p8[half].y + p8[half].z + p8[half].w;
       }
-      axpy8(&acc, p8, &v4, blk.bh * p.sk, k0 + c, kend - 1u, sl);
+      axpy8(&acc, p8, live8, &v4, blk.bh * p.sk, k0 + c, kend - 1u, sl);
     }
     m = mt;
   }
@@ -642,13 +667,15 @@ fn attention_backward_dq_sg(@builtin(local_invocation_index) lid: u32, @builtin(
     let s8 = dot8(&ra, &k4, blk.bh * p.sk, c, kend - 1u, sl);
     let dp8 = dot8(&rb, &v4, blk.bh * p.sk, c, kend - 1u, sl);
     var ds8 = array(vec4(0.0), vec4(0.0));
+    var live8 = array(vec4(false), vec4(false));
     for (var e = 0u; e < 8u; e++) {
       let kj = c + e;
       if (row_ok && kj < kend && allowed_bwd(blk.b, kj, qpos)) {
         ds8[e / 4u][e % 4u] = pair(at8(s8, e) + bias(blk.h, i32(kj) - qpos), at8(dp8, e), blk.bh * p.tq + qi).ds;
+        live8[e / 4u][e % 4u] = true;
       }
     }
-    axpy8(&acc, ds8, &k4, blk.bh * p.sk, c, kend - 1u, sl);
+    axpy8(&acc, ds8, live8, &k4, blk.bh * p.sk, c, kend - 1u, sl);
   }
   if (row_ok) {
     let qg = (blk.bh * p.tq + qi) * DK;
@@ -690,6 +717,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
         // initialiser kept the previous iteration's values (measured: wrong dk, dq, dtable).
         var p8 = array(vec4(0.0), vec4(0.0));
         var ds8 = array(vec4(0.0), vec4(0.0));
+        var live8 = array(vec4(false), vec4(false));
         for (var e = 0u; e < 8u; e++) {
           let qi = q0 + c + e;
           let qpos = i32(qi) + p.q_offset;
@@ -697,12 +725,13 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
             let pg = pair(at8(s8, e) + bias(blk.h, i32(kj) - qpos), at8(dp8, e), blk.bh * p.tq + qi);
             p8[e / 4u][e % 4u] = pg.p;
             ds8[e / 4u][e % 4u] = pg.ds;
+            live8[e / 4u][e % 4u] = true;
           }
           if (bias_grad) { ts[lid * BK + c + e] = at8(ds8, e); }
           if (store && key_ok && c + e < qn) { store_ds(blk.bh, qi, kj, at8(ds8, e)); }
         }
-        axpy8(&dv, p8, &do4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
-        axpy8(&dk, ds8, &q4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
+        axpy8(&dv, p8, live8, &do4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
+        axpy8(&dk, ds8, live8, &q4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
       }
     } else if (store && key_ok) {
       for (var c = 0u; c < qn; c++) { store_ds(blk.bh, q0 + c, kj, 0.0); }

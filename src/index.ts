@@ -58,6 +58,7 @@ export { rmsNorm } from './ops/rmsnorm.js';
 export { crossEntropy, checkLabels } from './ops/cross_entropy.js';
 export type { CrossEntropyOptions, Reduction } from './ops/cross_entropy.js';
 export { dropout } from './ops/dropout.js';
+export { nonFiniteCounts, nonFiniteAt } from './ops/finite.js';
 export type { DropoutOptions } from './ops/dropout.js';
 export { embedding, checkIds } from './ops/embedding.js';
 export { reshape } from './ops/reshape.js';
@@ -87,10 +88,10 @@ export type { CaptureOptions, CapturedInputs, CapturedStep, CaptureStats, StepIn
 export { Scalar } from './tensor/scalar.js';
 
 // --- Files: safetensors and host tensors --------------------------------------------------------
-export { readSafetensors, SafetensorsError } from './io/safetensors.js';
+export { readSafetensors, SafetensorsError, SafetensorsReader } from './io/safetensors.js';
 export type { SafetensorsFile } from './io/safetensors.js';
 export { writeSafetensors } from './io/safetensors_writer.js';
-export { toFloat32, toInt32, DtypeError } from './io/dtype.js';
+export { assertFinite, toFloat32, toInt32, DtypeError, NonFiniteError } from './io/dtype.js';
 export type { HostTensor } from './io/dtype.js';
 
 // --- Bayesian kernels (usable without T5) -----------------------------------------------------

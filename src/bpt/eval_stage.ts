@@ -1,11 +1,13 @@
 // `bpt eval`: scores a model with a prompt on a split of some tasks. The prompt comes from a PEFT
 // adapter directory (PROMPT_TUNING: one prompt for every task; MULTITASK_PROMPT_TUNING: each task
 // its own, looked up by name), a target run directory (its adapter, its ATTEMPT file, or its
-// fine-tuned model) or a source run directory (its mean prompt). Results go to one JSON file, predictions beside it, both atomically.
+// fine-tuned model) or a source run directory (its mean prompt). Results go to one JSON file,
+// predictions beside it, both atomically; both locations are checked before the model is loaded.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { toFloat32 } from '../io/dtype.js';
+import { toFiniteFloat32 } from '../io/dtype.js';
+import { checkOutputFile } from '../io/outputs.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { loadExtras } from '../nn/t5/extras.js';
 import type { EvalResult } from '../tasks/index.js';
@@ -63,14 +65,25 @@ function buildPrompt(src: PromptSource, lm: LoadedModel, tasks: readonly string[
   if (src.kind === 'attempt') return { module: loadAttempt(src.file, lm.model), index: tasks.map(() => 0) };
   if (src.kind === 'extras') {
     const { tensors } = readSafetensors(src.file);
-    loadExtras(lm.model, new Map([...tensors].map(([k, t]) => [k, { data: toFloat32(t, `${src.file}: ${k}`), shape: t.shape }])));
+    loadExtras(lm.model, new Map([...tensors].map(([k, t]) => [k, { data: toFiniteFloat32(t, `${src.file}: tensor "${k}"`), shape: t.shape }])));
     return { module: null, index: tasks.map(() => 0) };
   }
   return adapterModule(loadAdapter(src.dir, lm.model.config.d_model), tasks, src.dir);
 }
 
+/** What `bpt eval` wrote to `out`: the scores per task and their average. */
+export interface EvalOutcome {
+  out: string;
+  split: EvalOptions['split'];
+  average: number;
+  tasks: Record<string, EvalResult & { mode: string }>;
+}
+
 /** Runs `bpt eval`. */
-export async function runEval(o: EvalOptions): Promise<void> {
+export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
+  const predictionsPath = o.out.replace(/(\.json)?$/, '.predictions.jsonl');
+  checkOutputFile(o.out);
+  checkOutputFile(predictionsPath);
   const src = resolvePromptSource(o.adapter, o.model);
   const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: null, maxEval: o.maxEval, evalOnly: true }));
   const lm = loadModel(src.model, o.tokenizer);
@@ -112,7 +125,8 @@ export async function runEval(o: EvalOptions): Promise<void> {
       options: o,
     };
     writeFileAtomic(o.out, [`${JSON.stringify(doc, null, 2)}\n`]);
-    writeFileAtomic(o.out.replace(/(\.json)?$/, '.predictions.jsonl'), lines);
+    writeFileAtomic(predictionsPath, lines);
+    return { out: o.out, split: o.split, average: doc.average, tasks: results };
   } finally {
     module?.dispose();
     releaseModel(lm);

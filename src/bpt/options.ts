@@ -99,9 +99,9 @@ export interface EvalOptions extends DataOptions, EvalFields {
 type SchemaOf<T> = { [K in keyof T]-?: Schema[string] };
 
 const DATA: SchemaOf<DataOptions> = {
-  model: field.string('Hugging Face T5 checkpoint directory (config.json + model.safetensors)'),
-  tokenizer: field.string('tokenizer: a spiece.model or a checkpoint directory; null = the model directory', null),
-  dataDir: field.string('data root holding the official task files in glue/, superglue/ and squad/; not needed for the demo tasks', null),
+  model: field.dir('Hugging Face T5 checkpoint directory (config.json + model.safetensors)'),
+  tokenizer: field.path('tokenizer: a spiece.model or a checkpoint directory; null = the model directory', null),
+  dataDir: field.dir('data root holding the official task files in glue/, superglue/ and squad/; not needed for the demo tasks', null),
   tasks: field.list('tasks: GLUE/SuperGLUE ids (rte, superglue-cb, ...), sentiment[:amazon|imdb|yelp], spam'),
   format: field.enum('text format (ATTEMPT digits or T5 words)', ['attempt', 't5'], 'attempt'),
   maxInputLength: field.int('max input tokens (longer inputs are cut, EOS kept)', 256, { min: 2 }),
@@ -109,7 +109,7 @@ const DATA: SchemaOf<DataOptions> = {
   padMultiple: field.int('pad batch lengths up to a multiple of this (fewer distinct kernel shapes)', 8, { min: 1 }),
   splitSeed: field.int('seed of the ATTEMPT splits', 42, { min: 0 }),
   progress: RUN_FIELDS.progress,
-  out: field.string('output directory'),
+  out: field.dir('output directory'),
 };
 
 const EVAL: SchemaOf<EvalFields> = {
@@ -150,7 +150,7 @@ export const SOURCE_SCHEMA: Schema = {
   score: field.enum("particle j's score is -grad of its loss summed or averaged over its examples (sets the attraction/repulsion balance)", ['sum', 'mean'], 'sum'),
   tokenLoss: field.enum("an example's loss: mean or sum of its target tokens' NLL", ['mean', 'sum'], 'mean'),
   bandwidth: field.numberOrEnum('RBF bandwidth h: median heuristic or a fixed value', ['median'], 'median', 0),
-  teachers: field.string("MPT: a 'spot' source run whose per-task prompts are distillation teachers; null = no distillation", null),
+  teachers: field.dir("MPT: a 'spot' source run whose per-task prompts are distillation teachers; null = no distillation", null),
   distillWeight: field.number('MPT: weight of the KL(teacher || student) distillation term', 1, { min: 0 }),
 };
 
@@ -159,7 +159,7 @@ export const TARGET_SCHEMA: Schema = {
   ...EVAL,
   ...TRAIN,
   method: field.enum('target method', TARGET_METHODS, 'bpt'),
-  source: field.string('source stage output directory (bpt, vanilla, spot, attempt, mpt)', null),
+  source: field.dir('source stage output directory (bpt, vanilla, spot, attempt, mpt)', null),
   lr: field.number('learning rate of P (prompt methods) or of the trained weights; null = 0.3 for prompts, 3e-4 finetune, 1e-3 adapter and bitfit', null, { above: 0 }),
   bottleneck: field.int('adapter: bottleneck width of each adapter', 64, { min: 1 }),
   lrLowRank: field.number('learning rate of U, V', 0.4, { above: 0 }),
@@ -176,9 +176,9 @@ export const TARGET_SCHEMA: Schema = {
 export const EVAL_SCHEMA: Schema = {
   ...DATA,
   ...EVAL,
-  adapter: field.string('a PEFT adapter directory, or a target output directory; null = the bare model', null),
+  adapter: field.dir('a PEFT adapter directory, or a target output directory; null = the bare model', null),
   split: field.enum('which split to score', ['validation', 'test'], 'test'),
-  out: field.string('results JSON file'),
+  out: field.file('results JSON file'),
 };
 
 function checkTasks(tasks: readonly string[]): void {

@@ -4,16 +4,19 @@
 //     PROMPT_TUNING:            prompt_embeddings [L, d]
 //     MULTITASK_PROMPT_TUNING:  prompt_embeddings [L, d] (the shared P), prefix_task_cols [T, L, r],
 //                               prefix_task_rows [T, r, d]; task t's prompt is P o (cols_t rows_t)
-//   adapter_config.json as PEFT's save_pretrained writes it (asdict, indent 2, sorted keys).
+//   adapter_config.json as PEFT's save_pretrained writes it (asdict, json.dumps with indent 2,
+//   sorted keys).
 // Prompts go to the encoder only (num_transformer_submodules 1). Task names of a multitask
 // adapter, which PEFT does not record, go into the safetensors metadata as "bpt_tasks".
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
-import { toFloat32, type HostTensor } from '../io/dtype.js';
+import { toFiniteFloat32, type HostTensor } from '../io/dtype.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { serializeSafetensors } from '../io/safetensors_writer.js';
+import type { T5Config } from '../nn/t5/config.js';
 import type { LoadedModel } from '../train/model.js';
+import { pythonJson } from '../util/py_json.js';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -43,9 +46,20 @@ export interface AdapterModelInfo {
   numLayers: number;
 }
 
+/**
+ * The base model as adapter_config.json records it: the model path as the user gave it (relative
+ * paths stay relative); for an absolute path, the checkpoint's own `_name_or_path` when its
+ * config.json has one, so that an adapter names a machine's folder only when nothing else names the model.
+ */
+export function baseModelName(dir: string, config: T5Config): string {
+  const own = config.extra._name_or_path;
+  return isAbsolute(dir) && typeof own === 'string' && own !== '' ? own : dir;
+}
+
 /** The base-model fields of an adapter_config.json. */
 export function adapterInfo(m: LoadedModel): AdapterModelInfo {
-  return { baseModel: m.dir, numHeads: m.model.config.num_heads, numLayers: m.model.config.num_layers };
+  const c = m.model.config;
+  return { baseModel: baseModelName(m.dir, c), numHeads: c.num_heads, numLayers: c.num_layers };
 }
 
 /** An unreadable or inconsistent adapter; the message names the directory and what is wrong. */
@@ -118,14 +132,14 @@ export function saveAdapter(dir: string, a: Adapter, info: AdapterModelInfo): vo
   const weights = serializeSafetensors(tensors, metadata);
   writeDirAtomic(dir, (tmp) => {
     writeFileAtomic(join(tmp, ADAPTER_WEIGHTS), weights);
-    writeFileAtomic(join(tmp, ADAPTER_CONFIG), [`${JSON.stringify(config, null, 2)}\n`]);
+    writeFileAtomic(join(tmp, ADAPTER_CONFIG), [pythonJson(config)]);
   });
 }
 
 function matrix(tensors: Map<string, HostTensor>, name: string, file: string): HostTensor<Float32Array> {
   const t = tensors.get(name);
   if (!t) throw new AdapterError(`${file}: tensor "${name}" is missing (have: ${[...tensors.keys()].join(', ') || 'none'})`);
-  return { data: toFloat32(t, `${file}: tensor "${name}"`), shape: [...t.shape] };
+  return { data: toFiniteFloat32(t, `${file}: tensor "${name}"`), shape: [...t.shape] };
 }
 
 /**

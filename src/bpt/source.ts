@@ -21,14 +21,14 @@ import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { RunMode } from '../nn/t5/model.js';
 import { seq2seqLogits, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { add, mul, neg } from '../ops/elementwise.js';
-import { writeSplits } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll, type Tensor } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
 import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from '../train/data.js';
-import { loadTaskData } from '../train/datasets.js';
+import { loadTaskData, writeSplits } from '../train/datasets.js';
 import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
+import { firstNonFinite, recordStepCheck } from '../train/finite.js';
 import { trainLoop } from '../train/loop.js';
 import { loadModel, modelSummary, releaseModel, type LoadedModel } from '../train/model.js';
 import { makeOptimizer, makeSchedule, type GradientOptimizer } from '../train/optimizers.js';
@@ -36,7 +36,7 @@ import { Run } from '../train/run.js';
 import { dropoutSeed, sampleTasks, TaskStream, type StreamState } from '../train/sampler.js';
 import { distillationLoss, loadTeachers } from './baselines/mpt.js';
 import { initPrompts } from './init.js';
-import type { SourceOptions } from './options.js';
+import type { SourceMethod, SourceOptions } from './options.js';
 import { adapterInfo, saveAdapter } from './peft.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
 import { sum } from '../ops/sum.js';
@@ -112,6 +112,8 @@ interface StepOutput {
   rowLoss: Tensor;
   stats: Tensor | null;
   extra: Tensor | null;
+  /** Non-finite counts of the tensors the step checked (train/finite.ts). */
+  check: Tensor;
 }
 
 /** The batched objective, its gradients (module.named() order), the per-row example losses and the extra term. */
@@ -149,10 +151,14 @@ export function sourceObjective(lm: LoadedModel, module: PromptModule, h: HostBa
   return { value, grads, ...aux };
 }
 
-/** Records one source step (forward, backward, direction, update); returns tensors to read back. */
+/**
+ * Records one source step (forward, backward, direction, update, finiteness check); returns tensors
+ * to read back and the names of the checked tensors.
+ */
 function recordStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, stepper: Stepper, h: HostBatch,
-  scale: readonly number[], seed: number, wantStats: boolean, extraTerm?: ExtraTerm): StepOutput {
-  return tidy(() => {
+  scale: readonly number[], seed: number, wantStats: boolean, extraTerm?: ExtraTerm): { out: StepOutput; checked: string[] } {
+  let checked: string[] = [];
+  const out = tidy(() => {
     const { value, grads, rowLoss, extra } = sourceObjective(lm, module, h, scale, o.tokenLoss, { training: o.modelDropout, seed }, extraTerm);
     let stats: Tensor | null = null;
     if (o.method === 'bpt' && module instanceof StackPrompts) {
@@ -164,8 +170,11 @@ function recordStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, ste
       if (stepper.kind === 'rmsprop') stepper.opt.step(flat, dir.phi);
       else stepper.opt.step([reshape(neg(dir.phi), [m, l, d])]);
     } else if (stepper.kind === 'gradient') stepper.opt.step(grads);
-    return { value, rowLoss, stats, extra };
+    const check = recordStepCheck({ objective: value, 'distillation loss': extra }, module.named(), grads);
+    checked = check.names;
+    return { value, rowLoss, stats, extra, check: check.counts };
   });
+  return { out, checked };
 }
 
 /** Per-task mean example loss (and per-particle for bpt) from one step's row losses. */
@@ -214,17 +223,32 @@ async function writeOutputs(o: SourceOptions, run: Run, lm: LoadedModel, module:
   return names;
 }
 
-/** Runs (or, with `resume`, continues) the source stage described by `o`. */
-export async function runSource(o: SourceOptions, resume: boolean): Promise<void> {
+/** What a completed source run produced (also in its run.json). */
+export interface SourceOutcome {
+  out: string;
+  method: SourceMethod;
+  steps: number;
+  /** The saved prompts (adapters/<name>). */
+  prompts: string[];
+}
+
+/**
+ * Runs (or, with `resume`, continues) the source stage described by `o`; null when it stopped
+ * before the last step (--stop-after or a signal), leaving a checkpoint to resume from.
+ */
+export async function runSource(o: SourceOptions, resume: boolean): Promise<SourceOutcome | null> {
+  Run.check(o.out, resume);
   const data = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: null }));
   const lm = loadModel(o.model, o.tokenizer);
   let module: PromptModule | null = null;
   let stepper: Stepper | null = null;
   let teachers: StackPrompts | null = null;
+  let opened: Run | null = null;
   try {
     const encOpts = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
     const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, encOpts));
     const run = Run.open(o.out, 'source', o.method, o as unknown as Resolved, resume);
+    opened = run;
     writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     module = makeModule(o, lm);
     stepper = makeStepper(o, module);
@@ -264,20 +288,21 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
         const h = collate(picked.rows, { padId, decoderStartId: startId, padMultiple: o.padMultiple, promptIndex: picked.promptIndex });
         const lrScale = schedule(s);
         if (step.kind === 'gradient') step.opt.setLrScale(lrScale);
-        const out = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log, distill);
+        const { out, checked } = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log, distill);
         try {
           const host = await readAll(out);
           const objective = host.value[0]!;
           const rowLoss = host.rowLoss as Float32Array;
           const loss = rowLoss.reduce((a, b) => a + b, 0) / rowLoss.length;
-          if (!log) return { loss: Number.isFinite(objective) ? loss : objective };
+          const nonFinite = firstNonFinite(host.check as Int32Array, checked);
+          if (!log) return { loss, nonFinite };
           const fields: Record<string, unknown> = { objective, lr: o.lr * (step.kind === 'gradient' ? lrScale : 1), tasks: tasks.map((t) => o.tasks[t]), ...lossFields(o, picked.rows, picked.promptIndex, rowLoss) };
           if (host.extra) fields.distill = host.extra[0]!;
           if (host.stats) {
             const st = kernelStatsFrom(host.stats);
             Object.assign(fields, { h: st.h, mean_off_diagonal_k: st.meanOffDiagonalK, attraction: st.attraction, repulsion: st.repulsion });
           }
-          return { loss: Number.isFinite(objective) ? loss : objective, fields };
+          return { loss, nonFinite, fields };
         } finally {
           disposeAll(out);
         }
@@ -292,13 +317,15 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<void
         run.saveCheckpoint({ step: done, tensors, optimizer: step.kind === 'gradient' ? await step.opt.state() : null, extra });
       },
     });
-    if (!finished) return;
+    if (!finished) return null;
     const names = await writeOutputs(o, run, lm, mod);
     run.complete({ files: SOURCE_FILES, prompts: names, steps: o.steps }, o.keepCheckpoint);
+    return { out: o.out, method: o.method, steps: o.steps, prompts: names };
   } finally {
     module?.dispose();
     stepper?.opt.dispose();
     teachers?.dispose();
     releaseModel(lm);
+    opened?.close();
   }
 }

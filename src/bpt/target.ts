@@ -8,17 +8,18 @@ import { join } from 'node:path';
 import { recorder } from '../gpu/recorder.js';
 import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
 import { saveHfCheckpoint } from '../io/checkpoint.js';
-import { toFloat32, type HostTensor } from '../io/dtype.js';
+import { saveTokenizerFiles } from '../io/tokenizer/save.js';
+import { toFiniteFloat32, type HostTensor } from '../io/dtype.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
 import { addAdapters, addBiases } from '../nn/t5/extras.js';
 import { modelToHost } from '../nn/t5/weights.js';
-import { writeSplits, type EvalResult } from '../tasks/index.js';
+import type { EvalResult } from '../tasks/index.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll, type Tensor } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
 import { collate, encodeExamples, type Encoded } from '../train/data.js';
-import { loadTaskData, type TaskData } from '../train/datasets.js';
+import { loadTaskData, writeSplits, type TaskData } from '../train/datasets.js';
 import { evaluateRows, type EvalSettings, type PromptFor, type TaskEval } from '../train/eval.js';
 import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
 import { trainLoop } from '../train/loop.js';
@@ -28,10 +29,11 @@ import { Progress } from '../train/progress.js';
 import { readRun, Run } from '../train/run.js';
 import { dropoutSeed, epochBatches } from '../train/sampler.js';
 import { recordTrainStep } from '../train/step.js';
+import { firstNonFinite } from '../train/finite.js';
 import { AttemptPrompt } from './baselines/attempt.js';
 import { pickSource, trainProbe } from './baselines/spot.js';
 import { initPrompts } from './init.js';
-import { targetLr, WEIGHT_METHODS, type TargetOptions } from './options.js';
+import { targetLr, WEIGHT_METHODS, type TargetMethod, type TargetOptions } from './options.js';
 import { adapterInfo, loadAdapter, saveAdapter } from './peft.js';
 import { GaussianPrior } from './prior.js';
 import { LowRankPrompts, StackPrompts, type PromptModule } from './prompts.js';
@@ -56,13 +58,15 @@ interface Trainable {
 /** The source run's prompt stack [N, L, d] and names, checked against the model and L. */
 function sourceStack(o: TargetOptions, d: number): { stack: HostTensor<Float32Array>; names: string[] } {
   const path = join(o.source!, SOURCE_FILES.stack);
-  const { tensors, metadata } = readSafetensors(path);
-  const t = tensors.get('prompts');
-  if (!t) throw new Error(`${path}: tensor "prompts" is missing`);
-  const [, l, width] = t.shape as [number, number, number];
-  if (t.shape.length !== 3 || width !== d) throw new Error(`${path}: prompts are [${t.shape.join(', ')}], the model's d_model is ${d}`);
-  if (l !== o.promptLength) throw new Error(`${path}: source prompts have length ${l} but promptLength is ${o.promptLength}`);
-  return { stack: { data: toFloat32(t, path), shape: [...t.shape] }, names: JSON.parse(metadata.bpt_names ?? '[]') as string[] };
+  const { tensors, metadata } = readSafetensors(path, undefined, (header) => {
+    const shape = header.tensors.get('prompts')?.shape;
+    if (!shape) throw new Error(`${path}: tensor "prompts" is missing`);
+    const [, l, width] = shape as [number, number, number];
+    if (shape.length !== 3 || width !== d) throw new Error(`${path}: prompts are [${shape.join(', ')}], the model's d_model is ${d}`);
+    if (l !== o.promptLength) throw new Error(`${path}: source prompts have length ${l} but promptLength is ${o.promptLength}`);
+  });
+  const t = tensors.get('prompts')!;
+  return { stack: { data: toFiniteFloat32(t, `${path}: tensor "prompts"`), shape: [...t.shape] }, names: JSON.parse(metadata.bpt_names ?? '[]') as string[] };
 }
 
 /**
@@ -163,7 +167,10 @@ async function writeOutputs(o: TargetOptions, run: Run, lm: LoadedModel, tr: Tra
   const m = tr.module;
   if (m === null && o.method === 'finetune') {
     const host = await modelToHost(lm.model);
-    writeDirAtomic(run.path('model'), (tmp) => saveHfCheckpoint(tmp, lm.model.config, host));
+    writeDirAtomic(run.path('model'), (tmp) => {
+      saveHfCheckpoint(tmp, lm.model.config, host);
+      saveTokenizerFiles(tmp, lm.tokenizer, o.tokenizer ?? o.model);
+    });
     return { model: 'model' };
   }
   if (m === null) {
@@ -203,11 +210,24 @@ function predictionLines(evals: readonly TaskEval[], rows: readonly Encoded[][],
   }));
 }
 
-/** Runs (or continues) a target stage or baseline described by `o`. */
-export async function runTarget(o: TargetOptions, resume: boolean): Promise<void> {
+/** What a completed target run produced: results.json's content and where it is. */
+export interface TargetOutcome {
+  out: string;
+  method: TargetMethod;
+  best_epoch: number;
+  validation: { average: number; tasks: Record<string, EvalResult> };
+  test: { average: number; tasks: Record<string, EvalResult> };
+  eval_mode: string[];
+  history: Array<{ epoch: number; average: number; tasks: Record<string, EvalResult> }>;
+}
+
+/** Runs (or continues) a target stage or baseline described by `o`; null when it stopped before the end (see runSource). */
+export async function runTarget(o: TargetOptions, resume: boolean): Promise<TargetOutcome | null> {
+  Run.check(o.out, resume);
   const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval }));
   const lm = loadModel(o.model, o.tokenizer);
   let tr: Trainable | null = null;
+  let opened: Run | null = null;
   try {
     const enc = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
     const train = data.map((d, k) => encodeExamples(lm.tokenizer, d.train, k, enc));
@@ -215,6 +235,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     const test = data.map((d, k) => encodeExamples(lm.tokenizer, d.test, k, enc));
     const union = train.flat();
     const run = Run.open(o.out, 'target', o.method, o as unknown as Resolved, resume);
+    opened = run;
     writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     tr = await build(o, lm, union, run.resumed !== null);
     const t = tr;
@@ -255,13 +276,14 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
           }
           const h = collate(batches[s % perEpoch]!.map((i) => union[i]!), { padId, decoderStartId: startId, padMultiple: o.padMultiple });
           opt.setLrScale(schedule(s));
-          const out = recordTrainStep(lm, h, { prompt: t.prompt, penalty, params: [...t.named.values()] }, opt,
+          const { values: out, checked } = recordTrainStep(lm, h, { prompt: t.prompt, penalty, params: t.named }, opt,
             { training: o.modelDropout, seed: dropoutSeed(o.seed, s) });
           try {
             const host = await readAll(out);
             const loss = host.loss[0]!;
-            if (!log) return { loss };
-            return { loss, fields: { epoch, lr: lrP * schedule(s), ...(host.penalty ? { penalty: host.penalty[0]! } : {}) } };
+            const nonFinite = firstNonFinite(host.check as Int32Array, checked);
+            if (!log) return { loss, nonFinite };
+            return { loss, nonFinite, fields: { epoch, lr: lrP * schedule(s), ...(host.penalty ? { penalty: host.penalty[0]! } : {}) } };
           } finally {
             disposeAll(out);
           }
@@ -290,7 +312,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     } finally {
       opt.dispose();
     }
-    if (!finished) return;
+    if (!finished) return null;
     restoreNamed(t.named, bestTensors, 'best epoch');
     await recorder().sync();
     const testProgress = new Progress('test', test.reduce((a, r) => a + r.length, 0), o.progress);
@@ -302,7 +324,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
       testProgress.stop();
     }
     const files = await writeOutputs(o, run, lm, t);
-    const results = {
+    const results: Omit<TargetOutcome, 'out'> = {
       method: o.method,
       best_epoch: best.epoch,
       validation: { average: best.score, tasks: history.find((h) => h.epoch === best.epoch)?.tasks ?? {} },
@@ -313,11 +335,13 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<void
     writeFileAtomic(run.path('results.json'), [`${JSON.stringify(results, null, 2)}\n`]);
     writeFileAtomic(run.path('predictions_test.jsonl'), predictionLines(testEvals, test, o.tasks));
     run.complete({ files: { ...files, results: 'results.json', predictions: 'predictions_test.jsonl' }, best_epoch: best.epoch, validation: best.score, test: results.test.average }, o.keepCheckpoint);
+    return { out: o.out, ...results };
   } finally {
     if (tr) {
       tr.module?.dispose();
       tr.prior?.dispose();
     }
     releaseModel(lm);
+    opened?.close();
   }
 }

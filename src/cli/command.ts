@@ -1,46 +1,49 @@
-// The shape of a `bpt` subcommand: options declared once, parsed by node:util's parseArgs (no
-// dependency needed for flags), and help text generated from the same declaration.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { OptionSpec } from '../train/config.js';
+// The shape of a `bpt` subcommand. Its options are a schema (src/train/config.ts): the one
+// declaration of each option's flag, config-file key, type, default, help and validation, from
+// which src/cli/program.ts makes the CLI library's options and --help.
+import type { Schema } from '../train/config.js';
+
+/** What a command is run with. */
+export interface CommandInput {
+  /** The flags given, keyed by flag name without the dashes, as typed (booleans as true/false). */
+  flags: Record<string, string | boolean>;
+  /** --config FILE, for commands that take one. */
+  configFile: string | null;
+  /** --resume, for commands that take it. */
+  resume: boolean;
+  /** The positional arguments, in the order `args` declares them. */
+  args: string[];
+}
+
+/** What a command reports on stdout: `summary` for people, or `result` as one JSON object with --json. */
+export interface Outcome {
+  summary: string;
+  result: Record<string, unknown>;
+}
 
 export interface Command {
   name: string;
+  /** One line for `bpt --help`, and the description in `bpt help <command>`. */
   summary: string;
-  usage: string;
-  options: Record<string, OptionSpec>;
-  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void>;
+  /** Required positional arguments: name (as shown in usage) and help. */
+  args?: ReadonlyArray<{ name: string; help: string }>;
+  /** The command's options. */
+  schema: Schema;
+  /** Takes --config FILE: a JSON object of the schema's fields, which flags override. */
+  config?: boolean;
+  /** Takes --resume (runs that checkpoint). */
+  resume?: boolean;
+  /** Needs the WebGPU device (default true); commands that only read and write files skip starting it. */
+  gpu?: boolean;
+  run(input: CommandInput): Promise<Outcome>;
 }
 
-/** An error whose message is the whole story: printed without a stack trace. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+/** The summary of a training run that stopped before its last step (the loop said why on stderr). */
+export function stoppedOutcome(out: string): Outcome {
+  return { summary: `${out}: stopped before the last step; continue with --resume`, result: { status: 'stopped', out } };
 }
 
-export function parseCommand(cmd: Command, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  const options: ParseArgsConfig['options'] = {};
-  for (const [k, o] of Object.entries(cmd.options)) {
-    options[k] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
-  }
-  try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
-  } catch (e) {
-    throw new UsageError(`bpt ${cmd.name}: ${(e as Error).message}\n\n${helpText(cmd)}`);
-  }
-}
-
-export function helpText(cmd: Command): string {
-  const lines = [`usage: bpt ${cmd.name} ${cmd.usage}`, '', cmd.summary, '', 'options:'];
-  for (const [k, o] of Object.entries(cmd.options)) {
-    const flag = `--${k}${o.type === 'string' ? ' VALUE' : ''}`;
-    lines.push(`  ${flag.padEnd(28)} ${o.help}${o.default !== undefined ? ` (default ${o.default})` : ''}`);
-  }
-  return lines.join('\n');
-}
-
-/** A required string option, or a UsageError naming it. */
-export function required(cmd: Command, values: Record<string, string | boolean | undefined>, key: string): string {
-  const v = values[key];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`bpt ${cmd.name}: --${key} is required\n\n${helpText(cmd)}`);
-  return v;
+/** Scores per task and their average on one line: `rte 71.12 | mrpc 80.00 | average 75.56`. */
+export function formatScores(tasks: Record<string, { score: number }>, average: number): string {
+  return [...Object.entries(tasks).map(([t, r]) => `${t} ${r.score.toFixed(2)}`), `average ${average.toFixed(2)}`].join(' | ');
 }

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The `bpt` command: one subcommand per stage of the pipeline.
+// The `bpt` command: one subcommand per stage of the pipeline (commands/), parsed by program.ts.
+// Every command ends with its result on stdout (a summary line or table, or one JSON object with
+// --json); progress and messages go to stderr.
+import { createRequire } from 'node:module';
 import { initGpu, gpu, shutdownGpu } from '../gpu/device.js';
-import { helpText, parseCommand, UsageError, type Command } from './command.js';
+import { ConfigError } from '../train/config.js';
+import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { forwardCommand } from './commands/forward.js';
@@ -10,41 +14,28 @@ import { pretrainCommand } from './commands/pretrain.js';
 import { reportCommand } from './commands/report.js';
 import { sourceCommand } from './commands/source.js';
 import { targetCommand } from './commands/target.js';
+import { vocabCommand } from './commands/vocab.js';
+import { commandLine, UsageError, type Execute } from './program.js';
 
-const COMMANDS: Command[] = [infoCommand, demoCommand, forwardCommand, pretrainCommand, sourceCommand, targetCommand, evalCommand, reportCommand];
+const COMMANDS: Command[] = [infoCommand, demoCommand, forwardCommand, pretrainCommand, sourceCommand, targetCommand, evalCommand, reportCommand, vocabCommand];
 
+const execute: Execute = async (cmd, input, json) => {
+  if (cmd.gpu !== false) await initGpu();
+  if (cmd.gpu !== false && process.env.BPT_VERBOSE) process.stderr.write(`adapter: ${gpu().report.description}\n`);
+  const outcome = await cmd.run(input);
+  process.stdout.write(json ? `${JSON.stringify({ command: cmd.name, ...outcome.result })}\n` : `${outcome.summary}\n`);
+};
 
-function usage(): string {
-  const lines = ['usage: bpt <command> [options]   (bpt <command> --help for its options)', '', 'commands:'];
-  for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(10)} ${c.summary}`);
-  return lines.join('\n');
-}
+// The package's own package.json, through the exports map's "./package.json".
+const { version } = createRequire(import.meta.url)('bpt-webgpu/package.json') as { version: string };
 
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
-    process.stdout.write(usage() + '\n');
-    return name ? 0 : 2;
-  }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) throw new UsageError(`bpt: unknown command "${name}"\n\n${usage()}`);
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(helpText(cmd) + '\n');
-    return 0;
-  }
-  const { values, positionals } = parseCommand(cmd, rest);
-  await initGpu();
-  if (process.env.BPT_VERBOSE) process.stderr.write(`adapter: ${gpu().report.description}\n`);
-  await cmd.run(values, positionals);
-  return 0;
-}
-
-main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  })
+commandLine(COMMANDS, version, execute)(process.argv.slice(2))
   .catch((err: Error) => {
-    process.stderr.write(err instanceof UsageError ? `${err.message}\n` : `bpt: ${err.message}\n${process.env.BPT_VERBOSE ? err.stack + '\n' : ''}`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
+    // The CLI library has already printed a usage error (and help or the version exits 0).
+    if (err instanceof UsageError) process.exitCode = err.exitCode;
+    else {
+      process.stderr.write(`bpt: ${err.message}\n${process.env.BPT_VERBOSE && !(err instanceof ConfigError) ? `${err.stack}\n` : ''}`);
+      process.exitCode = 1;
+    }
   })
   .finally(() => shutdownGpu());

@@ -1,22 +1,26 @@
-// `bpt demo`: the whole method on real data with nothing but `npm install`: the embedded T5
+// `bpt demo`: the whole method on real data with nothing but a clone's `npm ci`: the embedded T5
 // (models/byt5-tiny) frozen, the two source stages (vanilla union prompt; BPT's SVGD particles),
 // then for every seed the target stage by PT from scratch, vanilla transfer, BPT and multi-target
 // BPT, all through the src/bpt stages with configs written to <out>/configs/. It prints a table of
 // test accuracy on the held-out target (mean and spread over seeds) with the time each method
 // took, and writes results.json, results.md and report.html. Completed stages are reused with
 // --resume; a stage that stopped continues from its checkpoint.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sourceOptions, targetOptions } from '../bpt/options.js';
 import { runSource } from '../bpt/source.js';
 import { runTarget } from '../bpt/target.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
+import { DirLock } from '../io/dir_lock.js';
+import { checkOutputDirectory } from '../io/outputs.js';
+import { DEMO_DATA_PACKAGES } from '../tasks/demo_data.js';
 import { REPORT_FILE } from '../report/html.js';
 import { readRunData, runSeconds, type RunData } from '../report/runs.js';
 import { CHECKPOINT_FILE } from '../train/checkpoint.js';
 import type { ProgressMode } from '../train/options.js';
 import { RUN_FILE } from '../train/run.js';
+import { missingPackages, missingPackagesMessage } from '../util/packages.js';
 import { DEMO_METHODS, type DemoMethod, type DemoProtocol, type DemoResult, type DemoRow } from './protocol.js';
 import { writeDemoReport } from './report.js';
 
@@ -52,11 +56,35 @@ interface Stage {
   seed?: number;
 }
 
+/**
+ * Throws one error naming everything the demo lacks: the model (the embedded one comes with a
+ * clone of the repository, not with the npm package) and the data packages, with what to run.
+ */
+function checkDemoInputs(model: string): void {
+  const problems: string[] = [];
+  if (!existsSync(join(model, 'config.json'))) {
+    problems.push(`${model}: no config.json. The embedded model models/${EMBEDDED_MODEL} comes with a clone of the bpt-webgpu repository ` +
+      '(`npm ci && npm start` there runs the demo), not with the npm package; or pass --model DIR, a Hugging Face T5 checkpoint directory');
+  }
+  const missing = missingPackages(DEMO_DATA_PACKAGES);
+  if (missing.length) problems.push(missingPackagesMessage('the demo', missing));
+  if (problems.length) throw new Error(problems.join('\n'));
+}
+
+/**
+ * A path relative to the working directory when it lies below it, as given otherwise: what the
+ * table shows, and what the stages record (an adapter's base_model_name_or_path names no machine folder).
+ */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel === '' ? '.' : rel;
+}
+
 /** The stages in the order they run (sources first; then each seed's four target runs). */
 export function demoStages(o: DemoOptions): Stage[] {
   const p = o.protocol;
   const common = {
-    model: resolve(o.model), format: 't5', maxInputLength: p.maxInputLength, maxTargetLength: 16, padMultiple: 8, splitSeed: 42,
+    model: shownPath(o.model), format: 't5', maxInputLength: p.maxInputLength, maxTargetLength: 16, padMultiple: 8, splitSeed: 42,
     progress: o.progress, promptLength: p.promptLength, init: 'vocab', optimizer: 'adamw', weightDecay: 1e-5, modelDropout: false,
   };
   const dir = (name: string): string => resolve(o.out, name);
@@ -147,12 +175,23 @@ export function formatTable(r: DemoResult): string {
   ].join('\n');
 }
 
-/** Runs the demo (see the file comment); returns its result after printing the table. */
+/** Runs the demo (see the file comment); returns its result (`formatTable` shows it). */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
-  if (!existsSync(join(o.model, 'config.json'))) throw new Error(`${o.model}: no config.json (the embedded model is models/${EMBEDDED_MODEL}; or pass --model DIR)`);
+  checkDemoInputs(o.model);
   if (!o.resume && existsSync(o.out) && readdirSync(o.out).length > 0) throw new Error(`${o.out} is not empty: pass --resume to continue that demo, or choose another --out`);
-  mkdirSync(join(o.out, 'configs'), { recursive: true });
+  checkOutputDirectory(o.out, 'the demo directory');
+  ensureDirectory(join(o.out, 'configs'));
+  // One demo at a time per directory (each stage's run directory has its own lock as well).
+  const lock = DirLock.acquire(o.out);
+  try {
+    return await runStages(o, started);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runStages(o: DemoOptions, started: number): Promise<DemoResult> {
   const stages = demoStages(o);
   const runs = new Map<string, RunData>();
   for (const [i, st] of stages.entries()) {
@@ -167,13 +206,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     runs.set(st.name, readRunData(dir));
   }
-  const shown = relative(process.cwd(), o.model);
-  const model = shown.startsWith('..') || isAbsolute(shown) ? o.model : shown;
-  const result: DemoResult = { protocol: o.protocol, model, rows: demoRows(o, runs), wallSeconds: (performance.now() - started) / 1000 };
+  const result: DemoResult = { protocol: o.protocol, model: shownPath(o.model), rows: demoRows(o, runs), wallSeconds: (performance.now() - started) / 1000 };
   const table = formatTable(result);
   writeFileAtomic(join(o.out, 'results.json'), [`${JSON.stringify(result, null, 2)}\n`]);
   writeFileAtomic(join(o.out, 'results.md'), [`\`\`\`\n${table}\n\`\`\`\n`]);
   writeDemoReport(join(o.out, REPORT_FILE), result, table, runs);
-  process.stdout.write(`\n${table}\nreport: ${join(o.out, REPORT_FILE)}\n`);
   return result;
 }

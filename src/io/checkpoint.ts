@@ -1,13 +1,16 @@
 // Hugging Face T5 checkpoint directories: config.json plus model.safetensors, or shards listed by
 // model.safetensors.index.json. Every tensor is checked against the parameter list the config
 // implies, so a config/weights mismatch fails at load time with the file and tensor named, not as
-// a wrong number deep inside a forward pass.
+// a wrong number deep inside a forward pass. Every header is read and checked (names, shapes,
+// dtypes, byte ranges against the file size) before a byte of tensor data is allocated, and the
+// tensors are then read one at a time.
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { parseT5Config, t5ConfigToJson, t5ParameterShapes, type T5Config } from '../nn/t5/config.js';
+import { parseT5Config, t5ConfigToJson, t5ParameterShapes, T5_FLOAT_KEYS, type T5Config } from '../nn/t5/config.js';
+import { floatPaths, pythonJson } from '../util/py_json.js';
 import { writeFileAtomic } from './atomic.js';
-import { toFloat32, type HostTensor } from './dtype.js';
-import { readSafetensorsHeader, readSafetensors, type TensorInfo } from './safetensors.js';
+import { toFiniteFloat32, type HostTensor } from './dtype.js';
+import { SafetensorsReader, type TensorInfo } from './safetensors.js';
 import { writeSafetensors } from './safetensors_writer.js';
 
 /** File names save_pretrained uses. */
@@ -54,29 +57,43 @@ function readJson(path: string): unknown {
   }
 }
 
-/** A tensor of the checkpoint: its header entry, and its data when it was wanted. */
+/** config.json, remembering which numbers of its unmodelled keys it wrote as floats. */
+function readConfig(path: string): T5Config {
+  const config = parseT5Config(readJson(path), path);
+  const floats = floatPaths(readFileSync(path, 'utf8')).filter((p) => p.split('.')[0]! in config.extra);
+  return floats.length ? { ...config, extraFloats: floats } : config;
+}
+
+/** A tensor of the checkpoint: its header entry and the open file that holds it. */
 interface RawTensor {
   info: TensorInfo;
-  tensor: HostTensor | null;
+  reader: SafetensorsReader;
   file: string;
 }
 
-function readFile(path: string, wanted: (name: string) => boolean, into: Map<string, RawTensor>): void {
-  const header = readSafetensorsHeader(path);
-  const loaded = readSafetensors(path, wanted).tensors;
-  for (const [name, info] of header.tensors) into.set(name, { info, tensor: loaded.get(name) ?? null, file: path });
+function openFile(path: string, readers: SafetensorsReader[]): SafetensorsReader {
+  const reader = SafetensorsReader.open(path);
+  readers.push(reader);
+  return reader;
 }
 
-/** Reads the weights of `dir` (single file or shards) into name -> (tensor, file it came from). */
-function readWeights(dir: string, wanted: (name: string) => boolean): { raw: Map<string, RawTensor>; label: string } {
+function addTensors(reader: SafetensorsReader, into: Map<string, RawTensor>): void {
+  for (const [name, info] of reader.header.tensors) into.set(name, { info, reader, file: reader.path });
+}
+
+/**
+ * Opens the weights of `dir` (single file or shards) as name -> (header entry, file), reading no
+ * tensor data yet; the readers it opened are pushed on `readers` for the caller to close.
+ */
+function openWeights(dir: string, readers: SafetensorsReader[]): { raw: Map<string, RawTensor>; label: string } {
   const single = join(dir, WEIGHTS_NAME);
   if (existsSync(single)) {
     const raw = new Map<string, RawTensor>();
-    readFile(single, wanted, raw);
+    addTensors(openFile(single, readers), raw);
     return { raw, label: single };
   }
   const indexPath = join(dir, WEIGHTS_INDEX_NAME);
-  if (existsSync(indexPath)) return { raw: readShards(dir, indexPath, wanted), label: indexPath };
+  if (existsSync(indexPath)) return { raw: openShards(dir, indexPath, readers), label: indexPath };
   const others = readdirSync(dir).filter((f) => /\.(bin|pt|pth|h5|msgpack|ckpt)$/.test(f));
   throw new CheckpointError(
     `${dir}: neither ${WEIGHTS_NAME} nor ${WEIGHTS_INDEX_NAME} found` +
@@ -84,7 +101,7 @@ function readWeights(dir: string, wanted: (name: string) => boolean): { raw: Map
   );
 }
 
-function readShards(dir: string, indexPath: string, wanted: (name: string) => boolean): Map<string, RawTensor> {
+function openShards(dir: string, indexPath: string, readers: SafetensorsReader[]): Map<string, RawTensor> {
   const index = readJson(indexPath) as { weight_map?: unknown };
   const wm = index?.weight_map;
   if (wm === null || typeof wm !== 'object' || Array.isArray(wm)) throw new CheckpointError(`${indexPath}: "weight_map" is missing or not an object`);
@@ -100,14 +117,14 @@ function readShards(dir: string, indexPath: string, wanted: (name: string) => bo
   for (const shard of [...shards].sort()) {
     const path = join(dir, shard);
     if (!existsSync(path)) throw new CheckpointError(`${indexPath}: shard ${shard} listed in weight_map does not exist`);
-    const header = readSafetensorsHeader(path);
-    for (const name of header.tensors.keys()) {
+    const reader = openFile(path, readers);
+    for (const name of reader.header.tensors.keys()) {
       const listed = weightMap[name];
       if (listed === undefined) throw new CheckpointError(`${path}: tensor "${name}" is not listed in ${WEIGHTS_INDEX_NAME}'s weight_map`);
       if (listed !== shard) throw new CheckpointError(`${path}: tensor "${name}" is listed in weight_map under ${listed}, not ${shard}`);
       if (raw.has(name)) throw new CheckpointError(`${path}: tensor "${name}" also appears in ${raw.get(name)!.file}`);
     }
-    readFile(path, wanted, raw);
+    addTensors(reader, raw);
   }
   for (const [name, file] of Object.entries(weightMap)) {
     if (!raw.has(name)) throw new CheckpointError(`${indexPath}: weight_map lists tensor "${name}" in ${file as string}, but that shard does not hold it`);
@@ -118,12 +135,15 @@ function readShards(dir: string, indexPath: string, wanted: (name: string) => bo
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
-function floatData(r: RawTensor, name: string): Float32Array {
+function checkFloat(r: RawTensor, name: string): void {
   if (!['F16', 'BF16', 'F32', 'F64'].includes(r.info.dtype)) {
     throw new CheckpointError(`${r.file}: tensor "${name}" has dtype ${r.info.dtype}, expected a float type (F16, BF16, F32, F64)`);
   }
-  if (!r.tensor) throw new Error(`internal: tensor "${name}" of ${r.file} was not loaded`);
-  return toFloat32(r.tensor, `${r.file}: tensor "${name}"`);
+}
+
+/** Reads one tensor (its dtype already checked) as float32. */
+function floatData(r: RawTensor, name: string): Float32Array {
+  return toFiniteFloat32(r.reader.read(name), `${r.file}: tensor "${name}"`);
 }
 
 function sameValues(a: Float32Array, b: Float32Array): boolean {
@@ -138,71 +158,87 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
  * one against t5ParameterShapes(config). Tied copies (encoder/decoder.embed_tokens, lm_head when
  * tied) stand in for shared.weight when it is absent and are otherwise compared with it and
  * dropped. Throws a CheckpointError naming the file and tensor for a missing tensor, a shape
- * mismatch, a non-float dtype or (unless allowUnexpected) an unexpected tensor.
+ * mismatch, a non-float dtype or (unless allowUnexpected) an unexpected tensor, all before any
+ * tensor data is read.
  */
 export function loadHfCheckpoint(dir: string, opts: LoadOptions = {}): HfCheckpoint {
   const configPath = join(dir, CONFIG_NAME);
   if (!existsSync(configPath)) throw new CheckpointError(`${dir}: ${CONFIG_NAME} not found`);
-  const config = parseT5Config(readJson(configPath), configPath);
+  const config = readConfig(configPath);
   const expected = t5ParameterShapes(config);
   const expectedNames = new Set(expected.map((p) => p.name));
   const aliases = new Set(EMBED_ALIASES);
   if (config.tie_word_embeddings) aliases.add('lm_head.weight');
-  const { raw, label } = readWeights(dir, (n) => expectedNames.has(n) || aliases.has(n));
-  const warnings: string[] = [];
+  const readers: SafetensorsReader[] = [];
+  try {
+    const { raw, label } = openWeights(dir, readers);
+    const warnings: string[] = [];
 
-  const unexpected: string[] = [];
-  for (const [name, r] of raw) {
-    if (expectedNames.has(name) || aliases.has(name)) continue;
-    if (HF_IGNORED.has(name)) warnings.push(`${r.file}: tensor "${name}" ignored (HF ignores it too)`);
-    else unexpected.push(`${r.file}: unexpected tensor "${name}" ${fmt(r.info.shape)}`);
-  }
-  if (unexpected.length && !opts.allowUnexpected) {
-    throw new CheckpointError(`${unexpected.join('\n')}\n(${unexpected.length} tensor(s) that a T5 with this ${CONFIG_NAME} does not have: is the config right?)`);
-  }
-  warnings.push(...unexpected);
-
-  let sharedSource = 'shared.weight';
-  if (!raw.has('shared.weight')) {
-    const stand = [...aliases].find((a) => raw.has(a));
-    if (stand) sharedSource = stand;
-  }
-
-  const tensors = new Map<string, HostTensor<Float32Array>>();
-  const missing: string[] = [];
-  for (const { name, shape } of expected) {
-    const source = name === 'shared.weight' ? sharedSource : name;
-    const r = raw.get(source);
-    if (!r) { missing.push(name); continue; }
-    if (!sameShape(r.info.shape, shape)) {
-      throw new CheckpointError(`${r.file}: tensor "${source}" has shape ${fmt(r.info.shape)} but ${CONFIG_NAME} implies ${fmt(shape)}`);
+    const unexpected: string[] = [];
+    for (const [name, r] of raw) {
+      if (expectedNames.has(name) || aliases.has(name)) continue;
+      if (HF_IGNORED.has(name)) warnings.push(`${r.file}: tensor "${name}" ignored (HF ignores it too)`);
+      else unexpected.push(`${r.file}: unexpected tensor "${name}" ${fmt(r.info.shape)}`);
     }
-    tensors.set(name, { data: floatData(r, source), shape: [...shape] });
-  }
-  if (missing.length) {
-    const shown = missing.slice(0, 8).map((n) => `"${n}"`).join(', ');
-    throw new CheckpointError(`${label}: missing tensor(s) ${shown}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}`);
-  }
+    if (unexpected.length && !opts.allowUnexpected) {
+      throw new CheckpointError(`${unexpected.join('\n')}\n(${unexpected.length} tensor(s) that a T5 with this ${CONFIG_NAME} does not have: is the config right?)`);
+    }
+    warnings.push(...unexpected);
 
-  const shared = tensors.get('shared.weight')!;
-  for (const alias of aliases) {
-    const r = raw.get(alias);
-    if (!r || alias === sharedSource) continue;
-    if (!sameShape(r.info.shape, shared.shape)) {
-      throw new CheckpointError(`${r.file}: tensor "${alias}" has shape ${fmt(r.info.shape)} but it is tied to shared.weight ${fmt(shared.shape)}`);
+    let sharedSource = 'shared.weight';
+    if (!raw.has('shared.weight')) {
+      const stand = [...aliases].find((a) => raw.has(a));
+      if (stand) sharedSource = stand;
     }
-    if (!sameValues(floatData(r, alias), shared.data)) {
-      warnings.push(`${r.file}: tensor "${alias}" differs from ${sharedSource}, to which HF ties it; it was ignored`);
+
+    // Every check on the headers first: nothing is read until the whole checkpoint fits the config.
+    const missing: string[] = [];
+    for (const { name, shape } of expected) {
+      const source = name === 'shared.weight' ? sharedSource : name;
+      const r = raw.get(source);
+      if (!r) { missing.push(name); continue; }
+      if (!sameShape(r.info.shape, shape)) {
+        throw new CheckpointError(`${r.file}: tensor "${source}" has shape ${fmt(r.info.shape)} but ${CONFIG_NAME} implies ${fmt(shape)}`);
+      }
+      checkFloat(r, source);
     }
+    if (missing.length) {
+      const shown = missing.slice(0, 8).map((n) => `"${n}"`).join(', ');
+      throw new CheckpointError(`${label}: missing tensor(s) ${shown}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}`);
+    }
+    const sharedShape = expected.find((p) => p.name === 'shared.weight')!.shape;
+    const tied = [...aliases].filter((alias) => alias !== sharedSource && raw.has(alias));
+    for (const alias of tied) {
+      const r = raw.get(alias)!;
+      if (!sameShape(r.info.shape, sharedShape)) {
+        throw new CheckpointError(`${r.file}: tensor "${alias}" has shape ${fmt(r.info.shape)} but it is tied to shared.weight ${fmt(sharedShape)}`);
+      }
+      checkFloat(r, alias);
+    }
+
+    const tensors = new Map<string, HostTensor<Float32Array>>();
+    for (const { name, shape } of expected) {
+      const source = name === 'shared.weight' ? sharedSource : name;
+      tensors.set(name, { data: floatData(raw.get(source)!, source), shape: [...shape] });
+    }
+    const shared = tensors.get('shared.weight')!;
+    for (const alias of tied) {
+      if (!sameValues(floatData(raw.get(alias)!, alias), shared.data)) {
+        warnings.push(`${raw.get(alias)!.file}: tensor "${alias}" differs from ${sharedSource}, to which HF ties it; it was ignored`);
+      }
+    }
+    return { config, tensors, warnings };
+  } finally {
+    for (const r of readers) r.close();
   }
-  return { config, tensors, warnings };
 }
 
 const SHARD_FILE = /^model-\d{5}-of-\d{5}\.safetensors$/;
 
 /**
  * Writes `config` and `tensors` as HF's save_pretrained(safe_serialization=True) lays them out:
- * config.json and a single model.safetensors (metadata format "pt") holding each parameter once
+ * config.json (as Python's json.dumps writes it: float-typed fields and numbers that were floats in
+ * the config.json read stay floats) and a single model.safetensors (metadata format "pt") holding each parameter once
  * (tied: only shared.weight). Both files are written atomically, weights first, and shards of an
  * earlier sharded save in `dir` are removed as HF does, so the directory never mixes two saves.
  */
@@ -226,7 +262,8 @@ export function saveHfCheckpoint(dir: string, config: T5Config, tensors: Readonl
   }
   mkdirSync(dir, { recursive: true });
   writeSafetensors(join(dir, WEIGHTS_NAME), out, { format: 'pt' });
-  writeFileAtomic(join(dir, CONFIG_NAME), [JSON.stringify(t5ConfigToJson(config), null, 2) + '\n']);
+  const floats = new Set(config.extraFloats);
+  writeFileAtomic(join(dir, CONFIG_NAME), [`${pythonJson(t5ConfigToJson(config), (p) => T5_FLOAT_KEYS.has(p) || floats.has(p))}\n`]);
   for (const f of readdirSync(dir)) {
     if (f === WEIGHTS_INDEX_NAME || SHARD_FILE.test(f)) unlinkSync(join(dir, f));
   }

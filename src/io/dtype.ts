@@ -132,6 +132,37 @@ export function toFloat32(t: HostTensor, what = 'tensor'): Float32Array {
   }
 }
 
+/** A tensor that must hold finite values holds NaN or +-Infinity; the message names it and the first bad element. */
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+}
+
+/**
+ * Throws a NonFiniteError unless every value of `data` is finite. The message names `what` (file
+ * and tensor), the first bad flat index and its value, and how many values are bad: a NaN loaded
+ * into a model spreads to every output it reaches, so it is refused where it enters.
+ */
+export function assertFinite(data: Float32Array | Float64Array, what: string): void {
+  let first = -1, count = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  if (first >= 0) {
+    throw new NonFiniteError(`${what}: value ${data[first]} at flat index ${first} (${count} of ${data.length} values are NaN or infinite); non-finite values are refused`);
+  }
+}
+
+/** toFloat32 for tensors whose values must be finite (weights, prompts, training state); see assertFinite. */
+export function toFiniteFloat32(t: HostTensor, what = 'tensor'): Float32Array {
+  const data = toFloat32(t, what);
+  assertFinite(data, what);
+  return data;
+}
+
 /** Converts a floating tensor to float64 (for grading against float64 references). */
 export function toFloat64(t: HostTensor, what = 'tensor'): Float64Array {
   if (dtypeOf(t, what) === 'F64') return t.data as Float64Array;

@@ -7,6 +7,7 @@
 // tensor gets its own aligned copy (a view into a pooled Buffer can be misaligned for its type).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { fsCall } from '../util/fs_errors.js';
 import { DTYPE_SIZE, DTYPES, type Dtype, type DtypeArray, type HostTensor } from './dtype.js';
 
 /** Header entry of one tensor; offsets are relative to the start of the data buffer. */
@@ -146,9 +147,13 @@ function readHeaderFd(fd: number, file: string): SafetensorsHeader {
   return { ...parseHeaderBytes(headerBytes, file, fileSize - 8 - n), dataStart: 8 + n, fileSize };
 }
 
+function openFile(path: string): number {
+  return fsCall(path, 'open', () => openSync(path, 'r'));
+}
+
 /** Reads and validates only the header of a .safetensors file. */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
-  const fd = openSync(path, 'r');
+  const fd = openFile(path);
   try {
     return readHeaderFd(fd, path);
   } finally {
@@ -171,24 +176,68 @@ function viewAs<D extends Dtype>(dtype: D, bytes: Uint8Array): DtypeArray[D] {
 }
 
 /**
- * Reads a .safetensors file into host tensors, validating the header first (see the module
- * comment); `only`, when given, restricts which tensors are loaded.
+ * An open .safetensors file whose header has been validated against the file size (see the module
+ * comment); tensors are read one at a time, so a caller can check every declared shape and dtype
+ * before a byte of tensor data is allocated. close() when done.
  */
-export function readSafetensors(path: string, only?: (name: string) => boolean): SafetensorsFile {
-  const fd = openSync(path, 'r');
-  try {
-    const header = readHeaderFd(fd, path);
-    const tensors = new Map<string, HostTensor>();
-    for (const [name, info] of header.tensors) {
-      if (only && !only(name)) continue;
-      const [begin, end] = info.dataOffsets;
-      const bytes = new Uint8Array(new ArrayBuffer(end - begin));
-      readExactly(fd, bytes, header.dataStart + begin, path, `tensor "${name}"`);
-      tensors.set(name, { dtype: info.dtype, shape: info.shape, data: viewAs(info.dtype, bytes) });
+export class SafetensorsReader {
+  private fd: number | null;
+
+  private constructor(readonly path: string, fd: number, readonly header: SafetensorsHeader) {
+    this.fd = fd;
+  }
+
+  /** Opens `path` and validates its header; throws a SafetensorsError naming the file otherwise. */
+  static open(path: string): SafetensorsReader {
+    const fd = openFile(path);
+    try {
+      return new SafetensorsReader(path, fd, readHeaderFd(fd, path));
+    } catch (err) {
+      closeSync(fd);
+      throw err;
     }
-    return { tensors, metadata: header.metadata };
+  }
+
+  /** Reads tensor `name` into its own aligned buffer. */
+  read(name: string): HostTensor {
+    const info = this.header.tensors.get(name);
+    if (!info) fail(this.path, `no tensor "${name}"`);
+    if (this.fd === null) throw new Error(`${this.path}: read after close`);
+    const [begin, end] = info.dataOffsets;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(new ArrayBuffer(end - begin));
+    } catch (err) {
+      fail(this.path, `tensor "${name}" (${info.dtype} [${info.shape.join(', ')}], ${end - begin} bytes) does not fit in memory: ${(err as Error).message}`);
+    }
+    const fd = this.fd;
+    fsCall(this.path, 'read', () => readExactly(fd, bytes, this.header.dataStart + begin, this.path, `tensor "${name}"`));
+    return { dtype: info.dtype, shape: info.shape, data: viewAs(info.dtype, bytes) };
+  }
+
+  /** Closes the file; safe to repeat. */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/**
+ * Reads a .safetensors file into host tensors, validating the header first (see the module
+ * comment); `only`, when given, restricts which tensors are loaded. `beforeRead` sees the header
+ * before any tensor data is allocated: a caller that knows the shapes it expects throws there.
+ */
+export function readSafetensors(path: string, only?: (name: string) => boolean, beforeRead?: (header: SafetensorsHeader) => void): SafetensorsFile {
+  const reader = SafetensorsReader.open(path);
+  try {
+    beforeRead?.(reader.header);
+    const tensors = new Map<string, HostTensor>();
+    for (const name of reader.header.tensors.keys()) {
+      if (!only || only(name)) tensors.set(name, reader.read(name));
+    }
+    return { tensors, metadata: reader.header.metadata };
   } finally {
-    closeSync(fd);
+    reader.close();
   }
 }
 

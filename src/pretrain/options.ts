@@ -40,9 +40,9 @@ export interface PretrainOptions {
 }
 
 export const PRETRAIN_SCHEMA: Schema = {
-  out: field.string('output directory (run.json, log.jsonl, checkpoint, and the model in model/)'),
+  out: field.dir('output directory (run.json, log.jsonl, checkpoint, and the model in model/)'),
   corpus: field.list("pretraining text: 'brown' (Brown corpus), 'wordnet' (WordNet glosses), or text files (paragraphs = documents)", ['brown', 'wordnet']),
-  init: field.string('continue from this Hugging Face T5 checkpoint directory (its tokenizer too); null = a fresh ByT5-vocabulary model with the sizes below', null),
+  init: field.dir('continue from this Hugging Face T5 checkpoint directory (its tokenizer too); null = a fresh ByT5-vocabulary model with the sizes below', null),
   dModel: field.int('d_model', 96, { min: 8 }),
   dKv: field.int('size of one attention head', 24, { min: 4 }),
   numHeads: field.int('attention heads', 4, { min: 1 }),

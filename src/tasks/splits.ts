@@ -9,8 +9,7 @@
 // The shuffle is torch.randperm with a generator seeded 42, as ATTEMPT's `shuffled_indices`.
 // Indices refer to rows of the source files as the readers return them (MultiRC: answer options,
 // ReCoRD: queries, as in Hugging Face's datasets that ATTEMPT split).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readTextFile } from '../util/text.js';
 import type { Example, TaskId } from './example.js';
 import { permutation, type PermutationKind } from './random.js';
 import { isTaskId, taskSpec, type SourceName, type SplitKind } from './registry.js';
@@ -142,18 +141,10 @@ export function selectSplit(splits: TaskSplits, part: SplitPart, sources: Partia
 
 const FORMAT_TAG = 'bpt-splits/1';
 
-/**
- * Writes the splits to `<dir>/splits.json` (created or replaced; written to a temporary file and
- * renamed so that a crash never leaves half a file). Returns the path.
- */
-export function writeSplits(dir: string, splits: TaskSplits | readonly TaskSplits[]): string {
+/** The splits as the text of a splits.json file (train/datasets.ts writes it into a run directory). */
+export function serializeSplits(splits: TaskSplits | readonly TaskSplits[]): string {
   const list = Array.isArray(splits) ? splits : [splits as TaskSplits];
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'splits.json');
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ format: FORMAT_TAG, protocol: 'attempt', splits: list })}\n`);
-  renameSync(tmp, path);
-  return path;
+  return `${JSON.stringify({ format: FORMAT_TAG, protocol: 'attempt', splits: list })}\n`;
 }
 
 function checkPart(path: string, task: string, name: string, p: unknown): SplitPart {
@@ -165,9 +156,9 @@ function checkPart(path: string, task: string, name: string, p: unknown): SplitP
   return part as SplitPart;
 }
 
-/** Reads splits written by `writeSplits`, checking their shape. */
+/** Reads splits written by `serializeSplits`, checking their shape. */
 export function readSplits(path: string): TaskSplits[] {
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown; splits?: unknown };
+  const doc = JSON.parse(readTextFile(path)) as { format?: unknown; splits?: unknown };
   if (doc.format !== FORMAT_TAG || !Array.isArray(doc.splits)) throw new Error(`${path}: not a ${FORMAT_TAG} file`);
   return doc.splits.map((s: Partial<TaskSplits>, i: number) => {
     if (typeof s.task !== 'string' || !isTaskId(s.task)) throw new Error(`${path}: splits[${i}] has an unknown task`);

@@ -1,7 +1,7 @@
 // Reader for SQuAD v1.1 JSON ({version, data: [{title, paragraphs: [{context, qas: [{id, question,
 // answers: [{text, answer_start}]}]}]}]}). One example per question; all gold answers are kept,
 // since the metric takes the best match over them (dev has three per question).
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../util/text.js';
 import { DataError, type Example } from './example.js';
 import type { ReadOptions } from './glue.js';
 
@@ -66,5 +66,5 @@ export function parseSquad(text: string, options: ReadOptions = {}): Example[] {
 
 /** Reads a SQuAD v1.1 JSON file from disk (see `parseSquad`). */
 export function readSquad(path: string, options: ReadOptions = {}): Example[] {
-  return parseSquad(readFileSync(path, 'utf8'), { ...options, fileName: options.fileName ?? path });
+  return parseSquad(readTextFile(path), { ...options, fileName: options.fileName ?? path });
 }

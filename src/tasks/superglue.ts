@@ -1,7 +1,7 @@
 // Readers for the official SuperGLUE JSONL files (one JSON object per line). MultiRC is flattened
 // to one example per answer option and ReCoRD to one example per query, which is how TFDS and
 // Hugging Face present them and therefore how the ATTEMPT protocol counts and splits them.
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../util/text.js';
 import { DataError, labelPresence, textLines, type Example, type TaskId } from './example.js';
 import type { ReadOptions } from './glue.js';
 import { taskSpec } from './registry.js';
@@ -205,5 +205,5 @@ export function parseSuperGlueJsonl(task: TaskId, text: string, options: ReadOpt
 
 /** Reads one SuperGLUE JSONL file of `task` from disk (see `parseSuperGlueJsonl`). */
 export function readSuperGlueJsonl(task: TaskId, path: string, options: ReadOptions = {}): Example[] {
-  return parseSuperGlueJsonl(task, readFileSync(path, 'utf8'), { ...options, fileName: options.fileName ?? path });
+  return parseSuperGlueJsonl(task, readTextFile(path), { ...options, fileName: options.fileName ?? path });
 }

@@ -5,7 +5,7 @@
 // the safetensors metadata under "bpt_checkpoint". Data order and dropout are functions of the
 // seed and these counters (sampler.ts), so restoring them continues the run bit for bit.
 import { existsSync } from 'node:fs';
-import { toFloat32, type HostTensor } from '../io/dtype.js';
+import { toFiniteFloat32, type HostTensor } from '../io/dtype.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { OptimizerState } from '../optim/optimizer.js';
@@ -68,7 +68,7 @@ export function loadTrainState(path: string): TrainState {
   if (header.format !== FORMAT) throw new Error(`${path}: checkpoint format ${JSON.stringify(header.format)}, expected ${FORMAT}`);
   const named = new Map<string, HostTensor<Float32Array>>();
   for (const [name, t] of tensors) {
-    if (name.startsWith('param/')) named.set(name.slice(6), { data: toFloat32(t, `${path}: ${name}`), shape: [...t.shape] });
+    if (name.startsWith('param/')) named.set(name.slice(6), { data: toFiniteFloat32(t, `${path}: tensor "${name}"`), shape: [...t.shape] });
   }
   let optimizer: OptimizerState | null = null;
   if (header.optimizer) {
@@ -79,7 +79,7 @@ export function loadTrainState(path: string): TrainState {
         for (const k of header.optimizer!.keys[i]!) {
           const t = tensors.get(`optim/${i}/${k}`);
           if (!t) throw new Error(`${path}: optimizer tensor optim/${i}/${k} is missing`);
-          out[k] = toFloat32(t, `${path}: optim/${i}/${k}`);
+          out[k] = toFiniteFloat32(t, `${path}: tensor "optim/${i}/${k}"`);
         }
         return { step, tensors: out };
       }),

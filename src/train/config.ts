@@ -1,18 +1,10 @@
 // Run configurations: every option of a stage is declared once, as a field with its type, default,
-// bounds and help. From that one declaration come the JSON config file reader, the command-line
-// flags (kebab-case of the field name) and their --help text, the validation messages, and the
-// resolved config that each run writes to its metadata. Precedence: defaults < JSON file < flags.
+// bounds, help and value placeholder. From that one declaration come the JSON config file reader,
+// the command-line flags (kebab-case of the field name; src/cli turns them into the CLI library's
+// options) and their --help text, the validation messages, and the resolved config that each run
+// writes to its metadata. Precedence: defaults < JSON file < flags.
 // Every choice a method leaves open is a field, so every run records how it was made.
 import { existsSync, readFileSync } from 'node:fs';
-
-/** A command-line option as the CLI parses it (node:util's parseArgs) and lists it in --help. */
-export interface OptionSpec {
-  type: 'string' | 'boolean';
-  /** One line for --help. */
-  help: string;
-  default?: string | boolean;
-  short?: string;
-}
 
 /** A configuration error: the message names the file or flag, the field and what is wrong. */
 export class ConfigError extends Error {
@@ -28,6 +20,8 @@ interface FieldBase<T> {
   default: T | undefined;
   /** When true, null is allowed (and means what `help` says). */
   nullable?: boolean;
+  /** The value's placeholder in --help (DIR, FILE, ...); by default one named after the kind. */
+  arg?: string;
 }
 
 /** One option of a stage. */
@@ -47,7 +41,8 @@ export type Resolved = Record<string, FieldValue>;
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-function describeKind(f: Field): string {
+/** What a field accepts, in words (for --help and error messages). */
+export function describeKind(f: Field): string {
   switch (f.kind) {
     case 'string': return 'a string';
     case 'bool': return 'true or false';
@@ -65,10 +60,19 @@ function describeKind(f: Field): string {
   }
 }
 
-/** Checks one value (from JSON, or already converted from a flag); returns it or throws naming `where`. */
-function checkValue(name: string, f: Field, v: unknown, where: string): FieldValue {
+/** A rejected value as the user wrote it; a number too large for a double says so (JSON has no Infinity). */
+function shown(v: unknown, raw: string | undefined): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${raw ?? 'a number'} (too large: it overflows a 64-bit float to ${v})`;
+  return raw ?? JSON.stringify(v);
+}
+
+/**
+ * Checks one value (from JSON, or already converted from a flag, `raw` being what was typed);
+ * returns it or throws naming `where`.
+ */
+function checkValue(name: string, f: Field, v: unknown, where: string, raw?: string): FieldValue {
   const bad = (): never => {
-    throw new ConfigError(`${where}: '${name}' must be ${describeKind(f)}${f.nullable ? ' or null' : ''}, got ${JSON.stringify(v)}`);
+    throw new ConfigError(`${where}: '${name}' must be ${describeKind(f)}${f.nullable ? ' or null' : ''}, got ${shown(v, raw)}`);
   };
   if (v === null) return f.nullable ? null : bad();
   switch (f.kind) {
@@ -152,11 +156,12 @@ export function readConfigFile(path: string, schema: Schema): Record<string, unk
 
 /**
  * Resolves a stage's configuration: schema defaults, then the JSON object `file` (from
- * `readConfigFile`, named `fileName` in errors), then command-line `flags` (values keyed by
+ * `readConfigFile`, named `fileName` in errors; null for a command that takes no config file),
+ * then command-line `flags` (values keyed by
  * kebab-case flag name, as node's parseArgs returns them). Throws a ConfigError for a wrong type,
  * a value out of bounds, or a required field left unset.
  */
-export function resolveConfig(schema: Schema, file: Record<string, unknown> = {}, flags: Record<string, unknown> = {}, fileName = 'config'): Resolved {
+export function resolveConfig(schema: Schema, file: Record<string, unknown> = {}, flags: Record<string, unknown> = {}, fileName: string | null = 'config'): Resolved {
   const flagNames = new Map(Object.keys(schema).map((n) => [kebab(n), n]));
   for (const flag of Object.keys(flags)) {
     if (!flagNames.has(flag)) throw new ConfigError(`unknown option --${flag}`);
@@ -165,23 +170,26 @@ export function resolveConfig(schema: Schema, file: Record<string, unknown> = {}
   for (const [name, f] of Object.entries(schema)) {
     const flag = flags[kebab(name)];
     let v: FieldValue | undefined = f.default as FieldValue | undefined;
-    if (name in file) v = checkValue(name, f, file[name], fileName);
-    if (flag !== undefined) v = checkValue(name, f, fromFlag(f, flag as string | boolean), `--${kebab(name)}`);
-    if (v === undefined) throw new ConfigError(`'${name}' is required: set --${kebab(name)} or "${name}" in the config file (${f.help})`);
+    if (name in file) v = checkValue(name, f, file[name], fileName ?? 'config');
+    if (flag !== undefined) v = checkValue(name, f, fromFlag(f, flag as string | boolean), `--${kebab(name)}`, String(flag));
+    if (v === undefined) throw new ConfigError(`'${name}' is required: set --${kebab(name)}${fileName === null ? '' : ` or "${name}" in the config file`} (${f.help})`);
     out[name] = v;
   }
   return out;
 }
 
-/** The command-line options of a schema, for a Command's `options` (help text includes defaults and types). */
-export function schemaOptions(schema: Schema): Record<string, OptionSpec> {
-  const opts: Record<string, OptionSpec> = {};
-  for (const [name, f] of Object.entries(schema)) {
-    const def = f.default === undefined ? ' [required]' : ` [default ${JSON.stringify(f.default)}]`;
-    // Booleans take a value too (--model-dropout false): node's parseArgs has no --no-x form on Node 20.
-    opts[kebab(name)] = { type: 'string', help: `${f.help}: ${describeKind(f)}${def}` };
+/** The placeholder of a field's value in --help: `--lr NUM`, `--out DIR`, `--tasks LIST`. */
+export function fieldArg(f: Field): string {
+  if (f.arg) return f.arg;
+  switch (f.kind) {
+    case 'int': return 'INT';
+    case 'number': return 'NUM';
+    case 'list': return 'LIST';
+    case 'bool': return '';
+    case 'numberOrEnum': return `NUM|${f.values.join('|')}`;
+    case 'enum': return f.values.length <= 4 ? f.values.join('|') : 'NAME';
+    default: return 'TEXT';
   }
-  return opts;
 }
 
 /** The flag name of a field (for error messages that point at the command line). */
@@ -192,6 +200,12 @@ export function flagName(name: string): string {
 /** Shorthands for declaring fields. */
 export const field = {
   string: (help: string, def?: string | null): Field => ({ kind: 'string', help, default: def, nullable: def === null }),
+  /** A string that names a directory (DIR in --help). */
+  dir: (help: string, def?: string | null): Field => ({ kind: 'string', help, default: def, nullable: def === null, arg: 'DIR' }),
+  /** A string that names a file (FILE in --help). */
+  file: (help: string, def?: string | null): Field => ({ kind: 'string', help, default: def, nullable: def === null, arg: 'FILE' }),
+  /** A string that names a file or a directory (PATH in --help). */
+  path: (help: string, def?: string | null): Field => ({ kind: 'string', help, default: def, nullable: def === null, arg: 'PATH' }),
   int: (help: string, def: number | null | undefined, bounds: { min?: number; max?: number } = {}): Field =>
     ({ kind: 'int', help, default: def, nullable: def === null, ...bounds }),
   number: (help: string, def: number | null | undefined, bounds: { min?: number; max?: number; above?: number } = {}): Field =>

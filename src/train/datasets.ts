@@ -3,8 +3,9 @@
 // ATTEMPT splits (src/tasks/splits.ts), read from a data root that holds the official files in
 // glue/, superglue/ and squad/ (the demo tasks need none).
 import { join } from 'node:path';
+import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import {
-  expandAnswers, fewShot, isTaskId, loadSentiment, loadTaskSource, makeSplits, selectSplit, SENTIMENT_SOURCES, taskSpec,
+  expandAnswers, fewShot, isTaskId, loadSentiment, loadTaskSource, makeSplits, selectSplit, SENTIMENT_SOURCES, serializeSplits, taskSpec,
   type DataRoots, type Example, type SentimentSource, type SourceName, type TaskId, type TaskSplits,
 } from '../tasks/index.js';
 
@@ -105,4 +106,12 @@ export function loadTaskData(key: string, opts: LoadOptions): TaskData {
   }
   if (!opts.evalOnly && train.length === 0) throw new Error(`task ${key}: no training examples`);
   return data;
+}
+
+/** Writes the splits to `<dir>/splits.json` (created or replaced atomically); returns the path. */
+export function writeSplits(dir: string, splits: TaskSplits | readonly TaskSplits[]): string {
+  ensureDirectory(dir);
+  const path = join(dir, 'splits.json');
+  writeFileAtomic(path, [serializeSplits(splits)]);
+  return path;
 }

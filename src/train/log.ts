@@ -3,6 +3,7 @@
 // the records of steps after its checkpoint, so the log reads as one uninterrupted run.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.js';
+import { fsCall } from '../util/fs_errors.js';
 
 /** A log record: a kind ('step', 'eval', 'event', ...), the step it belongs to, and any fields. */
 export type LogRecord = { kind: string; step: number } & Record<string, unknown>;
@@ -32,7 +33,7 @@ export class JsonlLog {
 
   /** Appends one record (numbers that are not finite become null, as JSON requires). */
   write(record: LogRecord): void {
-    appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    fsCall(this.path, 'append to', () => appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`));
   }
 }
 

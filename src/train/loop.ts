@@ -1,6 +1,8 @@
 // The step loop every training stage shares: progress display, the loss read back each step (one
 // scalar, which also bounds how far the host runs ahead of the GPU and surfaces GPU errors at the
-// step that caused them), a stop on a non-finite loss, JSONL step records, checkpoints every N
+// step that caused them), a stop on the first non-finite value the step's check found (the loss, a
+// gradient, an updated tensor: the run fails naming the step and the tensor, and no checkpoint is
+// written from that state), JSONL step records, checkpoints every N
 // steps and at the stage's boundaries. What a step does, and what a boundary does (evaluation),
 // belongs to the stage.
 import type { ProgressMode } from './options.js';
@@ -10,6 +12,8 @@ import type { Run } from './run.js';
 /** What one step reports: its loss and, on log steps, the fields of its log record. */
 export interface StepReport {
   loss: number;
+  /** The first tensor of the step's finiteness check that is not finite, described; null or absent when all are. */
+  nonFinite?: string | null;
   fields?: Record<string, unknown>;
 }
 
@@ -36,6 +40,11 @@ export interface LoopSpec {
   after?(done: number, progress: Progress): Promise<boolean>;
 }
 
+/** A step produced a NaN or an infinity: the run stops (exit code != 0) without a checkpoint of that state. */
+export class NonFiniteStepError extends Error {
+  override name = 'NonFiniteStepError';
+}
+
 /**
  * Runs steps startStep..totalSteps-1 (see the file comment), or stops early after `stopAfter`
  * steps or on SIGINT / SIGTERM (the current step finishes and a checkpoint is written; a second
@@ -57,13 +66,18 @@ export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let stopped = end;
+  let saved = spec.startStep;
   try {
     for (let s = spec.startStep; s < end; s++) {
       const done = s + 1;
       const logStep = done % spec.settings.logEvery === 0 || done === spec.totalSteps;
       const report = await spec.step(s, logStep);
-      if (!Number.isFinite(report.loss)) {
-        throw new Error(`step ${done}: the loss is ${report.loss}; the last checkpoint in ${run.dir} is from before this step (lower the lr or check the data)`);
+      const bad = report.nonFinite ?? (Number.isFinite(report.loss) ? null : `the loss is ${report.loss}`);
+      if (bad) {
+        const kept = saved > 0 ? `the last checkpoint (step ${saved}) is left as it was` : 'no checkpoint was written';
+        const message = `step ${done}: ${bad}; the run stopped, ${kept} (lower the lr, or check the data and the model)`;
+        run.log.write({ kind: 'event', step: done, event: 'non-finite', message });
+        throw new NonFiniteStepError(`${run.dir}: ${message}`);
       }
       smoothed = smoothed === null ? report.loss : 0.98 * smoothed + 0.02 * report.loss;
       if (logStep) run.log.write({ kind: 'step', step: done, loss: report.loss, ...report.fields });
@@ -72,6 +86,7 @@ export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
       const boundary = spec.after ? await spec.after(done, progress) : false;
       if (boundary || signal || (spec.settings.checkpointEvery > 0 && done % spec.settings.checkpointEvery === 0) || done === end) {
         await spec.checkpoint(done);
+        saved = done;
       }
       if (signal) {
         stopped = done;

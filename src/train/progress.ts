@@ -1,8 +1,9 @@
 // Progress of long work (training steps, evaluation batches). On a terminal: a cli-progress bar
 // (it detects the terminal width, redraws in place at a bounded rate, computes a smoothed ETA and
 // restores the cursor on SIGINT), with messages printed above it. When stderr is not a TTY (CI
-// logs, redirected output) a bar would fill the file with carriage returns, so plain lines are
-// printed instead, at most one every `intervalMs` plus one at the end.
+// logs, redirected output) a bar would fill the file with carriage returns (and cli-progress
+// draws nothing there), so plain lines are printed instead, at most one every `intervalMs` plus
+// one at the end.
 import * as cliProgress from 'cli-progress';
 import type { ProgressMode } from './options.js';
 
@@ -36,7 +37,7 @@ export class Progress {
   /** `start` is where a resumed run begins (its ETA counts only new work). */
   constructor(readonly label: string, readonly total: number, mode: ProgressMode, start = 0,
     private readonly stream: NodeJS.WriteStream = process.stderr, private readonly intervalMs = 10_000) {
-    this.mode = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
+    this.mode = mode === 'auto' || mode === 'bar' ? (stream.isTTY ? 'bar' : 'lines') : mode;
     this.value = start;
     if (this.mode === 'bar') {
       this.multi = new cliProgress.MultiBar({
@@ -44,6 +45,9 @@ export class Progress {
         format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} < {eta_formatted} | {info}`,
         hideCursor: true,
         linewrap: true,
+        // A message printed above the bar leaves the cursor on a fresh line: the bar must be drawn
+        // again even when its text has not changed.
+        forceRedraw: true,
         barsize: 24,
         // trainLoop handles SIGINT itself (checkpoint, then stop); the bar must not swallow it.
         gracefulExit: false,
@@ -71,8 +75,12 @@ export class Progress {
   /** Prints a message (above the bar on a terminal). */
   log(message: string): void {
     if (this.mode === 'none') return;
-    if (this.multi) this.multi.log(`${message}\n`);
-    else this.stream.write(`${message}\n`);
+    if (this.multi) {
+      // cli-progress only buffers a message until its next timed redraw, and stop() drops the
+      // buffer: redraw now (clear the bar's line, print the message, draw the bar below it).
+      this.multi.log(`${message}\n`);
+      this.multi.update();
+    } else this.stream.write(`${message}\n`);
   }
 
   /** Ends the display (a final line in 'lines' mode). */

@@ -1,6 +1,6 @@
 // One supervised training step of the target stage and the baselines: Hugging Face's loss (token
 // mean over the batch) plus an optional penalty (the BPT prior), its gradient w.r.t. the trainable
-// tensors, and the optimizer update, recorded for one submit.
+// tensors, the optimizer update and the step's finiteness check (finite.ts), recorded for one submit.
 import { valueAndGrad } from '../autograd/grad.js';
 import type { RunMode } from '../nn/t5/model.js';
 import type { PromptInput } from '../nn/prompt.js';
@@ -10,6 +10,7 @@ import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uploadBatch, type HostBatch } from './data.js';
 import type { PromptFor } from './eval.js';
+import { recordStepCheck } from './finite.js';
 import type { LoadedModel } from './model.js';
 import type { GradientOptimizer } from './optimizers.js';
 
@@ -18,31 +19,45 @@ export interface StepTarget {
   prompt: PromptFor;
   /** A recorded scalar added to the loss (the prior), or null. */
   penalty: (() => Tensor) | null;
-  params: Tensor[];
+  /** The trained tensors by name (the names label the finiteness check). */
+  params: ReadonlyMap<string, Tensor>;
 }
 
-/** The data loss and the penalty of a step, to read back (the caller disposes them). */
+/** The data loss, the penalty and the finiteness counts of a step, to read back (the caller disposes them). */
 export interface StepValues {
   loss: Tensor;
   penalty: Tensor | null;
+  /** Non-finite counts of the tensors `checked` names (see finite.ts). */
+  check: Tensor;
+}
+
+/** What a recorded step returns: tensors to read back, and the names of the checked tensors. */
+export interface RecordedStep {
+  values: StepValues;
+  checked: string[];
 }
 
 /** Records forward, backward and update of one step on batch `h`. */
-export function recordTrainStep(lm: LoadedModel, h: HostBatch, target: StepTarget, opt: GradientOptimizer, mode: RunMode): StepValues {
-  return tidy(() => {
+export function recordTrainStep(lm: LoadedModel, h: HostBatch, target: StepTarget, opt: GradientOptimizer, mode: RunMode): RecordedStep {
+  let checked: string[] = [];
+  const values = tidy(() => {
     const batch = uploadBatch(h);
-    return recordStepOn(lm, batch, target.prompt(h, batch), target, opt, mode);
+    const step = recordStepOn(lm, batch, target.prompt(h, batch), target, opt, mode);
+    checked = step.checked;
+    return step.values;
   });
+  return { values, checked };
 }
 
 /** `recordTrainStep` on a batch already on the GPU with its prompt (a captured step's inputs, src/jit). */
 export function recordStepOn(lm: LoadedModel, batch: Seq2SeqBatch, prompt: PromptInput | undefined, target: StepTarget, opt: GradientOptimizer,
-  mode: RunMode): StepValues {
+  mode: RunMode): RecordedStep {
   const { grads, aux } = valueAndGrad(() => {
     const { loss } = seq2seq(lm.model, batch, prompt, mode);
     const penalty = target.penalty ? target.penalty() : null;
     return { value: penalty ? add(loss, penalty) : loss, aux: { loss, penalty } };
-  }, target.params);
+  }, [...target.params.values()]);
   opt.step(grads);
-  return aux;
+  const check = recordStepCheck({ loss: aux.loss, penalty: aux.penalty }, target.params, grads);
+  return { values: { ...aux, check: check.counts }, checked: check.names };
 }

@@ -106,9 +106,11 @@ t('multi-target BPT: shared P, one (U_k, V_k) per task, one multitask adapter', 
   await evalMatches('multi', r, 'rte,mrpc');
 });
 
-t('full fine-tuning: every weight trains (AdamW), the model is saved as an HF checkpoint', async () => {
+t('full fine-tuning: every weight trains (AdamW), the model is saved as an HF checkpoint with its tokenizer', async () => {
   const r = await target('finetune', { method: 'finetune' });
-  assert.ok(existsSync(join(root, 'finetune', 'model', 'model.safetensors')));
+  const model = join(root, 'finetune', 'model');
+  assert.ok(existsSync(join(model, 'model.safetensors')));
+  assert.is(JSON.parse(readFileSync(join(model, 'tokenizer_config.json'), 'utf8')).tokenizer_class, 'ByT5Tokenizer');
   await evalMatches('finetune', r);
 });
 

@@ -132,7 +132,7 @@ t('bad input fails with a clear message and writes nothing', () => {
   assert.match(usage.err, /--particles: 'particles' must be an integer >= 1/);
   const unknown = bpt('source', '--particels', '3');
   assert.is(unknown.code, 2);
-  assert.match(unknown.err, /Unknown option '--particels'/);
+  assert.match(unknown.err, /unknown option '--particels'\n\(Did you mean --particles\?\)/);
 });
 
 t.run();

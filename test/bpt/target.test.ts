@@ -175,7 +175,9 @@ t('a training step minimises HF loss + prior and reports both', async () => {
   const opt = makeOptimizer('sgd', m.groups({ p: 0, lowRank: 0 }), 0);
   const hb = collate(rows([0, 1, 2, 0]), { padId: 0, decoderStartId: 0, padMultiple: 8 });
   const lm = { model, tokenizer: tok, dir: 'random' };
-  const out = recordTrainStep(lm, hb, { prompt: (x) => m.prompt(x), penalty: () => prior.penalty(m), params: [m.P, m.U, m.V] }, opt, { training: false });
+  const { values: out, checked } = recordTrainStep(lm, hb, { prompt: (x) => m.prompt(x), penalty: () => prior.penalty(m), params: m.named() }, opt, { training: false });
+  assert.equal(checked, ['loss', 'penalty', 'gradient of P', 'gradient of U', 'gradient of V', 'P after the update', 'U after the update', 'V after the update']);
+  assert.equal([...(await out.check.toArray())], new Array(16).fill(0), 'every checked tensor is finite');
   const loss = await out.loss.item();
   const penalty = await out.penalty!.item();
   const ref = tidy(() => {
@@ -184,7 +186,7 @@ t('a training step minimises HF loss + prior and reports both', async () => {
   });
   assert.ok(Math.abs(loss - (await ref.item())) < 1e-6, 'the data loss is the HF token mean over the batch');
   assert.ok(Math.abs(penalty - prior64(h, 1 / 8, 'theta').value) <= 1e-5 * penalty);
-  [out.loss, out.penalty!, ref].forEach((x) => x.dispose());
+  [out.loss, out.penalty!, out.check, ref].forEach((x) => x.dispose());
   opt.dispose();
   prior.dispose();
   m.dispose();

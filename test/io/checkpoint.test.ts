@@ -2,14 +2,14 @@
 // (gated-gelu untied, sharded, F16/BF16), tied-alias handling, and one test per error.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHfCheckpoint, saveHfCheckpoint } from '../../src/io/checkpoint.js';
 import {
   bf16BitsToFloat32, f16BitsToFloat32, float32ToBf16Bits, float32ToF16Bits, toFloat32, type HostTensor,
 } from '../../src/io/dtype.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors, SafetensorsReader } from '../../src/io/safetensors.js';
 import { writeSafetensors } from '../../src/io/safetensors_writer.js';
 import { makeT5Config, t5ConfigToJson, t5ParameterShapes, type T5Config } from '../../src/nn/t5/config.js';
 import { rng } from '../util/check.js';
@@ -226,6 +226,40 @@ t('error: wrong shape vs config', () => {
   writeConfig(dir, { ...config, num_heads: 4 });
   throwsWith(() => loadHfCheckpoint(dir), join(dir, 'model.safetensors'), 'tensor "encoder.block.0.layer.0.SelfAttention.q.weight"', 'shape [8, 16]', 'implies [16, 16]');
   throwsWith(() => saveHfCheckpoint(freshDir(), { ...config, d_ff: 7 }, params), 'DenseReluDense.wi.weight', '[24, 16]', '[7, 16]');
+});
+
+t('a header declaring an 8 GiB tensor (sparse file) is refused against config.json before any tensor data is read', () => {
+  const config = tiny();
+  const params = randomParams(config, 9);
+  const dir = freshDir();
+  const header: Record<string, unknown> = {};
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, p] of params) {
+    if (name === 'shared.weight') continue;
+    header[name] = { dtype: 'F32', shape: p.shape, data_offsets: [offset, offset + p.data.byteLength] };
+    chunks.push(new Uint8Array(p.data.buffer));
+    offset += p.data.byteLength;
+  }
+  const huge = 8 * 2 ** 30;
+  header['shared.weight'] = { dtype: 'F32', shape: [huge / 4 / 16, 16], data_offsets: [offset, offset + huge] };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const len = new Uint8Array(8);
+  new DataView(len.buffer).setBigUint64(0, BigInt(json.length), true);
+  const file = join(dir, 'model.safetensors');
+  writeFileSync(file, Buffer.concat([len, json, ...chunks]));
+  truncateSync(file, 8 + json.length + offset + huge);
+  writeConfig(dir, config);
+  const t0 = performance.now();
+  throwsWith(() => loadHfCheckpoint(dir), file, 'tensor "shared.weight"', `shape [${huge / 64}, 16]`, 'config.json implies [40, 16]');
+  assert.ok(performance.now() - t0 < 2000, 'refused from the header alone');
+  const reader = SafetensorsReader.open(file);
+  try {
+    const q = 'encoder.block.0.layer.0.SelfAttention.q.weight';
+    assert.equal([...toFloat32(reader.read(q))], [...params.get(q)!.data], 'other tensors of the file read one at a time');
+  } finally {
+    reader.close();
+  }
 });
 
 t('error: non-float tensor, truncated file, missing/malformed config, unreadable weight formats', () => {

@@ -2,7 +2,7 @@
 // own writer on the fixture checkpoint, conversions, atomic writes, and one test per malformed file.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -120,7 +120,7 @@ t('atomic write: a failing write leaves the old file and no temporary file', () 
   const bad = { a: { shape: [2], data: Float32Array.of(1, 2) }, b: { shape: [1], data: [1] as unknown as Float32Array } };
   throwsWith(() => writeSafetensors(p, bad), '"b"');
   assert.ok(readFileSync(p).equals(before), 'old file intact');
-  assert.equal(readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary left behind');
+  assert.equal(readdirSync(dir).filter((f) => f.includes('.bpt-tmp-')), [], 'no temporary left behind');
   throwsWith(() => writeSafetensors(join(dir, 'no-such-dir', 'x.safetensors'), { a: { shape: [1], data: Float32Array.of(1) } }), 'no-such-dir');
 });
 
@@ -192,6 +192,22 @@ t('error: truncated data', () => {
   const extra = join(dir, 'extra.safetensors');
   writeFileSync(extra, Buffer.concat([bytes, Buffer.alloc(3)]));
   throwsWith(() => readSafetensors(extra), extra, '3 trailing bytes');
+});
+
+t('a header claiming 8 GiB: refused from the header in a small file, and by the caller before any read in a sparse one', () => {
+  const huge = 8 * 2 ** 30;
+  const small = rawFile('claims8g.safetensors', { prompts: { dtype: 'F32', shape: [huge / 4], data_offsets: [0, huge] } }, 16);
+  throwsWith(() => readSafetensors(small), small, 'tensor "prompts"', `end at byte ${huge}`, 'out of range of the 16 data bytes');
+  const sparse = rawFile('sparse8g.safetensors', { prompts: { dtype: 'F32', shape: [huge / 64, 4, 4], data_offsets: [0, huge] } }, 0);
+  truncateSync(sparse, statSync(sparse).size + huge);
+  const t0 = performance.now();
+  let seen: number[] = [];
+  throwsWith(() => readSafetensors(sparse, undefined, (h) => {
+    seen = h.tensors.get('prompts')!.shape;
+    throw new Error(`${sparse}: prompts are [${seen.join(', ')}], expected [2, 4, 4]`);
+  }), sparse, `prompts are [${huge / 64}, 4, 4]`);
+  assert.equal(seen, [huge / 64, 4, 4]);
+  assert.ok(performance.now() - t0 < 2000, 'nothing was allocated or read');
 });
 
 t('error: bad shape and bad metadata', () => {

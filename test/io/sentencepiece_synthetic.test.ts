@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SentencePieceProcessor } from '../../src/io/tokenizer/sentencepiece.js';
-import { parseSentencePieceModel } from '../../src/io/tokenizer/sentencepiece_model.js';
+import { ProtoWriter } from '../../src/io/tokenizer/protobuf_writer.js';
+import { parseSentencePieceModel, type PieceType } from '../../src/io/tokenizer/sentencepiece_model.js';
+import { serializeSentencePieceModel } from '../../src/io/tokenizer/sentencepiece_model_writer.js';
 import { rng } from '../util/check.js';
 
 interface WasmProcessor {
@@ -17,24 +19,6 @@ interface WasmProcessor {
   encodeIds(text: string): number[];
   decodeIds(ids: number[]): string;
 }
-
-// --- a minimal protobuf writer for ModelProto ---
-function varint(v: number): number[] {
-  const out: number[] = [];
-  let x = BigInt.asUintN(64, BigInt(v));
-  do {
-    let b = Number(x & 0x7fn);
-    x >>= 7n;
-    if (x) b |= 0x80;
-    out.push(b);
-  } while (x);
-  return out;
-}
-const key = (field: number, wire: number) => varint((field << 3) | wire);
-const fVarint = (field: number, v: number) => [...key(field, 0), ...varint(v)];
-const fBytes = (field: number, b: Uint8Array | number[]) => [...key(field, 2), ...varint(b.length), ...b];
-const fString = (field: number, s: string) => fBytes(field, [...new TextEncoder().encode(s)]);
-const fFloat = (field: number, f: number) => [...key(field, 5), ...new Uint8Array(Float32Array.of(f).buffer)];
 
 interface Spec {
   pieces: { piece: string; score: number; type?: number }[];
@@ -45,17 +29,16 @@ interface Spec {
 }
 
 function modelBytes(spec: Spec): Uint8Array {
-  const out: number[] = [];
-  for (const p of spec.pieces) out.push(...fBytes(1, [...fString(1, p.piece), ...fFloat(2, p.score), ...fVarint(3, p.type ?? 1)]));
-  out.push(...fBytes(2, [
-    ...fVarint(3, 1), ...fVarint(4, spec.pieces.length), ...fVarint(35, spec.byteFallback ? 1 : 0),
-    ...fVarint(40, 0), ...fVarint(41, 1), ...fVarint(42, 2), ...fVarint(43, -1),
-  ]));
-  out.push(...fBytes(3, [
-    ...fString(1, 'identity'), ...fVarint(3, spec.addDummyPrefix === false ? 0 : 1),
-    ...fVarint(4, spec.removeExtraWhitespaces === false ? 0 : 1), ...fVarint(5, spec.escapeWhitespaces === false ? 0 : 1),
-  ]));
-  return Uint8Array.from(out);
+  const enc = new TextEncoder();
+  return serializeSentencePieceModel({
+    pieces: spec.pieces.map((p) => ({ piece: p.piece, bytes: enc.encode(p.piece), score: p.score, type: (p.type ?? 1) as PieceType })),
+    trainer: { modelType: 1, byteFallback: spec.byteFallback ?? false, treatWhitespaceAsSuffix: false, unkId: 0, bosId: 1, eosId: 2, padId: -1, unkSurface: ' \u2047 ' },
+    normalizer: {
+      name: 'identity', precompiledCharsmap: new Uint8Array(0), normalizationRuleTsv: '', addDummyPrefix: spec.addDummyPrefix !== false,
+      removeExtraWhitespaces: spec.removeExtraWhitespaces !== false, escapeWhitespaces: spec.escapeWhitespaces !== false,
+    },
+    denormalizer: null,
+  });
 }
 
 const UNKNOWN = 2, CONTROL = 3, USER = 4, UNUSED = 5, BYTE = 6;
@@ -135,7 +118,7 @@ t('model validation errors', () => {
   assert.throws(() => parseSentencePieceModel(modelBytes({ pieces: dup }), 'x.model'), /"a" \(id 2\) is defined twice/);
   assert.throws(() => parseSentencePieceModel(Uint8Array.of(0x0a, 0x05, 0x01), 'trunc.model'), /trunc\.model.*malformed protobuf/);
   const bpe = modelBytes({ pieces: basePieces(r) });
-  const patched = Uint8Array.from([...bpe, ...fBytes(2, fVarint(3, 2))]);
+  const patched = Uint8Array.from([...bpe, ...new ProtoWriter().message(2, new ProtoWriter().varint(3, 2)).finish()]);
   assert.throws(() => parseSentencePieceModel(patched, 'bpe.model'), /bpe\.model: model type bpe is not supported/);
 });
 

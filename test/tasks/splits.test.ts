@@ -7,7 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadTaskSource, type DataRoots } from '../../src/tasks/load.js';
 import { Mt19937, numpyPermutation, torchRandperm } from '../../src/tasks/random.js';
-import { fewShot, makeSplits, readSplits, selectSplit, writeSplits, type TaskSplits } from '../../src/tasks/splits.js';
+import { fewShot, makeSplits, readSplits, selectSplit, type TaskSplits } from '../../src/tasks/splits.js';
+import { writeSplits } from '../../src/train/datasets.js';
 import { sharedPath, sharedTest } from '../util/shared.js';
 
 const rng = suite('tasks: seeded permutations');

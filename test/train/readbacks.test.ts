@@ -34,7 +34,7 @@ const common = (out: string) => ({
 });
 
 /** Readbacks during `run`. */
-async function readbacks(run: () => Promise<void>): Promise<number> {
+async function readbacks(run: () => Promise<unknown>): Promise<number> {
   await recorder().sync();
   const before = recorder().snapshot().readbacks;
   await run();
@@ -42,7 +42,7 @@ async function readbacks(run: () => Promise<void>): Promise<number> {
 }
 
 /** Asserts that the run of 4 steps read back exactly twice more than the run of 2. */
-async function oncePerStep(what: string, run: (steps: 2 | 4) => Promise<void>): Promise<void> {
+async function oncePerStep(what: string, run: (steps: 2 | 4) => Promise<unknown>): Promise<void> {
   const two = await readbacks(() => run(2));
   const four = await readbacks(() => run(4));
   assert.is(four - two, 2, `${what}: ${two} readbacks in 2 steps, ${four} in 4: steps 3 and 4 should read back once each`);

@@ -5,7 +5,7 @@
 //   P(x) = P_target + sum_j a_j P_j
 // with T = d e by default. Each row of a batch gets its own prompt: the model receives the stack
 // [B, L, d] with index r -> r. Only P_target and the attention sub-network train.
-import { toFloat32, type HostTensor } from '../../io/dtype.js';
+import { toFiniteFloat32, type HostTensor } from '../../io/dtype.js';
 import { readSafetensors } from '../../io/safetensors.js';
 import { writeSafetensors } from '../../io/safetensors_writer.js';
 import type { PromptInput } from '../../nn/prompt.js';
@@ -146,7 +146,7 @@ export function loadAttempt(path: string, model: T5Model): AttemptPrompt {
   for (const name of ['P', 'sources', 'w_down', 'w_up', 'ln_weight', 'ln_bias']) {
     const t = tensors.get(name);
     if (!t) throw new Error(`${path}: tensor "${name}" is missing; not an ATTEMPT prompt file`);
-    host.set(name, { data: toFloat32(t, `${path}: ${name}`), shape: [...t.shape] });
+    host.set(name, { data: toFiniteFloat32(t, `${path}: tensor "${name}"`), shape: [...t.shape] });
   }
   const temperature = Number(metadata.temperature);
   if (!(temperature > 0)) throw new Error(`${path}: metadata "temperature" is missing or invalid`);

@@ -4,7 +4,7 @@
 // (MPT also matches hidden states with an MSE term; that term is not implemented.)
 import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
-import { toFloat32 } from '../../io/dtype.js';
+import { toFiniteFloat32 } from '../../io/dtype.js';
 import { readSafetensors } from '../../io/safetensors.js';
 import { seq2seqLogits, type Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
 import { exp, mul, sub } from '../../ops/elementwise.js';
@@ -24,13 +24,15 @@ export function loadTeachers(dir: string, tasks: readonly string[], promptLength
   const run = readRun(dir, 'source');
   if (run.method !== 'spot') throw new Error(`${dir}: teachers come from a 'spot' source run, this one is '${run.method}'`);
   const path = join(dir, 'prompts.safetensors');
-  const { tensors, metadata } = readSafetensors(path);
-  const t = tensors.get('prompts');
+  const { tensors, metadata } = readSafetensors(path, undefined, (header) => {
+    const shape = header.tensors.get('prompts')?.shape;
+    if (!shape || shape.length !== 3 || shape[1] !== promptLength || shape[2] !== dModel) {
+      const names = JSON.parse(header.metadata.bpt_names ?? '[]') as string[];
+      throw new Error(`${path}: teacher prompts are [${shape?.join(', ') ?? 'missing'}], expected [${names.length}, ${promptLength}, ${dModel}]`);
+    }
+  });
   const names = JSON.parse(metadata.bpt_names ?? '[]') as string[];
-  if (!t || t.shape.length !== 3 || t.shape[1] !== promptLength || t.shape[2] !== dModel) {
-    throw new Error(`${path}: teacher prompts are [${t?.shape.join(', ') ?? 'missing'}], expected [${names.length}, ${promptLength}, ${dModel}]`);
-  }
-  const data = toFloat32(t, path);
+  const data = toFiniteFloat32(tensors.get('prompts')!, `${path}: tensor "prompts"`);
   const size = promptLength * dModel;
   const out = new Float32Array(tasks.length * size);
   tasks.forEach((task, k) => {

@@ -48,7 +48,7 @@ export async function trainProbe(lm: LoadedModel, train: readonly Encoded[], o: 
         batches = epochBatches(train.length, o.batchSize, o.init.seed + 1, ++epoch);
       }
       const h = collate(batches[b]!.map((i) => train[i]!), { padId, decoderStartId: startId, padMultiple: o.padMultiple });
-      const out = recordTrainStep(lm, h, { prompt: (hb) => probe.prompt(hb), penalty: null, params: [probe.stack] }, opt,
+      const { values: out } = recordTrainStep(lm, h, { prompt: (hb) => probe.prompt(hb), penalty: null, params: probe.named() }, opt,
         { training: o.modelDropout, seed: dropoutSeed(o.init.seed + 1, s) });
       disposeAll(out);
       await recorder().sync();

@@ -4,9 +4,9 @@ import type { Command } from '../command.js';
 export const infoCommand: Command = {
   name: 'info',
   summary: 'print the WebGPU adapter the engine uses (vendor, architecture, features, limits) as JSON',
-  usage: '',
-  options: {},
+  schema: {},
   async run() {
-    process.stdout.write(JSON.stringify(gpu().report, null, 2) + '\n');
+    const report = gpu().report;
+    return { summary: JSON.stringify(report, null, 2), result: { ...report } };
   },
 };

@@ -1,16 +1,18 @@
 import { writeRunReport } from '../../report/html.js';
-import { UsageError, type Command } from '../command.js';
+import { field, resolveConfig } from '../../train/config.js';
+import type { Command } from '../command.js';
 
 export const reportCommand: Command = {
   name: 'report',
   summary: 'write report.html for a run directory (or a directory of runs): loss per task, SVGD bandwidth and spread, evaluation tables; self-contained',
-  usage: 'RUN_DIR [--out FILE.html]',
-  options: {
-    out: { type: 'string', help: 'output file (default RUN_DIR/report.html)' },
+  args: [{ name: 'RUN_DIR', help: 'a run directory, or a directory of runs' }],
+  gpu: false,
+  schema: {
+    out: field.file('output file; null = RUN_DIR/report.html', null),
   },
-  async run(values, positionals) {
-    if (positionals.length !== 1) throw new UsageError('usage: bpt report RUN_DIR [--out FILE.html]');
-    const out = writeRunReport(positionals[0]!, typeof values.out === 'string' ? values.out : undefined);
-    process.stdout.write(`${out}\n`);
+  async run({ flags, args }) {
+    const { out } = resolveConfig(this.schema, {}, flags, null);
+    const written = writeRunReport(args[0]!, typeof out === 'string' ? out : undefined);
+    return { summary: written, result: { out: written } };
   },
 };

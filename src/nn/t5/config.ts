@@ -42,7 +42,15 @@ export interface T5Config {
   eos_token_id: number;
   /** Keys of config.json this type does not model, kept so that saving round-trips them. */
   extra: Record<string, unknown>;
+  /**
+   * Paths ("key" or "key.nested.key") into `extra` of numbers that config.json wrote as floats
+   * (1.0, not 1), so that saving writes them as floats again: a JavaScript number cannot tell.
+   */
+  extraFloats?: string[];
 }
+
+/** Fields of HF's T5Config typed float: written as floats (1.0, not 1) whatever their value. */
+export const T5_FLOAT_KEYS: ReadonlySet<string> = new Set(['dropout_rate', 'layer_norm_epsilon', 'initializer_factor', 'classifier_dropout']);
 
 /** An invalid config.json; the message names the file and the key. */
 export class T5ConfigError extends Error {
@@ -148,8 +156,8 @@ export function parseT5Config(json: unknown, fileName = 'config.json'): T5Config
 
 /** Builds a complete config from the fields that matter, with HF's defaults for the rest. */
 export function makeT5Config(fields: Partial<Omit<T5Config, 'dense_act_fn' | 'is_gated_act'>>): T5Config {
-  const { extra, ...rest } = fields;
-  return { ...parseT5Config(rest, 'makeT5Config'), extra: { ...(extra ?? {}) } };
+  const { extra, extraFloats, ...rest } = fields;
+  return { ...parseT5Config(rest, 'makeT5Config'), extra: { ...(extra ?? {}) }, ...(extraFloats ? { extraFloats: [...extraFloats] } : {}) };
 }
 
 /**
