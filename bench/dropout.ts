@@ -11,10 +11,11 @@ import { tensor } from '../src/tensor/create.js';
 import { keep } from '../src/tensor/scope.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { dropout64 } from '../test/ref/dropout.js';
-import { Family, familyArgs } from './lib/family.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
-const N = args.quick ? 1 << 16 : Number(args.n);
+const args = suiteArgs('dropout', { n: { type: 'string', help: 'elements (default 1048576, 65536 with --quick)' } });
+const N = numberFlag('n', args.n, args.quick ? 1 << 16 : 1 << 20);
 const fam = new Family('dropout', args.quick);
 await fam.start(`${N} elements`);
 

@@ -14,10 +14,11 @@ import { keep } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { BINARY64, broadcast64, COMPARE64, UNARY64, unaryGrad64 } from '../test/ref/elementwise.js';
-import { Family, familyArgs } from './lib/family.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
-const N = args.quick ? 1 << 16 : Number(args.n);
+const args = suiteArgs('elementwise', { n: { type: 'string', help: 'elements (default 1048576, 65536 with --quick)' } });
+const N = numberFlag('n', args.n, args.quick ? 1 << 16 : 1 << 20);
 const COLS = 1024, ROWS = Math.max(1, Math.floor(N / COLS));
 const fam = new Family('elementwise', args.quick);
 await fam.start(`unary and binary ops over ${N} elements, broadcast [${ROWS},${COLS}] x [${COLS}]`);

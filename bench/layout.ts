@@ -10,9 +10,10 @@ import { keep } from '../src/tensor/scope.js';
 import { numel } from '../test/ref/compare.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { cast64, concat64, permute64, slice64, where64 } from '../test/ref/layout.js';
-import { Family, familyArgs } from './lib/family.js';
+import { suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs();
+const args = suiteArgs('layout', {});
 const B = args.quick ? 2 : 8, T = args.quick ? 57 : 228;
 const fam = new Family('layout', args.quick);
 await fam.start(`[${B}, 8, ${T}, 64] attention tensors`);

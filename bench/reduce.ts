@@ -10,10 +10,11 @@ import { keep } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { reduce64, total } from '../test/ref/reduce.js';
-import { Family, familyArgs } from './lib/family.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
-const N = args.quick ? 1 << 16 : Number(args.n);
+const args = suiteArgs('reduce', { n: { type: 'string', help: 'elements (default 1048576, 65536 with --quick)' } });
+const N = numberFlag('n', args.n, args.quick ? 1 << 16 : 1 << 20);
 const fam = new Family('reduce', args.quick);
 await fam.start(`sum, mean, max and argmax over ${N} elements`);
 

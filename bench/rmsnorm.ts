@@ -15,9 +15,10 @@ import { numel } from '../test/ref/compare.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { rmsNorm64, rmsNormGrad64 } from '../test/ref/rmsnorm.js';
 import { eachLaneSetting } from '../test/util/lanes.js';
-import { Family, familyArgs } from './lib/family.js';
+import { suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs();
+const args = suiteArgs('rmsnorm', {});
 const fam = new Family('rmsnorm', args.quick);
 await fam.start('forward and the three backward cases, every lanes-per-row setting');
 

@@ -15,9 +15,10 @@ import { numel } from '../test/ref/compare.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { softmax64, softmaxGrad64 } from '../test/ref/softmax.js';
 import { eachLaneSetting } from '../test/util/lanes.js';
-import { Family, familyArgs } from './lib/family.js';
+import { suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs();
+const args = suiteArgs('softmax', {});
 const fam = new Family('softmax', args.quick);
 await fam.start('(log-)softmax forward, backward and masked, every lanes-per-row setting');
 
