@@ -11,7 +11,7 @@
 // take turns, one iteration each per round. A full-shape step takes minutes on a software adapter:
 // it gets one round by default, and a small shape (same model and rows, 10 + 16 tokens, up to 4
 // targets) is the quick check.
-//   node dist/bench/bpt.js [--shape full|small|both] [--iters 3 (small)] [--full-iters 1] [--quick (= --shape small)]
+//   node dist/bench/bpt.js [--shape full|small|both] [--iters 3 (small)] [--full-iters 1] [--quick (= --shape small)] [--trace=FILE] [--out=FILE]
 import { kernelStats, svgdDirection } from '../src/bayes/svgd.js';
 import { StackPrompts } from '../src/bpt/prompts.js';
 import { sourceObjective, sourceRows } from '../src/bpt/source.js';
@@ -32,7 +32,7 @@ import { promptOf, randomIds, t5Small } from './lib/t5.js';
 import { reshape } from '../src/ops/reshape.js';
 
 const values = suiteArgs('bpt', {
-  shape: { type: 'string', default: 'both', help: 'full, small or both (default both; --quick: small)' },
+  shape: { type: 'string', default: 'both', arg: 'full|small|both', help: 'which shapes (default both; --quick: small)' },
   iters: { type: 'string', help: 'timed rounds of the small shape (default 3)' },
   'full-iters': { type: 'string', help: 'timed rounds of the full shape (default 1)' },
 });

@@ -3,7 +3,7 @@
 // on T5's vocabulary of 32128 with a quarter of the labels ignored. Each is checked against
 // test/ref/cross_entropy.ts on the timed inputs first. GB/s: the forward reads the logits once
 // (4 bytes an element); forward + backward reads them twice more and writes dlogits (16).
-//   node dist/bench/cross_entropy.js [--quick] [--rows 64]
+//   node dist/bench/cross_entropy.js [--quick] [--rows 64] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { mul } from '../src/ops/elementwise.js';

@@ -2,7 +2,7 @@
 // and (the same kernel on the gradient) backward, at T5's rates. Each is checked against the host
 // Philox of test/ref/dropout.ts on the timed inputs first: the same mask, the kept values to within
 // the f32 rounding of the scaling (the tests' tolerance). GB/s: 8 bytes an element (read x, write y).
-//   node dist/bench/dropout.js [--quick] [--n 1048576]
+//   node dist/bench/dropout.js [--quick] [--n 1048576] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { dropout } from '../src/ops/dropout.js';
 import { mul } from '../src/ops/elementwise.js';

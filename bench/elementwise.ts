@@ -5,7 +5,7 @@
 // against test/ref/elementwise.ts on the timed inputs first. GB/s counts the kernel's compulsory
 // traffic: 8 bytes an element for unary, 12 for binary and unary backward (plus, for backward, the
 // forward and the loss ops it is timed with).
-//   node dist/bench/elementwise.js [--quick] [--n 1048576]
+//   node dist/bench/elementwise.js [--quick] [--n 1048576] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import * as ew from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/sum.js';

@@ -4,7 +4,7 @@
 // a batch of 8 x 228 ids. Each is checked against test/ref/embedding.ts on the timed inputs first
 // (the lookup exactly). GB/s: the lookup reads and writes its rows (8 bytes an element of the
 // output); the backward reads the gradient and writes the whole table.
-//   node dist/bench/embedding.js [--quick]
+//   node dist/bench/embedding.js [--quick] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { mul } from '../src/ops/elementwise.js';
 import { embedding } from '../src/ops/embedding.js';

@@ -1,7 +1,7 @@
 // The fill family (shaders/fill.wgsl): its one kernel writing a value's bit pattern, f32 and i32.
 // Checked against test/ref/fill.ts (exactly) on the timed size first. GB/s: 4 bytes written an
 // element.
-//   node dist/bench/fill.js [--quick] [--n 4194304]
+//   node dist/bench/fill.js [--quick] [--n 4194304] [--trace=FILE] [--out=FILE]
 import { fill } from '../src/ops/fill.js';
 import { fill64 } from '../test/ref/fill.js';
 import { numberFlag, suiteArgs } from './lib/args.js';

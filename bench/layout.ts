@@ -3,7 +3,7 @@
 // cast_i32_f32; where_select with an f32 and an i32 mask (MASK_F32). Each is checked against
 // test/ref/layout.ts on the timed inputs first, exactly (copies move bits). GB/s: bytes read plus
 // written.
-//   node dist/bench/layout.js [--quick]
+//   node dist/bench/layout.js [--quick] [--trace=FILE] [--out=FILE]
 import { cast, concat, permute, slice, where } from '../src/ops/layout.js';
 import { tensor } from '../src/tensor/create.js';
 import { keep } from '../src/tensor/scope.js';

@@ -3,7 +3,7 @@
 // the shapes T5 training runs at a BPT batch (8 sequences x 228 tokens, d_model 512, d_ff 2048),
 // forward and backward. Each variant is first checked against test/ref/matmul.ts on the timed
 // inputs (the float64 product takes seconds per shape; --quick runs the first two shapes).
-//   node dist/bench/matmul.js [--quick] [--no-peers]
+//   node dist/bench/matmul.js [--quick] [--no-peers] [--trace=FILE] [--out=FILE]
 import { gpu, initGpu } from '../src/gpu/device.js';
 import { recorder } from '../src/gpu/recorder.js';
 import { tuningEnabled } from '../src/gpu/tune.js';

@@ -4,7 +4,7 @@
 // queue.submit (asserted). The same step in tfjs-webgpu on the same adapter and device
 // (optimizer.minimize with Adam: tfjs has no AdamW; decoupled decay is one more multiply in our
 // fused update) is the peer, from the same initial values; both losses are printed as a check.
-//   node dist/bench/mlp.js [--batch 256] [--inputs 512] [--hidden 512[,512...]] [--classes 10] [--quick] [--no-peers]
+//   node dist/bench/mlp.js [--batch 256] [--inputs 512] [--hidden 512[,512...]] [--classes 10] [--quick] [--no-peers] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
@@ -22,7 +22,7 @@ import { tfjsPeer, timePeerStep, type DenseInit, type MlpSpec } from './lib/peer
 const values = suiteArgs('mlp', {
   batch: { type: 'string', help: 'batch size (default 256)' },
   inputs: { type: 'string', help: 'input width (default 512)' },
-  hidden: { type: 'string', default: '512', help: 'hidden widths, comma-separated (default 512)' },
+  hidden: { type: 'string', default: '512', arg: 'N[,N...]', help: 'hidden widths, comma-separated (default 512)' },
   classes: { type: 'string', help: 'classes (default 10)' },
   'no-peers': { type: 'boolean', default: false, help: 'skip tfjs-webgpu' },
 });

@@ -6,7 +6,7 @@
 // parameters on the timed inputs. Parameters: T5-small's feed-forward weight [512, 2048] (tall:
 // [2048, 512]) and a vector of the same size. GB/s counts the step's compulsory traffic: the
 // gradient read, the parameter and each state tensor read and written.
-//   node dist/bench/optim.js [--quick]
+//   node dist/bench/optim.js [--quick] [--trace=FILE] [--out=FILE]
 import { Adafactor } from '../src/optim/adafactor.js';
 import { AdamW } from '../src/optim/adamw.js';
 import type { BaseOptions, Optimizer } from '../src/optim/optimizer.js';

@@ -2,7 +2,7 @@
 // reduce_cols (an invocation per output, short axes with many outputs), each with OP sum (mean is
 // sum with a scale) and max, and argmax_rows, each checked against test/ref/reduce.ts on the
 // timed inputs first. GB/s counts reading the input once.
-//   node dist/bench/reduce.js [--quick] [--n 1048576]
+//   node dist/bench/reduce.js [--quick] [--n 1048576] [--trace=FILE] [--out=FILE]
 import { argmax, max, mean } from '../src/ops/reduce.js';
 import { sum } from '../src/ops/sum.js';
 import { tensor } from '../src/tensor/create.js';

@@ -4,7 +4,7 @@
 // ([8 x 228, 512]) and on a long row. Each is checked against test/ref/rmsnorm.ts on the timed
 // inputs first. GB/s: forward reads x twice and writes y (12 bytes an element); the backward
 // counts x, g read twice and dx written (20), plus the forward and loss ops it is timed with.
-//   node dist/bench/rmsnorm.js [--quick]
+//   node dist/bench/rmsnorm.js [--quick] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { mul } from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/sum.js';

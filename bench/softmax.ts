@@ -4,7 +4,7 @@
 // T5's 228 keys and on long rows. Each is checked against test/ref/softmax.ts on the timed inputs
 // first. GB/s: forward reads x twice and writes y (12 bytes an element); forward + backward
 // adds reading y and g and writing dx, plus the loss ops it is timed with.
-//   node dist/bench/softmax.js [--quick]
+//   node dist/bench/softmax.js [--quick] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { mul } from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/sum.js';

@@ -4,8 +4,8 @@
 // 8 target tokens, without dropout. Reports tokens/s (encoder tokens, prompt included), dispatches
 // and submits per step, peak GPU memory (pool bytes in use), the ratio (forward + prompt gradient)
 // / forward (target <= 2.2), and a per-kernel GPU-time breakdown of one forward + backward step
-// split into its forward and backward dispatches, with a Chrome trace in bench/results/t5-trace.json.
-//   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8]
+// split into its forward and backward dispatches, with a Chrome trace of that step in <results dir>/t5-trace.json.
+//   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8] [--trace=FILE] [--out=FILE]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { valueAndGrad } from '../src/autograd/grad.js';

@@ -8,7 +8,7 @@
 // loss ops included), then by GPU timestamps of the attention's own kernels (its matmuls
 // included, the loss ops excluded), per kernel. GFLOP/s counts the score-sized products: 4 B H T
 // S dk for the forward, 8 more for a backward.
-//   node dist/bench/t5_attention.js [--quick] [--variant staged|subgroup] [--iters 10] [--b 8] [--h 8] [--t 228] [--dk 64]
+//   node dist/bench/t5_attention.js [--quick] [--variant staged|subgroup] [--iters 10] [--b 8] [--h 8] [--t 228] [--dk 64] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu } from '../src/gpu/device.js';
 import { summarize } from '../src/gpu/profiler.js';
@@ -25,7 +25,7 @@ import { numberFlag, suiteArgs } from './lib/args.js';
 import { Family, read64 } from './lib/family.js';
 
 const args = suiteArgs('t5_attention', {
-  variant: { type: 'string', help: 'staged or subgroup (default: every layout this adapter runs)' },
+  variant: { type: 'string', arg: 'NAME', help: 'staged or subgroup (default: every layout this adapter runs)' },
   iters: { type: 'string', help: 'timed iterations (default 10, 3 with --quick)' },
   b: { type: 'string', help: 'batch (default 8, 2 with --quick)' },
   h: { type: 'string', help: 'heads (default 8, 2 with --quick)' },

@@ -12,12 +12,14 @@ export interface FlagSpec {
   default?: string | boolean;
   /** Shown by --help and on an unknown flag, e.g. 'rows of the logits (default 64)'. */
   help: string;
+  /** The value's placeholder in the flag list (string flags; default N). */
+  arg?: string;
 }
 
 const COMMON = {
   quick: { type: 'boolean', default: false, help: 'small sizes and few iterations, for a check in seconds' },
-  trace: { type: 'string', help: 'FILE: a Chrome / Perfetto trace of every profiled run' },
-  out: { type: 'string', help: 'FILE: the results JSON (default $BPT_BENCH_OUT or bench-results/<suite>-<date>.json)' },
+  trace: { type: 'string', arg: 'FILE', help: 'a Chrome / Perfetto trace of every profiled iteration' },
+  out: { type: 'string', arg: 'FILE', help: 'the results JSON (default $BPT_BENCH_OUT or bench-results/, as <suite>-<date>.json)' },
   help: { type: 'boolean', default: false, help: 'print the flags and exit' },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -27,7 +29,7 @@ export type SuiteArgs<O extends Record<string, FlagSpec>> = { [K in keyof (O & t
 
 /** The flag list of a suite, one line each. */
 export function flagUsage(suite: string, flags: Record<string, FlagSpec>): string {
-  const lines = Object.entries(flags).map(([name, f]) => `  --${name}${f.type === 'string' ? '=VALUE' : ''}  ${f.help}`);
+  const lines = Object.entries(flags).map(([name, f]) => `  --${name}${f.type === 'string' ? `=${f.arg ?? 'N'}` : ''}  ${f.help}`);
   return `flags of ${suite}:\n${lines.join('\n')}\n`;
 }
 
@@ -58,7 +60,7 @@ export function suiteArgs<O extends Record<string, FlagSpec>>(suite: string, fla
 export function parseFlags(flags: Record<string, FlagSpec>, argv: string[]): { values: Record<string, string | boolean | undefined> } | { error: string } {
   const options = Object.fromEntries(Object.entries(flags).map(([k, f]) => [k, f.default === undefined ? { type: f.type } : { type: f.type, default: f.default }]));
   try {
-    return { values: parseArgs({ args: argv, options: options as ParseArgsConfig['options'], strict: true, allowPositionals: false }).values };
+    return { values: { ...parseArgs({ args: argv, options: options as ParseArgsConfig['options'], strict: true, allowPositionals: false }).values } };
   } catch (e) {
     return { error: (e as Error).message.split('\n')[0]! };
   }
