@@ -6,7 +6,7 @@ import type { KernelRecord } from '../../src/gpu/profiler.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { iterationBreakdown } from '../../bench/lib/breakdown.js';
-import { measureOurs } from '../../bench/lib/harness.js';
+import { gpuSumMs, measureOurs, timeSideBySide } from '../../bench/lib/harness.js';
 import { initGpu } from '../util/gpu.js';
 
 const t = suite('bench breakdown');
@@ -60,6 +60,17 @@ t('on a small SVGD step, the breakdown total equals the gpu ms column', async ()
   assert.ok(b.spanMs > 0);
   x.dispose();
   s.dispose();
+});
+
+t('side by side, the records kept for a breakdown are the median round of an odd count', async () => {
+  if (!gpu().hasTimestamps) return;
+  const x = tensor(Float32Array.from({ length: 1500 }, (_, i) => Math.sin(i)), [3, 500]);
+  const sbs = await timeSideBySide([() => tidy(() => void svgdDirection(x, x)), () => tidy(() => void svgdDirection(x, x, { bandwidth: 2 }))], { warmup: 1, gpuIters: 3, wallIters: 1 });
+  for (const [j, timing] of sbs.timings.entries()) {
+    const total = gpuSumMs(sbs.records[j]!);
+    assert.ok(Math.abs(total - timing.gpuMs!) <= 1e-9 * timing.gpuMs!, `run ${j}: records ${total} ms vs gpu ms ${timing.gpuMs}`);
+  }
+  x.dispose();
 });
 
 t.run();
