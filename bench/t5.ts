@@ -4,37 +4,33 @@
 // 8 target tokens, without dropout. Reports tokens/s (encoder tokens, prompt included), dispatches
 // and submits per step, peak GPU memory (pool bytes in use), the ratio (forward + prompt gradient)
 // / forward (target <= 2.2), and a per-kernel GPU-time breakdown of one forward + backward step
-// split into its forward and backward dispatches, with a Chrome trace in bench/results/t5-trace.json.
-//   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8]
+// split into its forward and backward dispatches, with a Chrome trace of that step in <results dir>/t5-trace.json.
+//   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8] [--trace=FILE] [--out=FILE]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { chromeTrace, type KernelRecord } from '../src/gpu/profiler.js';
 import { tuningEnabled } from '../src/gpu/tune.js';
 import { seq2seq } from '../src/nn/t5/seq2seq.js';
 import { keep, tidy } from '../src/tensor/scope.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
 import { kernelSplit, printKernelSplit, type KernelSplit } from './lib/breakdown.js';
 import { pairedRatios, printTable, resultsDir, timeSideBySide, writeResults, type Row } from './lib/harness.js';
 import { batchOf, promptOf, t5Small, type BatchShape } from './lib/t5.js';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    iters: { type: 'string' },
-    batch: { type: 'string' },
-    prompt: { type: 'string' },
-    input: { type: 'string' },
-    target: { type: 'string' },
-  },
+const values = suiteArgs('t5', {
+  iters: { type: 'string', help: 'timed rounds (default 3; an odd count keeps the breakdown equal to gpu ms)' },
+  batch: { type: 'string', help: 'rows (default 8, 2 with --quick)' },
+  prompt: { type: 'string', help: 'prompt tokens (default 100, 20 with --quick)' },
+  input: { type: 'string', help: 'input tokens (default 128, 32 with --quick)' },
+  target: { type: 'string', help: 'target tokens (default 8, 4 with --quick)' },
 });
 // --quick: the same model on a batch of 2 x (20 + 32) tokens, for a check in seconds.
-const dflt = values.quick ? { iters: 2, batch: 2, prompt: 20, input: 32, target: 4 } : { iters: 3, batch: 8, prompt: 100, input: 128, target: 8 };
-const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
-const ITERS = num(values.iters, dflt.iters);
-const shape: BatchShape = { rows: num(values.batch, dflt.batch), input: num(values.input, dflt.input), target: num(values.target, dflt.target) };
-const L = num(values.prompt, dflt.prompt);
+const dflt = values.quick ? { iters: 3, batch: 2, prompt: 20, input: 32, target: 4 } : { iters: 3, batch: 8, prompt: 100, input: 128, target: 8 };
+const ITERS = numberFlag('iters', values.iters, dflt.iters);
+const shape: BatchShape = { rows: numberFlag('batch', values.batch, dflt.batch), input: numberFlag('input', values.input, dflt.input), target: numberFlag('target', values.target, dflt.target) };
+const L = numberFlag('prompt', values.prompt, dflt.prompt);
 
 await initGpu();
 const report = gpu().report;
