@@ -11,8 +11,7 @@
 // take turns, one iteration each per round. A full-shape step takes minutes on a software adapter:
 // it gets one round by default, and a small shape (same model and rows, 10 + 16 tokens, up to 4
 // targets) is the quick check.
-//   node dist/bench/bpt.js [--shape full|small|both] [--iters 3 (small)] [--full-iters 1] [--quick (= --shape small)]
-import { parseArgs } from 'node:util';
+//   node dist/bench/bpt.js [--shape full|small|both] [--iters 3 (small)] [--full-iters 1] [--quick (= --shape small)] [--trace=FILE] [--out=FILE]
 import { kernelStats, svgdDirection } from '../src/bayes/svgd.js';
 import { StackPrompts } from '../src/bpt/prompts.js';
 import { sourceObjective, sourceRows } from '../src/bpt/source.js';
@@ -27,21 +26,19 @@ import type { LoadedModel } from '../src/train/model.js';
 import { recordTrainStep } from '../src/train/step.js';
 import { rng } from '../src/util/random.js';
 import { compareKernels, printKernelDiff, type KernelDiff } from './lib/breakdown.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
 import { pairedRatios, printTable, timeOurs, timeSideBySide, writeResults, type Row, type Timing } from './lib/harness.js';
 import { promptOf, randomIds, t5Small } from './lib/t5.js';
 import { reshape } from '../src/ops/reshape.js';
 
-const { values } = parseArgs({
-  options: {
-    shape: { type: 'string', default: 'both' },
-    iters: { type: 'string', default: '3' },
-    'full-iters': { type: 'string', default: '1' },
-    quick: { type: 'boolean', default: false },
-  },
+const values = suiteArgs('bpt', {
+  shape: { type: 'string', default: 'both', arg: 'full|small|both', help: 'which shapes (default both; --quick: small)' },
+  iters: { type: 'string', help: 'timed rounds of the small shape (default 3)' },
+  'full-iters': { type: 'string', help: 'timed rounds of the full shape (default 1)' },
 });
 const SHAPES = {
-  full: { prompt: 100, input: 128, target: 8, iters: Number(values['full-iters']) },
-  small: { prompt: 10, input: 16, target: 4, iters: Number(values.iters) },
+  full: { prompt: 100, input: 128, target: 8, iters: numberFlag('full-iters', values['full-iters'], 1) },
+  small: { prompt: 10, input: 16, target: 4, iters: numberFlag('iters', values.iters, 3) },
 };
 type ShapeName = keyof typeof SHAPES;
 const names: ShapeName[] = values.quick ? ['small'] : values.shape === 'both' ? ['small', 'full'] : [values.shape as ShapeName];

@@ -3,7 +3,7 @@
 // on T5's vocabulary of 32128 with a quarter of the labels ignored. Each is checked against
 // test/ref/cross_entropy.ts on the timed inputs first. GB/s: the forward reads the logits once
 // (4 bytes an element); forward + backward reads them twice more and writes dlogits (16).
-//   node dist/bench/cross_entropy.js [--quick] [--rows 64]
+//   node dist/bench/cross_entropy.js [--quick] [--rows 64] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { mul } from '../src/ops/elementwise.js';
@@ -13,10 +13,11 @@ import { keep } from '../src/tensor/scope.js';
 import { crossEntropy64, IGNORE } from '../test/ref/cross_entropy.js';
 import { randF32, randInt, rng } from '../test/ref/data.js';
 import { eachLaneSetting } from '../test/util/lanes.js';
-import { Family, familyArgs } from './lib/family.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs({ rows: { type: 'string', default: '64' } });
-const ROWS = args.quick ? 8 : Number(args.rows), VOCAB = 32128;
+const args = suiteArgs('cross_entropy', { rows: { type: 'string', help: 'rows of the logits (default 64, 8 with --quick)' } });
+const ROWS = numberFlag('rows', args.rows, args.quick ? 8 : 64), VOCAB = 32128;
 const fam = new Family('cross_entropy', args.quick);
 await fam.start(`logits [${ROWS}, ${VOCAB}], every reduction and lanes-per-row setting`);
 

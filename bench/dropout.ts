@@ -2,7 +2,7 @@
 // and (the same kernel on the gradient) backward, at T5's rates. Each is checked against the host
 // Philox of test/ref/dropout.ts on the timed inputs first: the same mask, the kept values to within
 // the f32 rounding of the scaling (the tests' tolerance). GB/s: 8 bytes an element (read x, write y).
-//   node dist/bench/dropout.js [--quick] [--n 1048576]
+//   node dist/bench/dropout.js [--quick] [--n 1048576] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { dropout } from '../src/ops/dropout.js';
 import { mul } from '../src/ops/elementwise.js';
@@ -11,10 +11,11 @@ import { tensor } from '../src/tensor/create.js';
 import { keep } from '../src/tensor/scope.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { dropout64 } from '../test/ref/dropout.js';
-import { Family, familyArgs } from './lib/family.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
-const N = args.quick ? 1 << 16 : Number(args.n);
+const args = suiteArgs('dropout', { n: { type: 'string', help: 'elements (default 1048576, 65536 with --quick)' } });
+const N = numberFlag('n', args.n, args.quick ? 1 << 16 : 1 << 20);
 const fam = new Family('dropout', args.quick);
 await fam.start(`${N} elements`);
 

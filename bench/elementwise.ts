@@ -5,7 +5,7 @@
 // against test/ref/elementwise.ts on the timed inputs first. GB/s counts the kernel's compulsory
 // traffic: 8 bytes an element for unary, 12 for binary and unary backward (plus, for backward, the
 // forward and the loss ops it is timed with).
-//   node dist/bench/elementwise.js [--quick] [--n 1048576]
+//   node dist/bench/elementwise.js [--quick] [--n 1048576] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import * as ew from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/sum.js';
@@ -14,10 +14,11 @@ import { keep } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { BINARY64, broadcast64, COMPARE64, UNARY64, unaryGrad64 } from '../test/ref/elementwise.js';
-import { Family, familyArgs } from './lib/family.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
-const N = args.quick ? 1 << 16 : Number(args.n);
+const args = suiteArgs('elementwise', { n: { type: 'string', help: 'elements (default 1048576, 65536 with --quick)' } });
+const N = numberFlag('n', args.n, args.quick ? 1 << 16 : 1 << 20);
 const COLS = 1024, ROWS = Math.max(1, Math.floor(N / COLS));
 const fam = new Family('elementwise', args.quick);
 await fam.start(`unary and binary ops over ${N} elements, broadcast [${ROWS},${COLS}] x [${COLS}]`);

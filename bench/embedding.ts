@@ -4,7 +4,7 @@
 // a batch of 8 x 228 ids. Each is checked against test/ref/embedding.ts on the timed inputs first
 // (the lookup exactly). GB/s: the lookup reads and writes its rows (8 bytes an element of the
 // output); the backward reads the gradient and writes the whole table.
-//   node dist/bench/embedding.js [--quick]
+//   node dist/bench/embedding.js [--quick] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { mul } from '../src/ops/elementwise.js';
 import { embedding } from '../src/ops/embedding.js';
@@ -13,9 +13,10 @@ import { tensor } from '../src/tensor/create.js';
 import { keep } from '../src/tensor/scope.js';
 import { randF32, randInt, rng } from '../test/ref/data.js';
 import { gather64, scatter64 } from '../test/ref/embedding.js';
-import { Family, familyArgs } from './lib/family.js';
+import { suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs();
+const args = suiteArgs('embedding', {});
 const VOCAB = args.quick ? 4096 : 32128, IDS = args.quick ? 228 : 8 * 228;
 const fam = new Family('embedding', args.quick);
 await fam.start(`table [${VOCAB}, 512 | 509], ${IDS} ids`);

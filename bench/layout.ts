@@ -3,16 +3,17 @@
 // cast_i32_f32; where_select with an f32 and an i32 mask (MASK_F32). Each is checked against
 // test/ref/layout.ts on the timed inputs first, exactly (copies move bits). GB/s: bytes read plus
 // written.
-//   node dist/bench/layout.js [--quick]
+//   node dist/bench/layout.js [--quick] [--trace=FILE] [--out=FILE]
 import { cast, concat, permute, slice, where } from '../src/ops/layout.js';
 import { tensor } from '../src/tensor/create.js';
 import { keep } from '../src/tensor/scope.js';
 import { numel } from '../test/ref/compare.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { cast64, concat64, permute64, slice64, where64 } from '../test/ref/layout.js';
-import { Family, familyArgs } from './lib/family.js';
+import { suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs();
+const args = suiteArgs('layout', {});
 const B = args.quick ? 2 : 8, T = args.quick ? 57 : 228;
 const fam = new Family('layout', args.quick);
 await fam.start(`[${B}, 8, ${T}, 64] attention tensors`);

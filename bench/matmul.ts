@@ -3,8 +3,7 @@
 // the shapes T5 training runs at a BPT batch (8 sequences x 228 tokens, d_model 512, d_ff 2048),
 // forward and backward. Each variant is first checked against test/ref/matmul.ts on the timed
 // inputs (the float64 product takes seconds per shape; --quick runs the first two shapes).
-//   node dist/bench/matmul.js [--quick] [--no-peers]
-import { parseArgs } from 'node:util';
+//   node dist/bench/matmul.js [--quick] [--no-peers] [--trace=FILE] [--out=FILE]
 import { gpu, initGpu } from '../src/gpu/device.js';
 import { recorder } from '../src/gpu/recorder.js';
 import { tuningEnabled } from '../src/gpu/tune.js';
@@ -12,11 +11,12 @@ import { matmul, matmulChoice, matmulVariants, tuneMatmul, type MatmulVariant } 
 import { tensor } from '../src/tensor/create.js';
 import { keep, tidy } from '../src/tensor/scope.js';
 import { matmul64 } from '../test/ref/matmul.js';
+import { suiteArgs } from './lib/args.js';
 import { Family, read64 } from './lib/family.js';
 import { timeOurs, type Timing, type TimingOptions } from './lib/harness.js';
 import { numpyMatmul, tfjsPeer, timePeerStep } from './lib/peers.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'no-peers': { type: 'boolean', default: false } } });
+const values = suiteArgs('matmul', { 'no-peers': { type: 'boolean', default: false, help: 'skip tfjs-webgpu and NumPy' } });
 
 interface Shape {
   name: string;

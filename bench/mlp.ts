@@ -4,8 +4,7 @@
 // queue.submit (asserted). The same step in tfjs-webgpu on the same adapter and device
 // (optimizer.minimize with Adam: tfjs has no AdamW; decoupled decay is one more multiply in our
 // fused update) is the peer, from the same initial values; both losses are printed as a check.
-//   node dist/bench/mlp.js [--batch 256] [--inputs 512] [--hidden 512[,512...]] [--classes 10] [--quick] [--no-peers]
-import { parseArgs } from 'node:util';
+//   node dist/bench/mlp.js [--batch 256] [--inputs 512] [--hidden 512[,512...]] [--classes 10] [--quick] [--no-peers] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
@@ -16,21 +15,19 @@ import { tensor } from '../src/tensor/create.js';
 import { keep, tidy } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { normal, rng } from '../src/util/random.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
 import { printTable, ratios, timeOurs, writeResults, type Row, type Timing } from './lib/harness.js';
 import { tfjsPeer, timePeerStep, type DenseInit, type MlpSpec } from './lib/peers.js';
 
-const { values } = parseArgs({
-  options: {
-    batch: { type: 'string', default: '256' },
-    inputs: { type: 'string', default: '512' },
-    hidden: { type: 'string', default: '512' },
-    classes: { type: 'string', default: '10' },
-    quick: { type: 'boolean', default: false },
-    'no-peers': { type: 'boolean', default: false },
-  },
+const values = suiteArgs('mlp', {
+  batch: { type: 'string', help: 'batch size (default 256)' },
+  inputs: { type: 'string', help: 'input width (default 512)' },
+  hidden: { type: 'string', default: '512', arg: 'N[,N...]', help: 'hidden widths, comma-separated (default 512)' },
+  classes: { type: 'string', help: 'classes (default 10)' },
+  'no-peers': { type: 'boolean', default: false, help: 'skip tfjs-webgpu' },
 });
-const B = Number(values.batch), IN = Number(values.inputs), CLASSES = Number(values.classes);
-const widths = [IN, ...values.hidden.split(',').map(Number), CLASSES];
+const B = numberFlag('batch', values.batch, 256), IN = numberFlag('inputs', values.inputs, 512), CLASSES = numberFlag('classes', values.classes, 10);
+const widths = [IN, ...values.hidden.split(',').map((w) => numberFlag('hidden', w, NaN)), CLASSES];
 const timing = values.quick ? { gpuIters: 5, minSamples: 5, maxTime: 1 } : { gpuIters: 20, minSamples: 20, maxTime: 4 };
 
 await initGpu();

@@ -6,7 +6,7 @@
 // parameters on the timed inputs. Parameters: T5-small's feed-forward weight [512, 2048] (tall:
 // [2048, 512]) and a vector of the same size. GB/s counts the step's compulsory traffic: the
 // gradient read, the parameter and each state tensor read and written.
-//   node dist/bench/optim.js [--quick]
+//   node dist/bench/optim.js [--quick] [--trace=FILE] [--out=FILE]
 import { Adafactor } from '../src/optim/adafactor.js';
 import { AdamW } from '../src/optim/adamw.js';
 import type { BaseOptions, Optimizer } from '../src/optim/optimizer.js';
@@ -17,9 +17,10 @@ import type { Tensor } from '../src/tensor/tensor.js';
 import { numel } from '../test/ref/compare.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { adafactor64, adamw64, sgd64, type HostState, type HostUpdate } from '../test/ref/optim.js';
-import { Family, familyArgs, read64 } from './lib/family.js';
+import { suiteArgs } from './lib/args.js';
+import { Family, read64 } from './lib/family.js';
 
-const args = familyArgs();
+const args = suiteArgs('optim', {});
 const [R, C] = args.quick ? [128, 512] : [512, 2048];
 const fam = new Family('optim', args.quick);
 await fam.start(`one step on [${R}, ${C}], [${C}, ${R}] and [${R * C}]`);

@@ -2,25 +2,30 @@
 // 100 x 768 prompt (T5-base): one SVGD direction (sqdist_partial, bandwidth with the median
 // heuristic, svgd_phi), the same with a fixed bandwidth (MEDIAN off), with the kernel diagnostics
 // (svgd_stats, stats_finish) and with the SVGD code's RMSProp update (rmsprop); per-kernel
-// medians. Each is first checked against test/ref/rbf_svgd.ts on the timed inputs (h, K, phi, the
+// times. Each is first checked against test/ref/rbf_svgd.ts on the timed inputs (h, K, phi, the
 // diagnostics, the updated particles) with the SVGD fixtures' tolerances. GB/s counts the
 // compulsory traffic over [M, D]: the direction reads x once for the distances, x and the scores
 // for phi and writes phi (16 M D bytes); kernelStats reads x and the scores again (+8 M D); the
-// update reads phi and reads and writes theta and its history (+20 M D).
-//   node dist/bench/rbf_svgd.js [--m 5] [--d 76800] [--iters 50] [--quick]
+// update reads phi and reads and writes theta and its history (+20 M D). The per-kernel breakdown
+// is of the median timed iteration, so its kernels add up to the gpu ms column (busy_us).
+//   node dist/bench/rbf_svgd.js [--m=5] [--d=76800] [--iters=50] [--quick] [--trace=FILE] [--out=FILE]
 import { readBandwidth } from '../src/bayes/rbf.js';
 import { SvgdRmsprop } from '../src/bayes/rmsprop.js';
 import { kernelStats, readKernelStats, svgdDirection } from '../src/bayes/svgd.js';
 import { gpu } from '../src/gpu/device.js';
-import { summarize } from '../src/gpu/profiler.js';
 import { tensor } from '../src/tensor/create.js';
 import { tidy } from '../src/tensor/scope.js';
 import { svgd64, svgdRmsprop64 } from '../test/ref/rbf_svgd.js';
-import { Family, familyArgs, read64 } from './lib/family.js';
-import { gpuSumMs, perIteration, profileRuns } from './lib/harness.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family, read64 } from './lib/family.js';
+import { iterationBreakdown } from './lib/breakdown.js';
 
-const args = familyArgs({ m: { type: 'string', default: '5' }, d: { type: 'string', default: '76800' }, iters: { type: 'string', default: '50' } });
-const M = Number(args.m), D = Number(args.d), ITERS = args.quick ? 10 : Number(args.iters);
+const args = suiteArgs('rbf_svgd', {
+  m: { type: 'string', help: 'particles (default 5)' },
+  d: { type: 'string', help: 'particle size (default 76800)' },
+  iters: { type: 'string', help: 'timed iterations (default 50, 10 with --quick)' },
+});
+const M = numberFlag('m', args.m, 5), D = numberFlag('d', args.d, 76800), ITERS = numberFlag('iters', args.iters, args.quick ? 10 : 50);
 const fam = new Family('rbf_svgd', args.quick);
 await fam.start(`M = ${M}, D = ${D}, ${ITERS} timed iterations`);
 
@@ -75,18 +80,16 @@ const cases: Array<{ name: string; run: () => void; bytes: number; check: () => 
   },
 ];
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const kernels: Record<string, Record<string, number>> = {};
 for (const c of cases) {
-  const timing = await fam.add({ case: `M ${M}, D ${D}`, variant: c.name, run: c.run, bytes: c.bytes, check: c.check },
+  const measured = await fam.add({ case: `M ${M}, D ${D}`, variant: c.name, run: c.run, bytes: c.bytes, check: c.check },
     { warmup: 5, gpuIters: ITERS, minSamples: 20, maxTime: args.quick ? 0.5 : 2 });
-  if (!timing || !gpu().hasTimestamps) continue;
-  // Per-kernel medians, and first start to last end (gaps between dispatches included).
-  const notes: Record<string, number> = {};
-  const runs = perIteration(await profileRuns(c.run, ITERS), ITERS);
-  notes.span_us = median(runs.map((r) => (r[r.length - 1]!.startNs + r[r.length - 1]!.durationNs - r[0]!.startNs) / 1e3));
-  notes.busy_us = median(runs.map(gpuSumMs)) * 1e3;
-  for (const k of summarize(runs.flat())) notes[`${k.kernel}_us`] = k.medianUs;
+  if (!measured || !gpu().hasTimestamps) continue;
+  // The median iteration of the very runs the gpu ms column is the median of: busy_us is that
+  // column, the kernels add up to it; span_us adds the gaps between dispatches.
+  const b = iterationBreakdown(measured.runs);
+  const notes: Record<string, number> = { busy_us: b.gpuMs * 1e3, span_us: b.spanMs * 1e3 };
+  for (const k of b.kernels) notes[`${k.kernel}_us`] = k.ms * 1e3;
   kernels[c.name] = notes;
 }
 for (const [name, notes] of Object.entries(kernels)) {

@@ -2,7 +2,7 @@
 // reduce_cols (an invocation per output, short axes with many outputs), each with OP sum (mean is
 // sum with a scale) and max, and argmax_rows, each checked against test/ref/reduce.ts on the
 // timed inputs first. GB/s counts reading the input once.
-//   node dist/bench/reduce.js [--quick] [--n 1048576]
+//   node dist/bench/reduce.js [--quick] [--n 1048576] [--trace=FILE] [--out=FILE]
 import { argmax, max, mean } from '../src/ops/reduce.js';
 import { sum } from '../src/ops/sum.js';
 import { tensor } from '../src/tensor/create.js';
@@ -10,10 +10,11 @@ import { keep } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { reduce64, total } from '../test/ref/reduce.js';
-import { Family, familyArgs } from './lib/family.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs({ n: { type: 'string', default: String(1 << 20) } });
-const N = args.quick ? 1 << 16 : Number(args.n);
+const args = suiteArgs('reduce', { n: { type: 'string', help: 'elements (default 1048576, 65536 with --quick)' } });
+const N = numberFlag('n', args.n, args.quick ? 1 << 16 : 1 << 20);
 const fam = new Family('reduce', args.quick);
 await fam.start(`sum, mean, max and argmax over ${N} elements`);
 

@@ -3,10 +3,9 @@
 // recorded eagerly and replayed from a capture (src/jit), side by side: one step of each per round,
 // medians over the rounds after the capture. Reports host ms to record and submit a step, wall ms
 // per step (record + submit + wait) and dispatches; the replayed losses must equal the eager ones.
-//   node dist/bench/replay.js [--rows 8] [--input 64] [--target 16] [--iters 8]
-import { join } from 'node:path';
+//   node dist/bench/replay.js [--rows 8] [--input 64] [--target 16] [--iters 8] [--out=FILE]
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { recorder } from '../src/gpu/recorder.js';
@@ -18,19 +17,25 @@ import { Adafactor } from '../src/optim/adafactor.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { keep } from '../src/tensor/scope.js';
 import { readAll } from '../src/tensor/tensor.js';
-import { printTable, resultsDir, writeResults, type Row } from './lib/harness.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { printTable, writeResults, type Row } from './lib/harness.js';
 import { batchOf, promptOf } from './lib/t5.js';
 
-const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '8' }, input: { type: 'string', default: '64' }, target: { type: 'string', default: '16' }, iters: { type: 'string', default: '8' } },
+const values = suiteArgs('replay', {
+  rows: { type: 'string', help: 'rows (default 8, 2 with --quick)' },
+  input: { type: 'string', help: 'input tokens (default 64, 16 with --quick)' },
+  target: { type: 'string', help: 'target tokens (default 16, 4 with --quick)' },
+  iters: { type: 'string', help: 'timed rounds after the capture (default 8, 3 with --quick)' },
 });
-const shape = { rows: Number(values.rows), input: Number(values.input), target: Number(values.target) };
-const ITERS = Number(values.iters);
+const dflt = values.quick ? { rows: 2, input: 16, target: 4, iters: 3 } : { rows: 8, input: 64, target: 16, iters: 8 };
+const shape = { rows: numberFlag('rows', values.rows, dflt.rows), input: numberFlag('input', values.input, dflt.input), target: numberFlag('target', values.target, dflt.target) };
+const ITERS = numberFlag('iters', values.iters, dflt.iters);
 // Eager, capture, verifying capture: the first replay is the fourth call.
 const WARMUP = 4;
 
 await initGpu();
-const ckpt = loadHfCheckpoint(join(resultsDir(), '..', '..', 'models', 'byt5-tiny'));
+// Bundled as dist/bench/replay.js: the repository's models/ is two levels up.
+const ckpt = loadHfCheckpoint(fileURLToPath(new URL('../../models/byt5-tiny', import.meta.url)));
 const rec = recorder();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const caseName = `byt5-tiny B${shape.rows} x ${shape.input} -> ${shape.target}`;

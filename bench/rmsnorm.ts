@@ -4,7 +4,7 @@
 // ([8 x 228, 512]) and on a long row. Each is checked against test/ref/rmsnorm.ts on the timed
 // inputs first. GB/s: forward reads x twice and writes y (12 bytes an element); the backward
 // counts x, g read twice and dx written (20), plus the forward and loss ops it is timed with.
-//   node dist/bench/rmsnorm.js [--quick]
+//   node dist/bench/rmsnorm.js [--quick] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { mul } from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/sum.js';
@@ -15,9 +15,10 @@ import { numel } from '../test/ref/compare.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { rmsNorm64, rmsNormGrad64 } from '../test/ref/rmsnorm.js';
 import { eachLaneSetting } from '../test/util/lanes.js';
-import { Family, familyArgs } from './lib/family.js';
+import { suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs();
+const args = suiteArgs('rmsnorm', {});
 const fam = new Family('rmsnorm', args.quick);
 await fam.start('forward and the three backward cases, every lanes-per-row setting');
 

@@ -4,7 +4,7 @@
 // T5's 228 keys and on long rows. Each is checked against test/ref/softmax.ts on the timed inputs
 // first. GB/s: forward reads x twice and writes y (12 bytes an element); forward + backward
 // adds reading y and g and writing dx, plus the loss ops it is timed with.
-//   node dist/bench/softmax.js [--quick]
+//   node dist/bench/softmax.js [--quick] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { mul } from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/sum.js';
@@ -15,9 +15,10 @@ import { numel } from '../test/ref/compare.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { softmax64, softmaxGrad64 } from '../test/ref/softmax.js';
 import { eachLaneSetting } from '../test/util/lanes.js';
-import { Family, familyArgs } from './lib/family.js';
+import { suiteArgs } from './lib/args.js';
+import { Family } from './lib/family.js';
 
-const args = familyArgs();
+const args = suiteArgs('softmax', {});
 const fam = new Family('softmax', args.quick);
 await fam.start('(log-)softmax forward, backward and masked, every lanes-per-row setting');
 

@@ -4,18 +4,16 @@
 // 8 target tokens, without dropout. Reports tokens/s (encoder tokens, prompt included), dispatches
 // and submits per step, peak GPU memory (pool bytes in use), the ratio (forward + prompt gradient)
 // / forward (target <= 2.2), and a per-kernel GPU-time breakdown of one forward + backward step
-// split into its forward and backward dispatches, with a Chrome trace in bench/results/t5-trace.json.
+// split into its forward and backward dispatches, with a Chrome trace of that step in <results dir>/t5-trace.json.
 // The host's side (issue 14): per case, `hostMs` (median ms to record and submit one step) and
 // dispatches, for eager recording and for the forward + gradient step replayed from a capture
 // (src/jit), whose results must equal the eager step's bit for bit. `--variants=gpu` chooses the
 // kernel variants a discrete GPU gets, so the host cost of a GPU's dispatch list is measured here.
-//   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8]
-//                         [--variants adapter|gpu] [--out FILE] [--host-breakdown]
+//   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8] [--trace=FILE] [--out=FILE]
+//                         [--variants=adapter|gpu] [--host-breakdown]
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { copyFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { recorder } from '../src/gpu/recorder.js';
@@ -26,34 +24,30 @@ import { capture, type CapturedInputs } from '../src/jit/capture.js';
 import type { Seq2SeqBatch } from '../src/nn/t5/seq2seq.js';
 import { keep, tidy } from '../src/tensor/scope.js';
 import { readAll } from '../src/tensor/tensor.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
 import { kernelSplit, printKernelSplit, type KernelSplit } from './lib/breakdown.js';
 import { pairedRatios, printTable, resultsDir, timeSideBySide, writeResults, type Row } from './lib/harness.js';
 import { hostBreakdown, type HostBreakdown } from './lib/host_breakdown.js';
 import { batchOf, promptOf, t5Small, type BatchShape } from './lib/t5.js';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    iters: { type: 'string' },
-    batch: { type: 'string' },
-    prompt: { type: 'string' },
-    input: { type: 'string' },
-    target: { type: 'string' },
-    variants: { type: 'string', default: 'adapter' },
-    'host-breakdown': { type: 'boolean', default: false },
-    out: { type: 'string' },
-  },
+const values = suiteArgs('t5', {
+  iters: { type: 'string', help: 'timed rounds (default 3; an odd count keeps the breakdown equal to gpu ms)' },
+  batch: { type: 'string', help: 'rows (default 8, 2 with --quick)' },
+  prompt: { type: 'string', help: 'prompt tokens (default 100, 20 with --quick)' },
+  input: { type: 'string', help: 'input tokens (default 128, 32 with --quick)' },
+  target: { type: 'string', help: 'target tokens (default 8, 4 with --quick)' },
+  variants: { type: 'string', default: 'adapter', help: "kernel variants: this adapter's, or 'gpu' for a discrete GPU's (host cost of its dispatch list)" },
+  'host-breakdown': { type: 'boolean', default: false, help: "the share of bind groups, encoder calls, the pool and the rest in an eager step's host time" },
 });
 if (values.variants !== 'adapter' && values.variants !== 'gpu') throw new Error(`--variants: 'adapter' or 'gpu', got '${values.variants}'`);
 const variants = values.variants;
 // A discrete GPU's choices come from the heuristic: this adapter's tuning cache would pick its own.
 if (variants === 'gpu') process.env.BPT_TUNE = '0';
 // --quick: the same model on a batch of 2 x (20 + 32) tokens, for a check in seconds.
-const dflt = values.quick ? { iters: 2, batch: 2, prompt: 20, input: 32, target: 4 } : { iters: 3, batch: 8, prompt: 100, input: 128, target: 8 };
-const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
-const ITERS = num(values.iters, dflt.iters);
-const shape: BatchShape = { rows: num(values.batch, dflt.batch), input: num(values.input, dflt.input), target: num(values.target, dflt.target) };
-const L = num(values.prompt, dflt.prompt);
+const dflt = values.quick ? { iters: 3, batch: 2, prompt: 20, input: 32, target: 4 } : { iters: 3, batch: 8, prompt: 100, input: 128, target: 8 };
+const ITERS = numberFlag('iters', values.iters, dflt.iters);
+const shape: BatchShape = { rows: numberFlag('batch', values.batch, dflt.batch), input: numberFlag('input', values.input, dflt.input), target: numberFlag('target', values.target, dflt.target) };
+const L = numberFlag('prompt', values.prompt, dflt.prompt);
 
 await initGpu({ variants });
 const report = gpu().report;
@@ -198,10 +192,6 @@ const path = writeResults('t5', rows, {
   ...(split ? { breakdown: split } : {}),
 });
 process.stdout.write(`\nwrote ${path}\n`);
-if (values.out) {
-  copyFileSync(path, values.out);
-  process.stdout.write(`wrote ${values.out}\n`);
-}
 P.dispose();
 for (const t of Object.values(batch)) t.dispose();
 await shutdownGpu();

@@ -8,7 +8,7 @@
 // loss ops included), then by GPU timestamps of the attention's own kernels (its matmuls
 // included, the loss ops excluded), per kernel. GFLOP/s counts the score-sized products: 4 B H T
 // S dk for the forward, 8 more for a backward.
-//   node dist/bench/t5_attention.js [--quick] [--variant staged|subgroup] [--iters 10] [--b 8] [--h 8] [--t 228] [--dk 64]
+//   node dist/bench/t5_attention.js [--quick] [--variant staged|subgroup] [--iters 10] [--b 8] [--h 8] [--t 228] [--dk 64] [--trace=FILE] [--out=FILE]
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu } from '../src/gpu/device.js';
 import { summarize } from '../src/gpu/profiler.js';
@@ -21,18 +21,19 @@ import { keep, tidy } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randF32, rng } from '../test/ref/data.js';
 import { t5Attention64, type AttentionCase, type AttentionData } from '../test/ref/t5_attention.js';
-import { Family, familyArgs, read64 } from './lib/family.js';
+import { numberFlag, suiteArgs } from './lib/args.js';
+import { Family, read64 } from './lib/family.js';
 
-const args = familyArgs({
-  variant: { type: 'string', default: '' },
-  iters: { type: 'string', default: '10' },
-  b: { type: 'string', default: '8' },
-  h: { type: 'string', default: '8' },
-  t: { type: 'string', default: '228' },
-  dk: { type: 'string', default: '64' },
+const args = suiteArgs('t5_attention', {
+  variant: { type: 'string', arg: 'NAME', help: 'staged or subgroup (default: every layout this adapter runs)' },
+  iters: { type: 'string', help: 'timed iterations (default 10, 3 with --quick)' },
+  b: { type: 'string', help: 'batch (default 8, 2 with --quick)' },
+  h: { type: 'string', help: 'heads (default 8, 2 with --quick)' },
+  t: { type: 'string', help: 'tokens, T = S (default 228, 57 with --quick)' },
+  dk: { type: 'string', help: 'head size (default 64)' },
 });
-const [B, H, T] = args.quick ? [2, 2, 57] : [Number(args.b), Number(args.h), Number(args.t)];
-const DK = Number(args.dk), ITERS = args.quick ? 3 : Number(args.iters);
+const B = numberFlag('b', args.b, args.quick ? 2 : 8), H = numberFlag('h', args.h, args.quick ? 2 : 8), T = numberFlag('t', args.t, args.quick ? 57 : 228);
+const DK = numberFlag('dk', args.dk, 64), ITERS = numberFlag('iters', args.iters, args.quick ? 3 : 10);
 const fam = new Family('t5_attention', args.quick);
 await fam.start(`B ${B}, H ${H}, T = S = ${T}, dk ${DK}, ${ITERS} iterations`);
 const rec = recorder();
@@ -83,7 +84,7 @@ const attentionOnly: Record<string, number> = {};
 const timingOpts = { warmup: 1, gpuIters: ITERS, minSamples: 3, maxTime: args.quick ? 0.3 : 2 };
 
 async function measure(variant: string, run: () => Tensor[], expected: Array<[string, Float64Array, { rtol: number; atol: number }]>, flops: number) {
-  const timing = await fam.add({
+  const measured = await fam.add({
     case: `[${shape}]`, variant, flops,
     run: () => tidy(() => void run()),
     check: async () => {
@@ -92,7 +93,7 @@ async function measure(variant: string, run: () => Tensor[], expected: Array<[st
       got.forEach((t) => t.dispose());
     },
   }, timingOpts);
-  if (timing && gpu().hasTimestamps) attentionOnly[variant] = await attentionGpuMs(variant, () => tidy(() => void run()));
+  if (measured && gpu().hasTimestamps) attentionOnly[variant] = await attentionGpuMs(variant, () => tidy(() => void run()));
 }
 
 for (const variant of variants) {

@@ -21,8 +21,8 @@ export { recorder } from './gpu/recorder.js';
 export type { RecorderStats, Dispatch, BufferRange } from './gpu/recorder.js';
 export type { PoolStats } from './gpu/buffers.js';
 /** Per-kernel GPU time from timestamp queries, and Chrome/Perfetto traces of it. */
-export { summarize as summarizeProfile, chromeTrace } from './gpu/profiler.js';
-export type { KernelRecord, KernelSummary } from './gpu/profiler.js';
+export { summarize as summarizeProfile, chromeTrace, chromeTraceChunks, writeChromeTrace, kernelFamily } from './gpu/profiler.js';
+export type { KernelRecord, KernelSummary, HostSpan, TraceOptions } from './gpu/profiler.js';
 /** Custom kernels: a WGSL source with the engine's binding convention, launched over tensors. */
 export { grid } from './gpu/kernels.js';
 export type { Kernel, Overrides } from './gpu/kernels.js';

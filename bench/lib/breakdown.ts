@@ -1,8 +1,42 @@
-// Where the GPU time of a training step goes: one profiled forward-only run tells how many of the
-// step's dispatches are its forward pass (the tape replays the same ops in the same order), so the
-// step's records split into forward and backward, summed per kernel.
+// Where the GPU time of a step goes. Per kernel over the median iteration(s) of a timing, so that
+// the kernels add up to its gpu ms column; and for a training step, one profiled forward-only run
+// tells how many of the step's dispatches are its forward pass (the tape replays the same ops in
+// the same order), so the step's records split into forward and backward, summed per kernel.
 import type { KernelRecord } from '../../src/gpu/profiler.js';
-import { gpuSumMs } from './harness.js';
+import { gpuSumMs, medianRuns } from './harness.js';
+
+/** An iteration's GPU time per kernel. */
+export interface IterationBreakdown {
+  /** Summed dispatch durations: the median over iterations, as the table's gpu ms. */
+  gpuMs: number;
+  /** First dispatch start to last dispatch end of the same iteration(s), gaps between dispatches included. */
+  spanMs: number;
+  /** Milliseconds per kernel in that iteration (slowest first); they add up to gpuMs. */
+  kernels: Array<{ kernel: string; calls: number; ms: number }>;
+}
+
+/**
+ * The breakdown of the median iteration of `runs` (the average of the two middle ones for an even
+ * count, as the median is): from the same records as the gpu ms it explains, never from other runs.
+ */
+export function iterationBreakdown(runs: readonly KernelRecord[][]): IterationBreakdown {
+  const mid = medianRuns(runs);
+  const by = new Map<string, { kernel: string; calls: number; ms: number }>();
+  let spanMs = 0;
+  for (const run of mid) {
+    let start = Infinity, end = -Infinity;
+    for (const r of run) {
+      let k = by.get(r.kernel);
+      if (!k) by.set(r.kernel, (k = { kernel: r.kernel, calls: 0, ms: 0 }));
+      k.calls += 1 / mid.length;
+      k.ms += r.durationNs / 1e6 / mid.length;
+      start = Math.min(start, r.startNs);
+      end = Math.max(end, r.startNs + r.durationNs);
+    }
+    if (run.length) spanMs += (end - start) / 1e6 / mid.length;
+  }
+  return { gpuMs: mid.reduce((s, r) => s + gpuSumMs(r), 0) / mid.length, spanMs, kernels: [...by.values()].sort((a, b) => b.ms - a.ms) };
+}
 
 /** One kernel's share of a step. */
 export interface KernelShare {

@@ -3,12 +3,11 @@
 // on a smaller case of the same variant, and only then timed. A variant that fails its check is
 // not timed, and the suite exits non-zero with the variant and its max error; the results file is
 // written either way, with every check in it.
-import { parseArgs } from 'node:util';
 import { gpu, initGpu, shutdownGpu } from '../../src/gpu/device.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { discrepancy, type Tolerance } from '../../test/ref/compare.js';
-import { printTable, timeOurs, writeResults, type Row, type Timing, type TimingOptions } from './harness.js';
+import { measureOurs, printTable, writeResults, type Measured, type Row, type TimingOptions } from './harness.js';
 
 /** One variant on one case: what it records per iteration, how it is checked, the work it does. */
 export interface Variant {
@@ -39,12 +38,6 @@ export class CheckFailed extends Error {}
 /** A tensor's values as float64. */
 export async function read64(t: Tensor): Promise<Float64Array> {
   return Float64Array.from(await t.toArray());
-}
-
-/** `--quick` (fewer iterations, smaller shapes where the suite says so); other flags are the suite's. */
-export function familyArgs<O extends Record<string, { type: 'string'; default: string }>>(options: O = {} as O) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, ...options }, strict: false });
-  return values as unknown as { quick: boolean } & { [K in keyof O]: string };
 }
 
 export class Family {
@@ -93,19 +86,19 @@ export class Family {
     this.rows.push(r);
   }
 
-  /** Checks the variant, then times it; null when its check failed. */
-  async add(v: Variant, opts?: TimingOptions): Promise<Timing | null> {
+  /** Checks the variant, then times it (with the iterations its gpu ms came from); null when its check failed. */
+  async add(v: Variant, opts?: TimingOptions): Promise<Measured | null> {
     if (!(await this.check(v.variant, v.case, v.check))) return null;
-    const timing = await timeOurs(v.run, opts ?? (this.quick ? { warmup: 1, gpuIters: 3, minSamples: 3, maxTime: 0.3 } : { warmup: 2, gpuIters: 10, minSamples: 5, maxTime: 1 }));
-    this.rows.push({ case: v.case, impl: `ours:${v.variant}`, timing, ...(v.flops ? { flops: v.flops } : {}), ...(v.bytes ? { bytes: v.bytes } : {}) });
-    return timing;
+    const measured = await measureOurs(v.run, opts ?? (this.quick ? { warmup: 1, gpuIters: 3, minSamples: 3, maxTime: 0.3 } : { warmup: 2, gpuIters: 10, minSamples: 5, maxTime: 1 }));
+    this.rows.push({ case: v.case, impl: `ours:${v.variant}`, timing: measured.timing, ...(v.flops ? { flops: v.flops } : {}), ...(v.bytes ? { bytes: v.bytes } : {}) });
+    return measured;
   }
 
   /**
    * The common case: the variant is `outputs` (run inside a scope), checked output by output
    * against `expected`, then timed.
    */
-  async outputs(v: Omit<Variant, 'run' | 'check'>, outputs: () => Tensor[], expected: Array<ArrayLike<number>>, tol: Tolerance, opts?: TimingOptions): Promise<Timing | null> {
+  async outputs(v: Omit<Variant, 'run' | 'check'>, outputs: () => Tensor[], expected: Array<ArrayLike<number>>, tol: Tolerance, opts?: TimingOptions): Promise<Measured | null> {
     return this.add({
       ...v,
       run: () => tidy(() => void outputs()),

@@ -8,11 +8,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type BenchmarkJs from 'benchmark';
 import { gpu } from '../../src/gpu/device.js';
-import type { KernelRecord } from '../../src/gpu/profiler.js';
+import { writeChromeTrace, type HostSpan, type KernelRecord } from '../../src/gpu/profiler.js';
 import { recorder } from '../../src/gpu/recorder.js';
 
 const load = createRequire(import.meta.url);
@@ -37,8 +37,10 @@ export interface TimingOptions {
 export interface Timing {
   /** Median wall milliseconds per iteration (benchmark.js samples). */
   wallMs: number;
-  /** benchmark.js's relative margin of error of the mean, percent. */
+  /** Relative 95% margin of error of the MEAN wall time, percent (benchmark.js's rme); kept in the JSON. */
   rmePct: number;
+  /** Interquartile range of the wall samples, percent of their median: the spread the table shows. */
+  iqrPct?: number;
   samples: number;
   /** Median GPU milliseconds per iteration from timestamp queries (ours only, when available). */
   gpuMs?: number;
@@ -64,6 +66,18 @@ const median = (xs: readonly number[]): number => {
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Quantile q of sorted samples, linearly interpolated (numpy's default, Python's 'inclusive'). */
+function quantile(sorted: readonly number[], q: number): number {
+  const i = (sorted.length - 1) * q, lo = Math.floor(i);
+  return sorted[lo]! + (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!) * (i - lo);
+}
+
+/** Interquartile range of samples as a percentage of their median. */
+export function iqrPct(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return (100 * (quantile(s, 0.75) - quantile(s, 0.25))) / median(s);
+}
+
 /** CPU milliseconds (user + system, every thread) this process used since `start`. */
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
@@ -86,17 +100,17 @@ export function timeWall(step: () => Promise<void>, opts: TimingOptions = {}): P
     });
     bench.on('complete', () => {
       if (bench.error) reject(bench.error);
-      else resolve({ wallMs: median(bench.stats.sample) * 1e3, rmePct: bench.stats.rme, samples: bench.stats.sample.length });
+      else resolve({ wallMs: median(bench.stats.sample) * 1e3, rmePct: bench.stats.rme, iqrPct: iqrPct(bench.stats.sample), samples: bench.stats.sample.length });
     });
     bench.run({ async: true });
   });
 }
 
-/** Median and relative margin of error (95%, as benchmark.js's) of plain wall-time samples. */
+/** Median, its IQR and the mean's relative margin of error (95%, as benchmark.js's) of plain wall-time samples. */
 function plainTiming(ms: readonly number[]): Timing {
   const m = mean(ms);
   const sd = ms.length > 1 ? Math.sqrt(ms.reduce((a, b) => a + (b - m) ** 2, 0) / (ms.length - 1)) : 0;
-  return { wallMs: median(ms), rmePct: (196 * sd) / Math.sqrt(ms.length) / m, samples: ms.length };
+  return { wallMs: median(ms), rmePct: (196 * sd) / Math.sqrt(ms.length) / m, iqrPct: iqrPct(ms), samples: ms.length };
 }
 
 /** Wall milliseconds of `iters` plain runs of an asynchronous step. */
@@ -110,19 +124,35 @@ async function timePlain(step: () => Promise<void>, iters: number): Promise<Timi
   return plainTiming(ms);
 }
 
+/** Where `writeResults` and the trace go: set from --out and --trace by the suite's flags (bench/lib/args.ts). */
+const outputs: { out?: string; trace?: string } = {};
+
+/** Directs the results JSON to `out` and, when `trace` is given, keeps every profiled run for a trace there. */
+export function setOutputs(o: { out?: string | undefined; trace?: string | undefined }): void {
+  if (o.out !== undefined) outputs.out = o.out;
+  if (o.trace !== undefined) outputs.trace = o.trace;
+}
+
+/** Every profiled run of this process, kept for `--trace` (see `setOutputs`). */
+const traceLog: { records: KernelRecord[][]; host: HostSpan[] } = { records: [], host: [] };
+
 /** The records of `iters` runs of `run`, each submitted and waited for, with timestamps on. */
 export async function profileRuns(run: () => void, iters = 1): Promise<KernelRecord[]> {
   const rec = recorder();
   rec.profiler.start();
   try {
     for (let i = 0; i < iters; i++) {
+      const t0 = performance.now();
       run();
+      if (outputs.trace) traceLog.host.push({ name: 'record', startMs: t0, durationMs: performance.now() - t0 });
       await rec.sync();
     }
   } finally {
     rec.profiler.stop();
   }
-  return rec.profiler.collect();
+  const records = await rec.profiler.collect();
+  if (outputs.trace) traceLog.records.push(records);
+  return records;
 }
 
 /** Splits the records of `iters` identical runs into one list per run. */
@@ -136,11 +166,32 @@ export function perIteration(records: KernelRecord[], iters: number): KernelReco
 export const gpuSumMs = (records: readonly KernelRecord[]): number => records.reduce((s, r) => s + r.durationNs, 0) / 1e6;
 
 /**
+ * The iteration(s) whose summed GPU time is the median of `runs`: one for an odd count, the two
+ * middle ones (lower first) for an even count, as `median` averages them.
+ */
+export function medianRuns(runs: readonly KernelRecord[][]): KernelRecord[][] {
+  const byTime = [...runs].sort((a, b) => gpuSumMs(a) - gpuSumMs(b));
+  const h = byTime.length >> 1;
+  return byTime.length % 2 ? [byTime[h]!] : [byTime[h - 1]!, byTime[h]!];
+}
+
+/** A timing and the per-iteration records its gpu ms is the median of (empty without timestamps). */
+export interface Measured {
+  timing: Timing;
+  runs: KernelRecord[][];
+}
+
+/**
  * Times `run` (which records one iteration of engine work without submitting): warm-up, GPU
  * timestamps per iteration (when the adapter has them), dispatch counts, then wall time of
  * run + submit + wait.
  */
 export async function timeOurs(run: () => void, opts: TimingOptions = {}): Promise<Timing> {
+  return (await measureOurs(run, opts)).timing;
+}
+
+/** `timeOurs`, with the profiled iterations: a breakdown of them agrees with its gpu ms. */
+export async function measureOurs(run: () => void, opts: TimingOptions = {}): Promise<Measured> {
   const rec = recorder();
   for (let i = 0; i < (opts.warmup ?? 2); i++) {
     run();
@@ -148,7 +199,11 @@ export async function timeOurs(run: () => void, opts: TimingOptions = {}): Promi
   }
   const iters = opts.gpuIters ?? 5;
   let gpuMs: number | undefined;
-  if (gpu().hasTimestamps) gpuMs = median(perIteration(await profileRuns(run, iters), iters).map(gpuSumMs));
+  let runs: KernelRecord[][] = [];
+  if (gpu().hasTimestamps) {
+    runs = perIteration(await profileRuns(run, iters), iters);
+    gpuMs = median(runs.map(gpuSumMs));
+  }
   // Counted while not profiling: a full timestamp query set makes the recorder submit early.
   const before = rec.snapshot();
   const cpu0 = process.cpuUsage();
@@ -160,13 +215,14 @@ export async function timeOurs(run: () => void, opts: TimingOptions = {}): Promi
   };
   const wall = opts.wallIters ? await timePlain(step, opts.wallIters) : await timeWall(step, opts);
   const after = rec.snapshot();
-  return {
+  const timing = {
     ...wall,
     ...(gpuMs === undefined ? {} : { gpuMs }),
     cpuMs: cpuMsSince(cpu0) / steps,
     dispatches: (after.dispatches - before.dispatches) / steps,
     submits: (after.submits - before.submits) / steps,
   };
+  return { timing, runs };
 }
 
 /** Pool bytes in use before a run (parameters, inputs), at its peak, and the difference. */
@@ -177,8 +233,10 @@ export interface PeakMemory {
 }
 
 /**
- * What `timeSideBySide` measured: one Timing per run, the records of each run's last profiled
- * iteration, and each run's memory in its first warm-up iteration.
+ * What `timeSideBySide` measured: one Timing per run, the records of each run's median profiled
+ * round (the round whose gpu time is the median; for an even count the upper of the two middle
+ * ones), so that a breakdown of them adds up to the gpu ms of an odd count of rounds, and each
+ * run's memory in its first warm-up iteration.
  */
 export interface SideBySide {
   timings: Timing[];
@@ -211,16 +269,18 @@ export async function timeSideBySide(runs: Array<() => void>, opts: TimingOption
     });
   }
   const gpuMs: number[][] = runs.map(() => []);
-  const records: KernelRecord[][] = runs.map(() => []);
+  const rounds: KernelRecord[][][] = runs.map(() => []);
   const gpuIters = opts.gpuIters ?? 3;
   if (gpu().hasTimestamps) {
     for (let i = 0; i < gpuIters; i++) {
       await round(async (run, j) => {
-        records[j] = await profileRuns(run);
-        gpuMs[j]!.push(gpuSumMs(records[j]!));
+        const r = await profileRuns(run);
+        rounds[j]!.push(r);
+        gpuMs[j]!.push(gpuSumMs(r));
       });
     }
   }
+  const records = rounds.map((rs) => (rs.length ? medianRuns(rs).at(-1)! : []));
   const wallMs: number[][] = runs.map(() => []);
   const cpuMs: number[][] = runs.map(() => []);
   const recordMs: number[][] = runs.map(() => []);
@@ -310,35 +370,64 @@ const fmt = (x: number | undefined, digits = 2) => (x === undefined ? '-' : x.to
 
 /** Prints rows as an aligned table. */
 export function printTable(rows: Row[]): void {
-  const head = ['case', 'impl', 'gpu ms', 'wall ms', '±%', 'cpu ms', 'GFLOP/s', 'wall GFLOP/s', 'GB/s', 'disp/submit', 'notes'];
+  const head = ['case', 'impl', 'gpu ms', 'wall ms', 'IQR %', 'cpu ms', 'GFLOP/s', 'wall GFLOP/s', 'GB/s', 'disp/submit', 'notes'];
   const body = rows.map((r) => {
     const t = r.timing;
     const perSubmit = t.dispatches !== undefined && t.submits ? t.dispatches / t.submits : undefined;
     const notes = Object.entries(r.notes ?? {}).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toFixed(2) : v}`).join(' ');
-    return [r.case, r.impl, fmt(t.gpuMs), fmt(t.wallMs), fmt(t.rmePct, 1), fmt(t.cpuMs), fmt(throughput(r).gflops), fmt(rate(r.flops, t.wallMs, 1e9)),
+    return [r.case, r.impl, fmt(t.gpuMs), fmt(t.wallMs), fmt(t.iqrPct, 1), fmt(t.cpuMs), fmt(throughput(r).gflops), fmt(rate(r.flops, t.wallMs, 1e9)),
       fmt(throughput(r).gbps), fmt(perSubmit, 0), notes];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
   for (const b of body) process.stdout.write(`${line(b)}\n`);
+  process.stdout.write(`${TABLE_LEGEND}\n`);
 }
 
-/** bench/results next to the sources (not dist/), created if absent. */
+/** What each column of `printTable` is. */
+export const TABLE_LEGEND = [
+  'gpu ms: median over iterations of the summed timestamp-query durations of an iteration\'s dispatches;',
+  'wall ms: median wall time of record + submit + wait; IQR %: interquartile range of the wall samples, % of wall ms',
+  '(the JSON also keeps rmePct, the 95% margin of error of the MEAN); cpu ms: mean CPU time of this process;',
+  'GFLOP/s, GB/s: from gpu ms when known, else wall ms; wall GFLOP/s: from wall ms; disp/submit: dispatches per queue.submit.',
+].join('\n');
+
+/**
+ * Where results go by default: $BPT_BENCH_OUT, else bench-results/ at the repository root
+ * (git-ignored), created if absent. bench/results/ is the committed record and is written only
+ * when asked with --out.
+ */
 export function resultsDir(): string {
-  // Bundled into dist/chunks or dist/bench; the repository root is where package.json lives.
-  let root = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
-  const dir = join(root, 'bench', 'results');
+  let dir = process.env.BPT_BENCH_OUT;
+  if (!dir) {
+    // Bundled into dist/chunks or dist/bench; the repository root is where package.json lives.
+    let root = dirname(fileURLToPath(import.meta.url));
+    while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+    dir = join(root, 'bench-results');
+  }
   mkdirSync(dir, { recursive: true });
   return dir;
 }
 
-/** Writes bench/results/<suite>-<date>.json and returns its path. */
+/** Writes the trace of every profiled run, when --trace asked for one; returns its path. */
+function writeTrace(suite: string): string | undefined {
+  if (!outputs.trace) return undefined;
+  mkdirSync(dirname(resolve(outputs.trace)), { recursive: true });
+  writeChromeTrace(outputs.trace, traceLog.records.flat(), { process: `bench ${suite}`, gpuThread: 'GPU queue (profiled runs)', host: traceLog.host });
+  return outputs.trace;
+}
+
+/**
+ * Writes the results JSON (to --out, else <resultsDir>/<suite>-<date>.json) and, with --trace, the
+ * trace; returns the results' path.
+ */
 export function writeResults(suite: string, rows: Row[], extra: Record<string, unknown> = {}): string {
-  const dir = resultsDir();
   const date = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
-  const path = join(dir, `${suite}-${date}.json`);
+  const path = outputs.out ?? join(resultsDir(), `${suite}-${date}.json`);
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  const trace = writeTrace(suite);
+  if (trace) process.stdout.write(`trace of ${traceLog.host.length} profiled iteration(s): ${trace}\n`);
   const g = gpu();
   const out = {
     suite,

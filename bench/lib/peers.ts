@@ -232,7 +232,9 @@ for c in cfg['cases']:
         t0 = time.perf_counter(); np.matmul(x, y); times.append((time.perf_counter() - t0) * 1e3)
     mean = statistics.fmean(times)
     sd = statistics.stdev(times) if len(times) > 1 else 0.0
-    out.append({'wallMs': statistics.median(times), 'rmePct': 196.0 * sd / (len(times) ** 0.5) / mean, 'samples': len(times)})
+    q = statistics.quantiles(times, n=4, method='inclusive')
+    med = statistics.median(times)
+    out.append({'wallMs': med, 'rmePct': 196.0 * sd / (len(times) ** 0.5) / mean, 'iqrPct': 100.0 * (q[2] - q[0]) / med, 'samples': len(times)})
 blas = 'unknown'
 try:
     info = np.show_config(mode='dicts')

@@ -2,6 +2,7 @@
 // its own compute pass with begin/end timestamps; each submit resolves its query set into a buffer
 // that is read back when the caller asks for the records. Off by default: separate passes and
 // timestamps cost a little on every dispatch.
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { gpu, gpuWait, GpuError } from './device.js';
 
 /** One profiled dispatch. */
@@ -129,17 +130,85 @@ export function summarize(records: KernelRecord[]): KernelSummary[] {
     .sort((a, b) => b.totalMs - a.totalMs);
 }
 
-/** Chrome / Perfetto trace (the JSON array format): open it in ui.perfetto.dev or chrome://tracing. */
-export function chromeTrace(records: KernelRecord[]): string {
-  const t0 = records.length ? Math.min(...records.map((r) => r.startNs)) : 0;
-  const events = records.map((r) => ({
-    name: r.label,
-    cat: r.kernel,
-    ph: 'X',
-    ts: (r.startNs - t0) / 1e3,
-    dur: r.durationNs / 1e3,
-    pid: 1,
-    tid: 1,
-  }));
-  return JSON.stringify({ traceEvents: events, displayTimeUnit: 'ms' });
+/** A span of host work (recording an iteration, say) on the host's own clock. */
+export interface HostSpan {
+  name: string;
+  /** Start, milliseconds (e.g. `performance.now()`). */
+  startMs: number;
+  durationMs: number;
+}
+
+/** How a trace names its process and threads. */
+export interface TraceOptions {
+  /** The process row in Perfetto, e.g. the suite or run. */
+  process?: string;
+  /** The GPU queue's thread. */
+  gpuThread?: string;
+  /** Host spans, shown on a thread of their own (their clock is not the GPU's: each starts at 0). */
+  host?: readonly HostSpan[];
+  /** The host thread's name. */
+  hostThread?: string;
+}
+
+const PID = 1, GPU_TID = 1, HOST_TID = 2;
+
+/** A kernel's family (`matmul.uniform` -> `matmul`): the trace category Perfetto groups by. */
+export const kernelFamily = (kernel: string): string => kernel.split('.', 1)[0]!;
+
+/**
+ * The trace's text in pieces, one event at a time, so that a trace of any length can be written
+ * without building it (or a spread over its records) in memory.
+ */
+export function* chromeTraceChunks(records: readonly KernelRecord[], opts: TraceOptions = {}): Generator<string> {
+  let t0 = Infinity;
+  for (const r of records) if (r.startNs < t0) t0 = r.startNs;
+  const host = opts.host ?? [];
+  let h0 = Infinity;
+  for (const s of host) if (s.startMs < h0) h0 = s.startMs;
+  const meta = (tid: number, name: string, value: string) => ({ name, ph: 'M', pid: PID, tid, args: { name: value } });
+  const head = [
+    meta(GPU_TID, 'process_name', opts.process ?? 'bpt-webgpu'),
+    meta(GPU_TID, 'thread_name', opts.gpuThread ?? 'GPU queue'),
+    ...(host.length ? [meta(HOST_TID, 'thread_name', opts.hostThread ?? 'host recording')] : []),
+  ];
+  yield '{"displayTimeUnit":"ms","traceEvents":[\n';
+  let first = true;
+  const event = (e: object) => {
+    const s = `${first ? '' : ',\n'}${JSON.stringify(e)}`;
+    first = false;
+    return s;
+  };
+  for (const e of head) yield event(e);
+  for (const r of records) {
+    yield event({ name: r.label, cat: kernelFamily(r.kernel), ph: 'X', ts: (r.startNs - t0) / 1e3, dur: r.durationNs / 1e3, pid: PID, tid: GPU_TID, args: { kernel: r.kernel } });
+  }
+  for (const s of host) yield event({ name: s.name, cat: 'host', ph: 'X', ts: (s.startMs - h0) * 1e3, dur: s.durationMs * 1e3, pid: PID, tid: HOST_TID });
+  yield '\n]}\n';
+}
+
+/** Chrome / Perfetto trace (JSON object format) as one string: for small traces; see `writeChromeTrace`. */
+export function chromeTrace(records: readonly KernelRecord[], opts: TraceOptions = {}): string {
+  return [...chromeTraceChunks(records, opts)].join('');
+}
+
+/**
+ * Writes a Chrome / Perfetto trace (open it in ui.perfetto.dev or chrome://tracing) event by event,
+ * in blocks of about 1 MiB: a trace of any length. Kernels are grouped by family (`cat`), the
+ * process and threads are named (metadata events).
+ */
+export function writeChromeTrace(path: string, records: readonly KernelRecord[], opts: TraceOptions = {}): void {
+  const fd = openSync(path, 'w');
+  try {
+    let block = '';
+    for (const chunk of chromeTraceChunks(records, opts)) {
+      block += chunk;
+      if (block.length >= 1 << 20) {
+        writeSync(fd, block);
+        block = '';
+      }
+    }
+    writeSync(fd, block);
+  } finally {
+    closeSync(fd);
+  }
 }
