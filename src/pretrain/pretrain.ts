@@ -88,7 +88,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
   // The checked tensors' names come from the eager and captured calls (a replay checks the same).
   let checked: string[] = [];
   const step = capture(({ seed, ...batch }: CapturedInputs<Seq2SeqBatch & { seed: number }>) => {
-    const recorded = recordStepOn(lm, batch, undefined, target, opt, { training: lm.model.config.dropout_rate > 0, seed });
+    const recorded = recordStepOn(lm, batch, () => undefined, target, opt, { training: lm.model.config.dropout_rate > 0, seed });
     checked = recorded.checked;
     return { loss: recorded.values.loss, check: recorded.values.check };
   });

@@ -42,18 +42,22 @@ export function recordTrainStep(lm: LoadedModel, h: HostBatch, target: StepTarge
   let checked: string[] = [];
   const values = tidy(() => {
     const batch = uploadBatch(h);
-    const step = recordStepOn(lm, batch, target.prompt(h, batch), target, opt, mode);
+    const step = recordStepOn(lm, batch, () => target.prompt(h, batch), target, opt, mode);
     checked = step.checked;
     return step.values;
   });
   return { values, checked };
 }
 
-/** `recordTrainStep` on a batch already on the GPU with its prompt (a captured step's inputs, src/jit). */
-export function recordStepOn(lm: LoadedModel, batch: Seq2SeqBatch, prompt: PromptInput | undefined, target: StepTarget, opt: GradientOptimizer,
+/**
+ * `recordTrainStep` on a batch already on the GPU (a captured step's inputs, src/jit). `prompt`
+ * builds the prompt inside the differentiated function: ops that make it from the trained tensors
+ * (P o (U V), a row-indexed stack) must be on the tape for their gradients to reach those tensors.
+ */
+export function recordStepOn(lm: LoadedModel, batch: Seq2SeqBatch, prompt: () => PromptInput | undefined, target: StepTarget, opt: GradientOptimizer,
   mode: RunMode): RecordedStep {
   const { grads, aux } = valueAndGrad(() => {
-    const { loss } = seq2seq(lm.model, batch, prompt, mode);
+    const { loss } = seq2seq(lm.model, batch, prompt(), mode);
     const penalty = target.penalty ? target.penalty() : null;
     return { value: penalty ? add(loss, penalty) : loss, aux: { loss, penalty } };
   }, [...target.params.values()]);
