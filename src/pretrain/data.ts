@@ -52,15 +52,20 @@ export class Segments {
     return spanCorrupt(tokens, mask, (k) => this.tok.sentinel(k), this.tok.eosId);
   }
 
-  /** The `g`-th training example of the run (g = step * batch + row): a reshuffle per pass, a fresh mask per draw. */
-  trainExample(g: number): CorruptedExample {
+  /** The segment of the `g`-th training draw: the training segments reshuffled each pass. */
+  trainSegment(g: number): number {
     const n = this.train.length;
     const epoch = Math.floor(g / n);
     if (epoch !== this.orderEpoch) {
       this.order = epochOrder(n, this.o.seed, epoch, STREAM.order);
       this.orderEpoch = epoch;
     }
-    return this.corrupt(this.train[this.order[g % n]!]!, mixSeed(this.o.seed, STREAM.noise, g));
+    return this.train[this.order[g % n]!]!;
+  }
+
+  /** The `g`-th training example of the run (g = step * batch + row): a fresh mask per draw. */
+  trainExample(g: number): CorruptedExample {
+    return this.corrupt(this.trainSegment(g), mixSeed(this.o.seed, STREAM.noise, g));
   }
 
   /** Held-out example `j` with its fixed mask. */
@@ -84,4 +89,10 @@ export function tokenStream(tok: Tokenizer, documents: readonly string[]): Int32
 /** A batch of corrupted examples for the seq2seq step (labels = targets, decoder inputs shifted right). */
 export function corruptedBatch(examples: readonly CorruptedExample[], padId: number, decoderStartId: number): HostBatch {
   return collate(examples.map((e) => ({ task: 0, input: e.inputs, target: e.targets })), { padId, decoderStartId, padMultiple: 8 });
+}
+
+/** Input/target rows padded to exactly `lengths` (one step shape for every batch of a run). */
+export function corruptedBatchRows(rows: readonly { input: number[]; target: number[] }[], padId: number, decoderStartId: number,
+  lengths: { input: number; target: number }): HostBatch {
+  return collate(rows.map((r) => ({ task: 0, ...r })), { padId, decoderStartId, padMultiple: 1, lengths });
 }

@@ -4,11 +4,16 @@
 // the Brown corpus and WordNet glosses.
 import { ConfigError, field, flagName, readConfigFile, resolveConfig, type Schema } from '../train/config.js';
 import { RUN_FIELDS, type ProgressMode } from '../train/options.js';
+import { OBJECTIVES, parseMixture } from './mixture.js';
 
 export interface PretrainOptions {
   out: string;
   corpus: readonly string[];
   init: string | null;
+  tokenizer: string;
+  mixture: readonly string[];
+  targetLength: number | null;
+  lossPerExample: boolean;
   dModel: number;
   dKv: number;
   numHeads: number;
@@ -42,7 +47,11 @@ export interface PretrainOptions {
 export const PRETRAIN_SCHEMA: Schema = {
   out: field.dir('output directory (run.json, log.jsonl, checkpoint, and the model in model/)'),
   corpus: field.list("pretraining text: 'brown' (Brown corpus), 'wordnet' (WordNet glosses), or text files (paragraphs = documents)", ['brown', 'wordnet']),
-  init: field.dir('continue from this Hugging Face T5 checkpoint directory (its tokenizer too); null = a fresh ByT5-vocabulary model with the sizes below', null),
+  init: field.dir('continue from this Hugging Face T5 checkpoint directory (its tokenizer too); null = a fresh model with the tokenizer and sizes below', null),
+  tokenizer: field.path("a fresh model's vocabulary: 'byt5' (bytes), or a directory with spiece.model (e.g. from `bpt vocab`; 100 sentinels are added)", 'byt5'),
+  mixture: field.list(`objectives and their rates as name=rate (${OBJECTIVES.join(', ')}; see docs/EMBEDDED_MODEL.md)`, ['span=1']),
+  targetLength: field.int('target tokens of every example (EOS included); null = what span corruption needs', null, { min: 2 }),
+  lossPerExample: field.bool('weigh every example alike (the mean of its target tokens\' loss) rather than every target token', false),
   dModel: field.int('d_model', 96, { min: 8 }),
   dKv: field.int('size of one attention head', 24, { min: 4 }),
   numHeads: field.int('attention heads', 4, { min: 1 }),
@@ -77,10 +86,16 @@ export const PRETRAIN_SCHEMA: Schema = {
 export function pretrainOptions(configFile: string | null, flags: Record<string, unknown>): PretrainOptions {
   const file = configFile ? readConfigFile(configFile, PRETRAIN_SCHEMA) : {};
   const o = resolveConfig(PRETRAIN_SCHEMA, file, flags, configFile ?? 'config') as unknown as PretrainOptions;
+  try {
+    parseMixture(o.mixture);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
   if (o.init !== null) {
     const sizes = ['dModel', 'dKv', 'numHeads', 'dFf', 'numLayers', 'numDecoderLayers', 'feedForwardProj'] as const;
     const set = sizes.filter((k) => k in file || flags[flagName(k).slice(2)] !== undefined);
     if (set.length) throw new ConfigError(`'init' takes the sizes from ${o.init}/config.json; remove ${set.join(', ')}`);
+    if (o.tokenizer !== 'byt5') throw new ConfigError(`'init' takes the tokenizer from ${o.init}; remove tokenizer`);
   }
   return o;
 }

@@ -15,9 +15,10 @@ import { capture, type CapturedInputs } from '../jit/capture.js';
 import { seq2seq, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint, modelToHost } from '../nn/t5/weights.js';
 import { tidy } from '../tensor/scope.js';
+import { tensor } from '../tensor/create.js';
 import { readAll } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
-import { uploadBatch } from '../train/data.js';
+import { IGNORE, lossWeights, uploadBatch } from '../train/data.js';
 import { disposeAll, namedToHost, restoreNamed } from '../train/host.js';
 import { trainLoop } from '../train/loop.js';
 import type { LoadedModel } from '../train/model.js';
@@ -26,19 +27,26 @@ import { Run } from '../train/run.js';
 import { recordStepOn } from '../train/step.js';
 import { firstNonFinite } from '../train/finite.js';
 import { readCorpus } from './corpus.js';
-import { corruptedBatch, Segments, tokenStream } from './data.js';
+import { Segments, tokenStream } from './data.js';
+import { Mixture, parseMixture, unigramEntropy, type ObjectiveName } from './mixture.js';
 import { initCheckpoint } from './init.js';
 import type { PretrainOptions } from './options.js';
 
 /** Files of a pretraining run, relative to its directory. */
-export const PRETRAIN_FILES = { model: 'model' } as const;
+export const PRETRAIN_FILES = { model: 'model', snapshot: 'snapshot' } as const;
 
-/** The starting checkpoint and its tokenizer: a fresh ByT5-vocabulary T5, or `o.init`. */
+/** Where the tokenizer of the run comes from (its files are copied into the saved model), or null for ByT5. */
+function tokenizerSource(o: PretrainOptions): string | null {
+  return o.init ?? (o.tokenizer === 'byt5' ? null : o.tokenizer);
+}
+
+/** The starting checkpoint and its tokenizer: a fresh T5 with `o.tokenizer`'s vocabulary, or `o.init`. */
 function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer } {
   if (o.init !== null) return { ckpt: loadHfCheckpoint(o.init), tok: loadTokenizer(o.init) };
-  const tok = new ByT5Tokenizer();
+  const tok = o.tokenizer === 'byt5' ? new ByT5Tokenizer() : loadTokenizer(o.tokenizer);
+  // The embedding and lm_head rows rounded up to a multiple of 64, as T5's 32,128 for 32,100 ids.
   const config = makeT5Config({
-    vocab_size: tok.vocabSize, d_model: o.dModel, d_kv: o.dKv, num_heads: o.numHeads, d_ff: o.dFf,
+    vocab_size: Math.ceil(tok.vocabSize / 64) * 64, d_model: o.dModel, d_kv: o.dKv, num_heads: o.numHeads, d_ff: o.dFf,
     num_layers: o.numLayers, num_decoder_layers: o.numDecoderLayers, feed_forward_proj: o.feedForwardProj,
     relative_attention_num_buckets: o.relativeAttentionNumBuckets, relative_attention_max_distance: o.relativeAttentionMaxDistance,
     dropout_rate: o.dropoutRate, tie_word_embeddings: false,
@@ -46,19 +54,32 @@ function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer
   return { ckpt: initCheckpoint(config, o.seed), tok };
 }
 
-/** Mean held-out loss (every held-out example has the same lengths, so batch means average exactly). */
-async function heldOutLoss(lm: LoadedModel, data: Segments, batchSize: number): Promise<number> {
+/** Mean NLL per target token of one objective's held-out examples. */
+async function heldOutLoss(lm: LoadedModel, mixture: Mixture, name: ObjectiveName, batchSize: number): Promise<number> {
   const { pad_token_id: pad, decoder_start_token_id: start } = lm.model.config;
+  const examples = mixture.heldOut(name);
   let total = 0;
-  const n = data.heldOut.length;
-  for (let at = 0; at < n; at += batchSize) {
-    const rows = Array.from({ length: Math.min(batchSize, n - at) }, (_, j) => data.heldOutExample(at + j));
-    const h = corruptedBatch(rows, pad, start);
+  let tokens = 0;
+  for (let at = 0; at < examples.length; at += batchSize) {
+    const h = mixture.batch(examples.slice(at, at + batchSize), pad, start);
+    const n = h.labels.reduce((a, l) => a + (l === IGNORE ? 0 : 1), 0);
     const loss = noGrad(() => tidy(() => seq2seq(lm.model, uploadBatch(h)).loss));
-    total += (await loss.item()) * rows.length;
+    total += (await loss.item()) * n;
+    tokens += n;
     loss.dispose();
   }
-  return total / n;
+  return total / tokens;
+}
+
+/** Held-out loss per objective, and their mean weighted by the mixture's rates. */
+async function heldOutLosses(lm: LoadedModel, mixture: Mixture, batchSize: number): Promise<{ loss: number; objectives: Record<string, number> }> {
+  const objectives: Record<string, number> = {};
+  let loss = 0;
+  for (const [name, rate] of mixture.rates) {
+    objectives[name] = await heldOutLoss(lm, mixture, name, batchSize);
+    loss += rate * objectives[name]!;
+  }
+  return { loss, objectives };
 }
 
 /** What a completed pretraining run produced. */
@@ -79,6 +100,9 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
   const { ckpt, tok } = startingPoint(o);
   const corpora = o.corpus.map(readCorpus);
   const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
+  // Without a target length the span targets' length rounded up to 8, as batches were padded before mixtures.
+  const targetLength = o.targetLength ?? Math.ceil(data.lengths.targetsLength / 8) * 8;
+  const mixture = new Mixture(parseMixture(o.mixture), data, tok, o.batchSize, { inputLength: o.inputLength, targetLength, evalSegments: o.evalSegments, seed: o.seed });
   const run = Run.open(o.out, 'pretrain', 'span-corruption', o as unknown as Resolved, resume);
   const lm: LoadedModel = { model: modelFromCheckpoint(ckpt), tokenizer: tok, dir: o.init ?? '(fresh)' };
   const params = [...lm.model.params.values()];
@@ -100,6 +124,9 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         tokenizer: tok instanceof ByT5Tokenizer ? 'ByT5 bytes' : 'SentencePiece',
         corpora: corpora.map((k) => ({ name: k.name, source: k.source, documents: k.documents.length })),
         tokens: data.tokens.length,
+        unigram_entropy: unigramEntropy(data.tokens),
+        mixture: Object.fromEntries([...mixture.composition].map(([name, rows]) => [name, { rate: mixture.rates.get(name), rows_per_batch: rows, held_out: mixture.heldOut(name).length }])),
+        lengths: { input: o.inputLength, target: targetLength },
         segments: { tokens_per_segment: data.lengths.tokensLength, inputs_length: data.lengths.inputsLength, targets_length: data.lengths.targetsLength, train: data.train.length, held_out: data.heldOut.length },
       });
     }
@@ -110,9 +137,10 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
     const evaluate = async (done: number, say: (m: string) => void): Promise<number> => {
-      const loss = await heldOutLoss(lm, data, o.batchSize);
-      run.log.write({ kind: 'eval', step: done, split: 'held-out', loss });
-      say(`step ${done}: held-out loss ${loss.toFixed(4)}`);
+      const { loss, objectives } = await heldOutLosses(lm, mixture, o.batchSize);
+      run.log.write({ kind: 'eval', step: done, split: 'held-out', loss, objectives });
+      const each = mixture.rates.size > 1 ? ` (${Object.entries(objectives).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})` : '';
+      say(`step ${done}: held-out loss ${loss.toFixed(4)}${each}`);
       return loss;
     };
     const started = performance.now();
@@ -122,11 +150,12 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
       startStep: resumed?.step ?? 0,
       settings: o,
       step: async (s, log) => {
-        const h = corruptedBatch(Array.from({ length: o.batchSize }, (_, i) => data.trainExample(s * o.batchSize + i)), c.pad_token_id, c.decoder_start_token_id);
+        const h = mixture.batch(mixture.trainRows(s), c.pad_token_id, c.decoder_start_token_id);
         opt.setLrScale(schedule(s));
         const out = tidy(() => {
           const batch = uploadBatch(h);
-          return { ...step({ ...batch, seed: s }), penalty: null };
+          const weights = o.lossPerExample ? { weights: tensor(lossWeights(h, new Array<number>(h.rows).fill(1 / h.rows), 'mean'), [h.rows, h.targetLength]) } : {};
+          return { ...step({ ...batch, ...weights, seed: s }), penalty: null };
         });
         try {
           const host = await readAll(out);
@@ -142,7 +171,13 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         return false;
       },
       checkpoint: async (done) => {
-        run.saveCheckpoint({ step: done, tensors: await namedToHost(lm.model.params), optimizer: await opt.state(), extra: {} });
+        const tensors = await namedToHost(lm.model.params);
+        run.saveCheckpoint({ step: done, tensors, optimizer: await opt.state(), extra: {} });
+        // The weights of the last checkpoint as a Hugging Face directory, for probing a run in flight.
+        writeDirAtomic(run.path(PRETRAIN_FILES.snapshot), (tmp) => {
+          saveHfCheckpoint(tmp, c, tensors);
+          saveTokenizerFiles(tmp, tok, tokenizerSource(o));
+        });
       },
     });
     if (!finished) return null;
@@ -150,7 +185,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     const host = await modelToHost(lm.model);
     writeDirAtomic(run.path(PRETRAIN_FILES.model), (tmp) => {
       saveHfCheckpoint(tmp, c, host);
-      saveTokenizerFiles(tmp, tok, o.init);
+      saveTokenizerFiles(tmp, tok, tokenizerSource(o));
     });
     run.complete({ files: PRETRAIN_FILES }, o.keepCheckpoint);
     return { out: o.out, model: run.path(PRETRAIN_FILES.model), steps: o.steps, heldOutLoss: loss };

@@ -67,6 +67,8 @@ export interface CollateOptions {
   padMultiple: number;
   /** Row -> prompt index; defaults to each row's task index. */
   promptIndex?: readonly number[];
+  /** Pad to exactly these lengths instead (a row longer than them is an error). */
+  lengths?: { input: number; target: number };
 }
 
 const roundUp = (n: number, m: number): number => Math.max(m, Math.ceil(n / m) * m);
@@ -78,8 +80,12 @@ export function collate(rows: readonly Pick<Encoded, 'task' | 'input' | 'target'
     throw new Error(`collate: ${opts.promptIndex.length} prompt indices for ${rows.length} rows`);
   }
   const b = rows.length;
-  const s = roundUp(Math.max(...rows.map((r) => r.input.length)), opts.padMultiple);
-  const t = roundUp(Math.max(1, ...rows.map((r) => r.target.length)), opts.padMultiple);
+  const longest = { input: Math.max(...rows.map((r) => r.input.length)), target: Math.max(1, ...rows.map((r) => r.target.length)) };
+  if (opts.lengths && (longest.input > opts.lengths.input || longest.target > opts.lengths.target)) {
+    throw new Error(`collate: a row of ${longest.input} input / ${longest.target} target tokens exceeds the fixed ${opts.lengths.input} / ${opts.lengths.target}`);
+  }
+  const s = opts.lengths?.input ?? roundUp(longest.input, opts.padMultiple);
+  const t = opts.lengths?.target ?? roundUp(longest.target, opts.padMultiple);
   const inputIds = new Int32Array(b * s).fill(opts.padId);
   const attentionMask = new Float32Array(b * s);
   const decoderInputIds = new Int32Array(b * t).fill(opts.padId);

@@ -19,7 +19,7 @@ t('Brown: tags stripped, punctuation and quotes joined, a tab opens a paragraph'
 });
 
 t('WordNet: lemmas and gloss; licence lines skipped; bad lines named', () => {
-  const line = '00002137 03 n 02 abstraction 0 abstract_entity 0 010 @ 00001740 n 0000 | a general concept; "an example"  ';
+  const line = '00002137 03 n 02 abstraction 0 abstract_entity 0 001 @ 00001740 n 0000 | a general concept; "an example"  ';
   assert.equal(wordnetDocuments(`  1 This software and database\n${line}\n`), ['abstraction, abstract entity: a general concept; "an example"']);
   assert.equal(wordnetDocuments('00001 00 a 01 good(a) 0 000 | having desirable qualities\n'), ['good: having desirable qualities']);
   assert.throws(() => wordnetDocuments('garbage\n', 'data.noun'), /data\.noun:1: not a WordNet synset line/);

@@ -59,6 +59,26 @@ t('uninterrupted and resumed runs end bit for bit equal', async () => {
   assert.match(refused, /already holds a run: pass --resume/);
 });
 
+t('a mixture run with per-example loss resumes bit for bit and logs every objective', async () => {
+  const mix = { mixture: 'span=2,copy=1,similar=1,opposite=1', 'loss-per-example': 'true', 'target-length': '16', 'batch-size': '5', 'dropout-rate': '0' };
+  await runPretrain(pretrainOptions(null, flags('mix-full', mix)), false);
+  await runPretrain(pretrainOptions(null, flags('mix-split', { ...mix, 'stop-after': '3' })), false);
+  await runPretrain(pretrainOptions(null, flags('mix-split', mix)), true);
+  const weights = (run: string, dir: string): Buffer => readFileSync(join(root, run, dir, 'model.safetensors'));
+  assert.ok(weights('mix-full', 'model').equals(weights('mix-split', 'model')), 'same weights');
+  assert.ok(weights('mix-full', 'snapshot').equals(weights('mix-full', 'model')), 'the last checkpoint snapshot holds the final weights');
+  const evals = readLog(join(root, 'mix-full', 'log.jsonl')).filter((r) => r.kind === 'eval');
+  const objectives = evals[0]!.objectives as Record<string, number>;
+  assert.equal(Object.keys(objectives), ['span', 'copy', 'similar', 'opposite']);
+  const rates = [0.4, 0.2, 0.2, 0.2];
+  const weighted = Object.values(objectives).reduce((a, v, i) => a + rates[i]! * v, 0);
+  assert.ok(Math.abs(weighted - (evals[0]!.loss as number)) < 1e-9, 'the eval loss is the rate-weighted mean');
+  const run = JSON.parse(readFileSync(join(root, 'mix-full', 'run.json'), 'utf8')) as { info: { mixture: Record<string, { rows_per_batch: number }>; lengths: unknown } };
+  assert.equal(Object.values(run.info.mixture).map((m) => m.rows_per_batch), [2, 1, 1, 1]);
+  assert.equal(run.info.lengths, { input: 24, target: 16 });
+  assert.throws(() => pretrainOptions(null, flags('z', { mixture: 'span=1,noise=1' })), /unknown objective 'noise'/);
+});
+
 t('sizes cannot be combined with --init', () => {
   assert.throws(() => pretrainOptions(null, flags('y', { init: join(root, 'full', 'model') })), /'init' takes the sizes from/);
 });

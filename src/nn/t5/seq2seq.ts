@@ -4,6 +4,8 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { prependPrompt, type PromptInput } from '../prompt.js';
 import type { RunMode, T5Model } from './model.js';
 import { reshape } from '../../ops/reshape.js';
+import { mul } from '../../ops/elementwise.js';
+import { sum } from '../../ops/sum.js';
 
 /** A tokenised batch on the GPU. Labels use -100 for positions that do not count. */
 export interface Seq2SeqBatch {
@@ -15,6 +17,11 @@ export interface Seq2SeqBatch {
   decoderInputIds: Tensor;
   /** i32 [B, T]. */
   labels: Tensor;
+  /**
+   * f32 [B, T], optional: per-token loss weights; the loss is then sum(NLL x weights) rather than
+   * the token mean (e.g. 1 / (B x n_r) on row r's n_r target tokens weighs every example alike).
+   */
+  weights?: Tensor;
 }
 
 export interface Seq2SeqLogits {
@@ -42,9 +49,13 @@ export function seq2seqLogits(model: T5Model, batch: Seq2SeqBatch, prompt?: Prom
   return { encoderHidden, encoderMask: mask, logits: model.logits(hidden) };
 }
 
-/** `seq2seqLogits` plus the mean cross-entropy over the batch's non-ignored label tokens. */
+/**
+ * `seq2seqLogits` plus the loss: the mean cross-entropy over the batch's non-ignored label tokens,
+ * or their weighted sum when the batch has `weights`.
+ */
 export function seq2seq(model: T5Model, batch: Seq2SeqBatch, prompt?: PromptInput, mode: RunMode = { training: false }): Seq2SeqOutput {
   const out = seq2seqLogits(model, batch, prompt, mode);
+  if (batch.weights) return { ...out, loss: sum(mul(tokenNll(out.logits, batch.labels), batch.weights)) };
   const [b, t, v] = out.logits.shape as [number, number, number];
   const loss = crossEntropy(reshape(out.logits, [b * t, v]), reshape(batch.labels, [b * t]), { ignoreIndex: -100, reduction: 'mean' });
   return { ...out, loss };
