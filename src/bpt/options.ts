@@ -77,6 +77,7 @@ export interface SourceOptions extends TrainOptions {
 
 export interface TargetOptions extends TrainOptions, EvalFields {
   method: TargetMethod;
+  testRest: boolean;
   source: string | null;
   lr: number | null;
   lrLowRank: number;
@@ -159,6 +160,7 @@ export const TARGET_SCHEMA: Schema = {
   ...EVAL,
   ...TRAIN,
   method: field.enum('target method', TARGET_METHODS, 'bpt'),
+  testRest: field.bool('test on the test split and every training row left out by --max-train (a few-shot protocol with a larger test set; tasks split from one file)', false),
   source: field.dir('source stage output directory (bpt, vanilla, spot, attempt, mpt)', null),
   lr: field.number('learning rate of P (prompt methods) or of the trained weights; null = 0.3 for prompts, 3e-4 finetune, 1e-3 adapter and bitfit', null, { above: 0 }),
   bottleneck: field.int('adapter: bottleneck width of each adapter', 64, { min: 1 }),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import {
   expandAnswers, fewShot, isTaskId, loadSentiment, loadTaskSource, makeSplits, selectSplit, SENTIMENT_SOURCES, serializeSplits, taskSpec,
-  type DataRoots, type Example, type SentimentSource, type SourceName, type TaskId, type TaskSplits,
+  type DataRoots, type Example, type SentimentSource, type SourceName, type SplitPart, type TaskId, type TaskSplits,
 } from '../tasks/index.js';
 
 /** A task as a run names it: the task id, and for the sentiment demo which review sources. */
@@ -52,6 +52,20 @@ export interface LoadOptions {
   maxEval: number | null;
   /** Skip reading training files (evaluation only). */
   evalOnly?: boolean;
+  /**
+   * Test on the split's test rows and every training row the k-shot subsample left out (a few-shot
+   * protocol with a larger test set; the train and test rows must come from one file).
+   */
+  testRest?: boolean;
+}
+
+/** `splits` with the training rows outside `trainPart` added to its test rows. */
+export function withRestInTest(splits: TaskSplits, trainPart: SplitPart): TaskSplits {
+  if (splits.train.source !== splits.test.source) {
+    throw new Error(`${splits.task}: testing on the rest needs train and test rows from one file; this task's are '${splits.train.source}' and '${splits.test.source}'`);
+  }
+  const used = new Set(trainPart.indices);
+  return { ...splits, test: { source: splits.test.source, indices: [...splits.test.indices, ...splits.train.indices.filter((i) => !used.has(i))] } };
 }
 
 /** The benchmarks' data roots under `dataDir`: its glue/, superglue/ and squad/ folders. */
@@ -89,8 +103,9 @@ export function loadTaskData(key: string, opts: LoadOptions): TaskData {
   for (const s of sourcesOf(kind, opts.evalOnly ?? false)) sources[s] = readSource(ref, s, opts.dataDir);
   const sizes = Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, v.length]));
   if (kind === 'small' && opts.evalOnly) sizes.train = 0;
-  const splits = makeSplits(ref.id, sizes, { seed: opts.splitSeed });
-  const trainPart = opts.maxTrain === null ? splits.train : fewShot(splits, opts.maxTrain);
+  const made = makeSplits(ref.id, sizes, { seed: opts.splitSeed });
+  const trainPart = opts.maxTrain === null ? made.train : fewShot(made, opts.maxTrain);
+  const splits = opts.testRest ? withRestInTest(made, trainPart) : made;
   const cap = <T>(xs: T[]): T[] => (opts.maxEval === null ? xs : xs.slice(0, opts.maxEval));
   const train = opts.evalOnly ? [] : expandAnswers(selectSplit(splits, trainPart, sources));
   const data = {
