@@ -73,6 +73,7 @@ export interface SourceOptions extends TrainOptions {
   bandwidth: 'median' | number;
   teachers: string | null;
   distillWeight: number;
+  distillHidden: boolean;
 }
 
 export interface TargetOptions extends TrainOptions, EvalFields {
@@ -152,7 +153,8 @@ export const SOURCE_SCHEMA: Schema = {
   tokenLoss: field.enum("an example's loss: mean or sum of its target tokens' NLL", ['mean', 'sum'], 'mean'),
   bandwidth: field.numberOrEnum('RBF bandwidth h: median heuristic or a fixed value', ['median'], 'median', 0),
   teachers: field.dir("MPT: a 'spot' source run whose per-task prompts are distillation teachers; null = no distillation", null),
-  distillWeight: field.number('MPT: weight of the KL(teacher || student) distillation term', 1, { min: 0 }),
+  distillWeight: field.number('MPT: lambda, the weight of the distillation terms (KL of the outputs, MSE of the hidden states)', 1, { min: 0 }),
+  distillHidden: field.bool("MPT: add the MSE between teacher's and student's decoder hidden states to the KL term", true),
 };
 
 export const TARGET_SCHEMA: Schema = {

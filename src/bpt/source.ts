@@ -19,7 +19,7 @@ import { kernelStats, kernelStatsFrom, svgdDirection } from '../bayes/svgd.js';
 import type { HostTensor } from '../io/dtype.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { RunMode } from '../nn/t5/model.js';
-import { seq2seqLogits, tokenNll, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
+import { seq2seqLogits, tokenNll, type Seq2SeqBatch, type Seq2SeqLogits } from '../nn/t5/seq2seq.js';
 import { add, mul, neg } from '../ops/elementwise.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
@@ -124,8 +124,8 @@ export interface ObjectiveOutput {
   extra: Tensor | null;
 }
 
-/** A recorded scalar added to the objective (MPT's distillation), from the batch and the student's logits. */
-export type ExtraTerm = (h: HostBatch, batch: Seq2SeqBatch, logits: Tensor) => Tensor;
+/** A recorded scalar added to the objective (MPT's distillation), from the batch and the student's outputs. */
+export type ExtraTerm = (h: HostBatch, batch: Seq2SeqBatch, student: Seq2SeqLogits) => Tensor;
 
 /**
  * sum_r scale[r] * loss_r over the rows of `h` (loss_r: the mean or sum of row r's target-token
@@ -145,7 +145,7 @@ export function sourceObjective(lm: LoadedModel, module: PromptModule, h: HostBa
     const nll = tokenNll(out.logits, batch.labels);
     const rowLoss = noGrad(() => sum(mul(nll, exW), 1));
     const objective = sum(mul(nll, objW));
-    const extra = extraTerm ? extraTerm(h, batch, out.logits) : null;
+    const extra = extraTerm ? extraTerm(h, batch, out) : null;
     return { value: extra ? add(objective, extra) : objective, aux: { rowLoss, extra } };
   }, [...module.named().values()]);
   return { value, grads, ...aux };
@@ -254,7 +254,9 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
     stepper = makeStepper(o, module);
     teachers = o.teachers === null ? null : loadTeachers(o.teachers, o.tasks, o.promptLength, lm.model.config.d_model);
     const teacher = teachers;
-    const distill: ExtraTerm | undefined = teacher ? (h, batch, logits) => distillationLoss(lm, h, batch, logits, teacher, o.distillWeight) : undefined;
+    const distill: ExtraTerm | undefined = teacher
+      ? (h, batch, student) => distillationLoss(lm, h, batch, student, { teacher, weight: o.distillWeight, hidden: o.distillHidden })
+      : undefined;
     const streams = train.map((rows, k) => new TaskStream(rows.length, o.seed, k));
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
     const resumed = run.resumed;

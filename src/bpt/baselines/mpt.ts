@@ -1,13 +1,16 @@
 // MPT's distillation (Wang et al., 2023): while the shared P o (U_k V_k) trains on the source tasks,
-// per-task teacher prompts (a SPoT source run) pull its output distributions towards theirs:
-//   weight * mean over target tokens of KL(p_teacher || p_student).
-// (MPT also matches hidden states with an MSE term; that term is not implemented.)
+// per-task teacher prompts (a SPoT source run) pull the student towards them, L_PLM + lambda x
+// (L_Logits + L_Hidden):
+//   L_Logits: the mean over target tokens of KL(p_teacher || p_student);
+//   L_Hidden: the mean over target tokens and model dimensions of (H_teacher - H_student)^2, H the
+//             decoder's last hidden states (the paper says "hidden states" without naming a
+//             layer; the head's input is the one whose match implies matching logits).
 import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
 import { toFiniteFloat32 } from '../../io/dtype.js';
 import { readSafetensors } from '../../io/safetensors.js';
-import { seq2seqLogits, type Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
-import { exp, mul, sub } from '../../ops/elementwise.js';
+import { seq2seqLogits, type Seq2SeqBatch, type Seq2SeqLogits } from '../../nn/t5/seq2seq.js';
+import { add, exp, mul, scale, sub } from '../../ops/elementwise.js';
 import { logSoftmax } from '../../ops/softmax.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -43,14 +46,27 @@ export function loadTeachers(dir: string, tasks: readonly string[], promptLength
   return new StackPrompts(upload({ data: out, shape: [tasks.length, promptLength, dModel] }));
 }
 
+/** How the student is distilled: lambda, and whether the hidden-state term is on. */
+export interface Distillation {
+  teacher: StackPrompts;
+  weight: number;
+  hidden: boolean;
+}
+
 /**
- * weight * mean over the batch's target tokens of KL(teacher || student), the teacher being each
- * row's task prompt run without dropout and without gradients. A recorded scalar.
+ * lambda x (L_Logits + L_Hidden) over the batch's target tokens (see the file comment), the teacher
+ * being each row's task prompt run without dropout and without gradients. A recorded scalar.
  */
-export function distillationLoss(lm: LoadedModel, h: HostBatch, batch: Seq2SeqBatch, studentLogits: Tensor, teacher: StackPrompts, weight: number): Tensor {
-  const teacherLogp = noGrad(() => logSoftmax(seq2seqLogits(lm.model, batch, teacher.prompt(h), { training: false }).logits));
+export function distillationLoss(lm: LoadedModel, h: HostBatch, batch: Seq2SeqBatch, student: Seq2SeqLogits, d: Distillation): Tensor {
+  const teacher = noGrad(() => seq2seqLogits(lm.model, batch, d.teacher.prompt(h), { training: false }));
+  const teacherLogp = noGrad(() => logSoftmax(teacher.logits));
   const count = h.labels.reduce((n, l) => n + (l === IGNORE ? 0 : 1), 0);
-  const w = Float32Array.from(h.labels, (l) => (l === IGNORE ? 0 : weight / Math.max(1, count)));
-  const kl = sum(mul(exp(teacherLogp), sub(teacherLogp, logSoftmax(studentLogits))), -1);
-  return sum(mul(kl, reshape(tensor(w, [h.rows, h.targetLength]), kl.shape)));
+  const w = Float32Array.from(h.labels, (l) => (l === IGNORE ? 0 : d.weight / Math.max(1, count)));
+  const kl = sum(mul(exp(teacherLogp), sub(teacherLogp, logSoftmax(student.logits))), -1);
+  const perToken = reshape(tensor(w, [h.rows, h.targetLength]), kl.shape);
+  const logits = sum(mul(kl, perToken));
+  if (!d.hidden) return logits;
+  const diff = sub(teacher.decoderHidden, student.decoderHidden);
+  const mse = scale(sum(mul(sum(mul(diff, diff), -1), perToken)), 1 / lm.model.config.d_model);
+  return add(logits, mse);
 }

@@ -26,6 +26,8 @@ export interface Seq2SeqBatch {
 
 export interface Seq2SeqLogits {
   encoderHidden: Tensor;
+  /** The decoder's last hidden states [B, T, d] (after its final norm), the head's input. */
+  decoderHidden: Tensor;
   /** The key mask the encoder used (prompt positions included). */
   encoderMask: Tensor;
   logits: Tensor;
@@ -45,8 +47,8 @@ export function seq2seqLogits(model: T5Model, batch: Seq2SeqBatch, prompt?: Prom
     ? prependPrompt(model, batch.inputIds, batch.attentionMask, prompt)
     : { embeds: model.embed(batch.inputIds), mask: batch.attentionMask };
   const encoderHidden = model.encode(embeds, mask, mode);
-  const hidden = model.decode(batch.decoderInputIds, encoderHidden, mask, mode);
-  return { encoderHidden, encoderMask: mask, logits: model.logits(hidden) };
+  const decoderHidden = model.decode(batch.decoderInputIds, encoderHidden, mask, mode);
+  return { encoderHidden, decoderHidden, encoderMask: mask, logits: model.logits(decoderHidden) };
 }
 
 /**
