@@ -1,0 +1,105 @@
+// `bpt generate`, the milestone "does the output depend on the input?": greedy decoding of a
+// checkpoint on given texts, or on span-corrupted texts (T5's objective: spans hidden behind
+// sentinels <extra_id_k>, which a model that reads fills from the context), and the number of
+// DISTINCT outputs among them. A decoder that ignores its encoder (the first plateau of seq2seq
+// pretraining) gives one output for every input: 1 distinct of N.
+import type { Tokenizer } from '../../io/tokenizer/tokenizer.js';
+import { greedyGenerate } from '../../nn/t5/generate.js';
+import type { T5Model } from '../../nn/t5/model.js';
+import { permutation } from '../../tasks/random.js';
+import { encodeText } from '../../train/data.js';
+import { mixSeed } from '../../train/sampler.js';
+import { randomSpansHelper, randomSpansNoiseMask, spanCorrupt } from '../span_corruption.js';
+import { forEachLengthBatch } from './batches.js';
+
+/** One encoder input, with what span corruption hid in it (null for a plain text). */
+export interface SampleInput {
+  input: number[];
+  target: number[] | null;
+}
+
+export interface CorruptionSettings {
+  /** Encoder tokens after corruption, EOS included; the raw text is cut to fit. */
+  maxLength: number;
+  noiseDensity: number;
+  meanNoiseSpanLength: number;
+  seed: number;
+}
+
+/** Seed stream of the draw of texts and of their masks. */
+const STREAM = { draw: 201, mask: 202 } as const;
+
+/** Plain texts as encoder inputs (cut to `maxLength` tokens, EOS kept). */
+export function plainInputs(tok: Tokenizer, texts: readonly string[], maxLength: number): SampleInput[] {
+  return texts.map((t) => ({ input: encodeText(tok, t, maxLength), target: null }));
+}
+
+/**
+ * `n` texts drawn without replacement (seeded) among those with at least 8 tokens, each cut to
+ * the raw length whose corruption fits `maxLength` and corrupted with its own seeded noise mask.
+ */
+export function spanCorruptedInputs(tok: Tokenizer, texts: readonly string[], n: number, s: CorruptionSettings): SampleInput[] {
+  const raw = randomSpansHelper(s.maxLength, s.noiseDensity, s.meanNoiseSpanLength).tokensLength;
+  const out: SampleInput[] = [];
+  for (const i of permutation(texts.length, mixSeed(s.seed, STREAM.draw))) {
+    if (out.length === n) break;
+    const tokens = tok.encode(texts[i]!, { addEos: false, specialTokens: false }).slice(0, raw);
+    if (tokens.length < 8) continue;
+    const mask = randomSpansNoiseMask(tokens.length, s.noiseDensity, s.meanNoiseSpanLength, mixSeed(s.seed, STREAM.mask, out.length));
+    const c = spanCorrupt(tokens, mask, (k) => tok.sentinel(k), tok.eosId);
+    out.push({ input: c.inputs, target: c.targets });
+  }
+  if (out.length < n) throw new RangeError(`span corruption: ${n} texts asked for, only ${out.length} of the ${texts.length} have 8 tokens or more`);
+  return out;
+}
+
+/** Greedy outputs (token ids after the decoder start, up to and without EOS), in input order. */
+export async function greedyOutputs(model: T5Model, inputs: readonly number[][], maxNewTokens: number, batchSize: number): Promise<number[][]> {
+  const { eos_token_id: eos } = model.config;
+  const out = new Array<number[]>(inputs.length);
+  await forEachLengthBatch(model, inputs, batchSize, async ({ inputIds, attentionMask }, index) => {
+    const seqs = await greedyGenerate(model, inputIds, attentionMask, { maxNewTokens });
+    seqs.forEach((seq, k) => {
+      const body = seq.slice(1);
+      const end = body.indexOf(eos);
+      out[index[k]!] = end < 0 ? body : body.slice(0, end);
+    });
+  });
+  return out;
+}
+
+/** One decoded sample: the input, what span corruption hid (if any) and the model's output. */
+export interface Sample {
+  input: string;
+  target: string | null;
+  output: string;
+}
+
+export interface SamplesReport {
+  n: number;
+  /** Different outputs among the n (token sequences compared). */
+  distinct: number;
+  /** How many inputs share the most frequent output. */
+  mostCommon: number;
+  samples: Sample[];
+}
+
+/** Decodes `inputs` and their `outputs` (sentinels shown, EOS dropped) and counts distinct outputs. */
+export function samplesReport(tok: Tokenizer, inputs: readonly SampleInput[], outputs: readonly number[][]): SamplesReport {
+  const show = (ids: readonly number[]): string => tok.decode(ids[ids.length - 1] === tok.eosId ? ids.slice(0, -1) : ids);
+  if (inputs.length !== outputs.length) throw new RangeError(`samples: ${inputs.length} inputs but ${outputs.length} outputs`);
+  const counts = new Map<string, number>();
+  for (const key of outputs.map((o) => o.join(','))) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return {
+    n: outputs.length,
+    distinct: counts.size,
+    mostCommon: Math.max(0, ...counts.values()),
+    samples: inputs.map((x, i) => ({ input: show(x.input), target: x.target && show(x.target), output: show(outputs[i]!) })),
+  };
+}
+
+/** The samples as lines for people: `input -> output` (and what was hidden), then the count. */
+export function formatSamples(r: SamplesReport): string {
+  const lines = r.samples.map((s) => `${JSON.stringify(s.input)}\n  -> ${JSON.stringify(s.output)}${s.target === null ? '' : `   (hidden: ${JSON.stringify(s.target)})`}`);
+  return [...lines, `distinct outputs: ${r.distinct} of ${r.n} (the most common output for ${r.mostCommon})`].join('\n');
+}
