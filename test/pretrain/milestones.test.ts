@@ -102,6 +102,14 @@ t('distinct outputs are counted over what is reported', () => {
   assert.equal([r.n, r.distinct, r.mostCommon], [3, 2, 2]);
   assert.equal(r.samples.map((s) => s.output), ['HI', 'HI', 'J']);
   assert.equal(r.samples.map((s) => [s.input, s.target]), [['a', null], ['b', null], ['c', null]]);
+  assert.is(r.recovered, null);
+  // Hidden tokens 72 73 | 74 behind <extra_id_0> | <extra_id_1>: the output has 72 and 74 in place.
+  const [s0, s1] = [tok.sentinel(0), tok.sentinel(1)];
+  const x = { input: [80, s0, 81, s1, tok.eosId], target: [s0, 72, 73, s1, 74, tok.eosId] };
+  const c = samplesReport(tok, [x, x], [[s0, 72, 99, s1, 74], [s0, 72, 73, s1, 74]]);
+  assert.is(c.recovered, 5 / 6);
+  assert.equal([c.distinct, c.mostCommon], [2, 1]);
+  assert.is(c.samples[0]!.target, '<extra_id_0>EF<extra_id_1>G');
 });
 
 t('generate on the embedded model: n, distinct and most common agree with the outputs shown', async () => {
@@ -115,6 +123,7 @@ t('generate on the embedded model: n, distinct and most common agree with the ou
     assert.is(r.n, 7);
     assert.is(r.distinct, new Set(shown).size);
     assert.is(r.mostCommon, Math.max(...shown.map((o) => shown.filter((x) => x === o).length)));
+    assert.ok(r.recovered !== null && r.recovered >= 0 && r.recovered <= 1);
     // Batching changes nothing: one row at a time gives the same outputs.
     assert.equal(await greedyOutputs(loaded.model, inputs.map((x) => x.input), 12, 1), outputs);
   } finally {

@@ -81,7 +81,33 @@ export interface SamplesReport {
   distinct: number;
   /** How many inputs share the most frequent output. */
   mostCommon: number;
+  /**
+   * Span corruption: the share of hidden (non-sentinel) target tokens that the output has at the
+   * same position, the content beside the distinct count (a model that only learnt the sentinel
+   * layout scores near 0); null for plain texts.
+   */
+  recovered: number | null;
   samples: Sample[];
+}
+
+/**
+ * The share of hidden target tokens (sentinels excepted) that the outputs repeat at the same
+ * position. A target is <extra_id_0> span <extra_id_1> span ... EOS, so its sentinels are found
+ * in order; text never encodes to a sentinel id (span corruption encodes it as plain text).
+ */
+function recoveredShare(tok: Tokenizer, inputs: readonly SampleInput[], outputs: readonly number[][]): number | null {
+  let hidden = 0, right = 0;
+  inputs.forEach((x, i) => {
+    let next = 0;
+    x.target?.slice(0, -1).forEach((id, j) => {
+      if (id === tok.sentinel(next)) next++;
+      else {
+        hidden++;
+        if (outputs[i]![j] === id) right++;
+      }
+    });
+  });
+  return hidden > 0 ? right / hidden : null;
 }
 
 /** Decodes `inputs` and their `outputs` (sentinels shown, EOS dropped) and counts distinct outputs. */
@@ -94,6 +120,7 @@ export function samplesReport(tok: Tokenizer, inputs: readonly SampleInput[], ou
     n: outputs.length,
     distinct: counts.size,
     mostCommon: Math.max(0, ...counts.values()),
+    recovered: recoveredShare(tok, inputs, outputs),
     samples: inputs.map((x, i) => ({ input: show(x.input), target: x.target && show(x.target), output: show(outputs[i]!) })),
   };
 }
@@ -101,5 +128,6 @@ export function samplesReport(tok: Tokenizer, inputs: readonly SampleInput[], ou
 /** The samples as lines for people: `input -> output` (and what was hidden), then the count. */
 export function formatSamples(r: SamplesReport): string {
   const lines = r.samples.map((s) => `${JSON.stringify(s.input)}\n  -> ${JSON.stringify(s.output)}${s.target === null ? '' : `   (hidden: ${JSON.stringify(s.target)})`}`);
-  return [...lines, `distinct outputs: ${r.distinct} of ${r.n} (the most common output for ${r.mostCommon})`].join('\n');
+  const recovered = r.recovered === null ? '' : `; hidden tokens recovered in place: ${(100 * r.recovered).toFixed(1)}%`;
+  return [...lines, `distinct outputs: ${r.distinct} of ${r.n} (the most common output for ${r.mostCommon})${recovered}`].join('\n');
 }
