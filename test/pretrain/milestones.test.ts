@@ -102,13 +102,16 @@ t('distinct outputs are counted over what is reported', () => {
   assert.equal([r.n, r.distinct, r.mostCommon], [3, 2, 2]);
   assert.equal(r.samples.map((s) => s.output), ['HI', 'HI', 'J']);
   assert.equal(r.samples.map((s) => [s.input, s.target]), [['a', null], ['b', null], ['c', null]]);
-  assert.is(r.recovered, null);
+  assert.equal([r.recovered, r.recoveredByOthers], [null, null]);
   // Hidden tokens 72 73 | 74 behind <extra_id_0> | <extra_id_1>: the output has 72 and 74 in place.
   const [s0, s1] = [tok.sentinel(0), tok.sentinel(1)];
   const x = { input: [80, s0, 81, s1, tok.eosId], target: [s0, 72, 73, s1, 74, tok.eosId] };
-  const c = samplesReport(tok, [x, x], [[s0, 72, 99, s1, 74], [s0, 72, 73, s1, 74]]);
-  assert.is(c.recovered, 5 / 6);
-  assert.equal([c.distinct, c.mostCommon], [2, 1]);
+  const y = { input: [80, s0, 81, s1, tok.eosId], target: [s0, 90, s1, 91, 92, tok.eosId] };
+  const c = samplesReport(tok, [x, x, y], [[s0, 72, 99, s1, 74], [s0, 72, 73, s1, 74], [s0, 90, s1, 91, 73]]);
+  assert.is(c.recovered, 7 / 9);
+  // Rotated: x against x's second output (3 of 3), x against y's (0 of 3), y against x's first (0 of 3).
+  assert.is(c.recoveredByOthers, 3 / 9);
+  assert.equal([c.distinct, c.mostCommon], [3, 1]);
   assert.is(c.samples[0]!.target, '<extra_id_0>EF<extra_id_1>G');
 });
 

@@ -87,6 +87,11 @@ export interface SamplesReport {
    * layout scores near 0); null for plain texts.
    */
   recovered: number | null;
+  /**
+   * The same share with each input scored against the next input's output (a rotation): what
+   * recovery owes to outputs that ignore the input. Null for plain texts or a single sample.
+   */
+  recoveredByOthers: number | null;
   samples: Sample[];
 }
 
@@ -121,6 +126,7 @@ export function samplesReport(tok: Tokenizer, inputs: readonly SampleInput[], ou
     distinct: counts.size,
     mostCommon: Math.max(0, ...counts.values()),
     recovered: recoveredShare(tok, inputs, outputs),
+    recoveredByOthers: outputs.length > 1 ? recoveredShare(tok, inputs, outputs.map((_, i) => outputs[(i + 1) % outputs.length]!)) : null,
     samples: inputs.map((x, i) => ({ input: show(x.input), target: x.target && show(x.target), output: show(outputs[i]!) })),
   };
 }
@@ -128,6 +134,7 @@ export function samplesReport(tok: Tokenizer, inputs: readonly SampleInput[], ou
 /** The samples as lines for people: `input -> output` (and what was hidden), then the count. */
 export function formatSamples(r: SamplesReport): string {
   const lines = r.samples.map((s) => `${JSON.stringify(s.input)}\n  -> ${JSON.stringify(s.output)}${s.target === null ? '' : `   (hidden: ${JSON.stringify(s.target)})`}`);
-  const recovered = r.recovered === null ? '' : `; hidden tokens recovered in place: ${(100 * r.recovered).toFixed(1)}%`;
+  const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+  const recovered = r.recovered === null ? '' : `; hidden tokens recovered in place: ${pct(r.recovered)} (by the next input's output: ${pct(r.recoveredByOthers)})`;
   return [...lines, `distinct outputs: ${r.distinct} of ${r.n} (the most common output for ${r.mostCommon})${recovered}`].join('\n');
 }
