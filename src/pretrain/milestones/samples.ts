@@ -2,7 +2,10 @@
 // checkpoint on given texts, or on span-corrupted texts (T5's objective: spans hidden behind
 // sentinels <extra_id_k>, which a model that reads fills from the context), and the number of
 // DISTINCT outputs among them. A decoder that ignores its encoder (the first plateau of seq2seq
-// pretraining) gives one output for every input: 1 distinct of N.
+// pretraining) gives one output for every input, or outputs that differ only in frequent words
+// (cross-attention passes on a little, such as the input's length); for span corruption the
+// share of hidden tokens recovered, beside the same share scored against another input's output,
+// tells those apart from outputs that use the input.
 import type { Tokenizer } from '../../io/tokenizer/tokenizer.js';
 import { greedyGenerate } from '../../nn/t5/generate.js';
 import type { T5Model } from '../../nn/t5/model.js';
