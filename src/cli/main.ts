@@ -9,15 +9,17 @@ import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { forwardCommand } from './commands/forward.js';
+import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
 import { pretrainCommand } from './commands/pretrain.js';
+import { probeCommand } from './commands/probe.js';
 import { reportCommand } from './commands/report.js';
 import { sourceCommand } from './commands/source.js';
 import { targetCommand } from './commands/target.js';
 import { vocabCommand } from './commands/vocab.js';
 import { commandLine, UsageError, type Execute } from './program.js';
 
-const COMMANDS: Command[] = [infoCommand, demoCommand, forwardCommand, pretrainCommand, sourceCommand, targetCommand, evalCommand, reportCommand, vocabCommand];
+const COMMANDS: Command[] = [infoCommand, demoCommand, forwardCommand, pretrainCommand, probeCommand, generateCommand, sourceCommand, targetCommand, evalCommand, reportCommand, vocabCommand];
 
 const execute: Execute = async (cmd, input, json) => {
   if (cmd.gpu !== false) await initGpu();
