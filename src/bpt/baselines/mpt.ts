@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
 import { toFiniteFloat32 } from '../../io/dtype.js';
 import { readSafetensors } from '../../io/safetensors.js';
-import { seq2seqLogits, type Seq2SeqBatch } from '../../nn/t5/seq2seq.js';
+import { seq2seqLogits } from '../../nn/t5/seq2seq.js';
 import { exp, mul, sub } from '../../ops/elementwise.js';
 import { logSoftmax } from '../../ops/softmax.js';
-import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { IGNORE, type HostBatch } from '../../train/data.js';
+import { IGNORE, type HostBatch, type StepBatch } from '../../train/data.js';
 import { upload } from '../../train/host.js';
 import type { LoadedModel } from '../../train/model.js';
 import { readRun } from '../../train/run.js';
@@ -43,14 +42,19 @@ export function loadTeachers(dir: string, tasks: readonly string[], promptLength
   return new StackPrompts(upload({ data: out, shape: [tasks.length, promptLength, dModel] }));
 }
 
+/** Token weights [B, T] of the distillation term: weight / (the batch's target tokens) on each of them. */
+export function distillationWeights(h: HostBatch, weight: number): Float32Array {
+  const count = h.labels.reduce((n, l) => n + (l === IGNORE ? 0 : 1), 0);
+  return Float32Array.from(h.labels, (l) => (l === IGNORE ? 0 : weight / Math.max(1, count)));
+}
+
 /**
  * weight * mean over the batch's target tokens of KL(teacher || student), the teacher being each
- * row's task prompt run without dropout and without gradients. A recorded scalar.
+ * row's task prompt run without dropout and without gradients; `weights` come from
+ * `distillationWeights` (a step input, so a captured step can replay it). A recorded scalar.
  */
-export function distillationLoss(lm: LoadedModel, h: HostBatch, batch: Seq2SeqBatch, studentLogits: Tensor, teacher: StackPrompts, weight: number): Tensor {
-  const teacherLogp = noGrad(() => logSoftmax(seq2seqLogits(lm.model, batch, teacher.prompt(h), { training: false }).logits));
-  const count = h.labels.reduce((n, l) => n + (l === IGNORE ? 0 : 1), 0);
-  const w = Float32Array.from(h.labels, (l) => (l === IGNORE ? 0 : weight / Math.max(1, count)));
+export function distillationLoss(lm: LoadedModel, batch: StepBatch, weights: Tensor, studentLogits: Tensor, teacher: StackPrompts): Tensor {
+  const teacherLogp = noGrad(() => logSoftmax(seq2seqLogits(lm.model, batch, teacher.prompt(batch), { training: false }).logits));
   const kl = sum(mul(exp(teacherLogp), sub(teacherLogp, logSoftmax(studentLogits))), -1);
-  return sum(mul(kl, reshape(tensor(w, [h.rows, h.targetLength]), kl.shape)));
+  return sum(mul(kl, reshape(weights, kl.shape)));
 }
