@@ -32,8 +32,11 @@ export interface PromptModule {
   groups(lr: PromptLrs): ParamGroupDef[];
   /** Trainable tensors by name (checkpoints, best-so-far copies). */
   named(): Map<string, Tensor>;
-  /** How many prompts a row's prompt index chooses from (collate checks the indices against it). */
-  readonly promptCount: number;
+  /**
+   * How many prompts a row's prompt index chooses from (collate checks the indices against it), or
+   * null when the prompt does not read the index (one prompt for every row, or one made per row).
+   */
+  readonly promptCount: number | null;
   /** The prompt of each row of a batch, as fresh handles made by recorded ops. */
   prompt(batch: PromptBatch): PromptInput;
   /** Every prompt as a stack [T, L, d] (the prior's theta). */
@@ -60,8 +63,8 @@ export class StackPrompts implements PromptModule {
     return this.stack.shape[0]!;
   }
 
-  get promptCount(): number {
-    return this.count;
+  get promptCount(): number | null {
+    return this.count === 1 ? null : this.count;
   }
 
   get promptLength(): number {
@@ -126,8 +129,8 @@ export class LowRankPrompts implements PromptModule {
     return this.U.shape[0]!;
   }
 
-  get promptCount(): number {
-    return this.tasks;
+  get promptCount(): number | null {
+    return this.tasks === 1 ? null : this.tasks;
   }
 
   get rank(): number {

@@ -68,8 +68,8 @@ export interface CollateOptions {
   padMultiple: number;
   /** Row -> prompt index; defaults to each row's task index. */
   promptIndex?: readonly number[];
-  /** How many prompts the indices choose from: an index outside [0, promptCount) throws. */
-  promptCount?: number;
+  /** How many prompts the indices choose from: an index outside [0, promptCount) throws (null, absent: not checked). */
+  promptCount?: number | null;
 }
 
 const roundUp = (n: number, m: number): number => Math.max(m, Math.ceil(n / m) * m);
@@ -82,7 +82,8 @@ export function collate(rows: readonly Pick<Encoded, 'task' | 'input' | 'target'
   }
   const promptIndex = Int32Array.from(opts.promptIndex ?? rows.map((r) => r.task));
   // Checked here on the host: a replayed step runs no host code that could check them.
-  const bad = opts.promptCount === undefined ? -1 : promptIndex.findIndex((i) => i < 0 || i >= opts.promptCount!);
+  const count = opts.promptCount ?? null;
+  const bad = count === null ? -1 : promptIndex.findIndex((i) => i < 0 || i >= count);
   if (bad >= 0) throw new Error(`collate: row ${bad}'s prompt index ${promptIndex[bad]} is outside [0, ${opts.promptCount})`);
   const b = rows.length;
   const s = roundUp(Math.max(...rows.map((r) => r.input.length)), opts.padMultiple);

@@ -138,7 +138,7 @@ async function targetRun(setup: TargetSetup, enabled: boolean, steps: number): P
   for (let s = 0; s < steps; s++) {
     // Multi-target batches: each row's task (and prompt) drawn anew every step.
     const r = rng(77 + s);
-    const rows = Array.from({ length: 4 }, (_, i) => example(module.promptCount === 1 ? 0 : Math.floor(r() * K), s, i));
+    const rows = Array.from({ length: 4 }, (_, i) => example(Math.floor(r() * K), s, i));
     const h = collate(rows, { padId: 0, decoderStartId: 0, padMultiple: 8, promptCount: module.promptCount });
     opt.setLrScale(1 / (1 + s));
     out.steps.push(await bitsOf({ ...step(h, dropoutSeed(SEED, s)).values }));

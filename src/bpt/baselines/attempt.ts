@@ -78,9 +78,9 @@ export class AttemptPrompt implements PromptModule {
     return this.P.shape[1]!;
   }
 
-  /** Rows bring their own prompts: the prompt index is not used. */
-  get promptCount(): number {
-    return Infinity;
+  /** Each row's prompt is made from its input: the prompt index is not read. */
+  get promptCount(): null {
+    return null;
   }
 
   groups(lr: PromptLrs): ParamGroupDef[] {
