@@ -103,6 +103,7 @@ export function makeModule(o: SourceOptions, lm: LoadedModel): PromptModule {
 /** The stepping rule: a gradient optimizer (fed -phi for bpt) or the SVGD code's RMSProp. */
 export type Stepper = { kind: 'gradient'; opt: GradientOptimizer } | { kind: 'rmsprop'; opt: SvgdRmsprop };
 
+/** The stepping rule `o` names, over the module's tensors. */
 export function makeStepper(o: SourceOptions, module: PromptModule): Stepper {
   if (o.optimizer === 'svgd-rmsprop') return { kind: 'rmsprop', opt: new SvgdRmsprop({ stepSize: o.lr }) };
   return { kind: 'gradient', opt: makeOptimizer(o.optimizer, module.groups({ p: o.lr, lowRank: o.lr }), o.weightDecay) };
@@ -186,7 +187,8 @@ export interface SourceStep {
  * without and one with the SVGD statistics (logged steps only), replayed per batch shape. The
  * step's host data (rows, prompt indices, loss weights, dropout seed) are its inputs.
  */
-export function sourceStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, stepper: Stepper, extraTerm?: ExtraTerm, options: CaptureOptions = {}): SourceStep {
+export function sourceStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, stepper: Stepper, extraTerm?: ExtraTerm,
+  options: CaptureOptions = {}): SourceStep {
   let checked: string[] = [];
   const body = (wantStats: boolean) => ({ seed, ...batch }: CapturedInputs<SourceBatch & { seed: number }>) => {
     const { value, grads, rowLoss, extra } = sourceObjective(lm, module, batch, { training: o.modelDropout, seed }, extraTerm);
@@ -332,7 +334,9 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
       step: async (s, log) => {
         const tasks = o.method === 'spot' ? train.map((_, k) => k) : sampleTasks(train.length, o.taskSampling, o.seed, s);
         const picked = sourceRows(o, tasks, (t) => train[t]![streams[t]!.next()]!);
-        const h = collate(picked.rows, { padId, decoderStartId: startId, padMultiple: o.padMultiple, promptIndex: picked.promptIndex, promptCount: mod.promptCount });
+        const h = collate(picked.rows, {
+          padId, decoderStartId: startId, padMultiple: o.padMultiple, promptIndex: picked.promptIndex, promptCount: mod.promptCount,
+        });
         const lrScale = schedule(s);
         if (step.kind === 'gradient') step.opt.setLrScale(lrScale);
         const { out, checked } = recordStep(h, picked.scale, dropoutSeed(o.seed, s), log);

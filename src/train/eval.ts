@@ -6,7 +6,7 @@
 // prompt and the cross-attention cache) is a captured step (src/jit) replayed for every batch of
 // the same shape; the token-by-token decoding that reads each token back runs eagerly.
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
-import { capture, type CaptureStats, type CapturedInputs } from '../jit/capture.js';
+import { capture, type CapturedInputs, type CapturedStep, type CaptureStats } from '../jit/capture.js';
 import type { PromptInput } from '../nn/prompt.js';
 import { candidateNll, candidateRows, encodeForDecoding, greedyDecode, nllByRow, type Encoded as EncodedBatch } from '../nn/t5/generate.js';
 import type { T5Model } from '../nn/t5/model.js';
@@ -14,7 +14,7 @@ import { evaluate, labelStrings, taskSpec, type EvalResult, type FormatStyle, ty
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { collate, encodeText, type Encoded, type PromptBatch } from './data.js';
+import { collate, encodeText, type Encoded, type HostBatch, type PromptBatch } from './data.js';
 
 /** Greedy generation mapped back to labels, or rank classification over the label strings. */
 export type EvalMode = 'generate' | 'rank';
@@ -51,22 +51,26 @@ function candidates(tok: Tokenizer, task: TaskId, s: EvalSettings): { text: read
 
 type ScoreInputs = PromptBatch & { rows: Tensor; decoderIds: Tensor; labels: Tensor };
 
-/** A batch's prompt inputs on the GPU (tensors in the caller's scope). */
-function promptInputs(ids: Int32Array, mask: Float32Array, index: Int32Array, rows: number): PromptBatch {
-  const s = ids.length / rows;
-  return { inputIds: tensor(ids, [rows, s], 'i32'), attentionMask: tensor(mask, [rows, s]), promptIndex: tensor(index, [rows], 'i32') };
+/** What evaluation uploads of a batch: what its prompt is made from (tensors in the caller's scope). */
+function promptInputs(h: HostBatch): PromptBatch {
+  const shape = [h.rows, h.inputLength];
+  return { inputIds: tensor(h.inputIds, shape, 'i32'), attentionMask: tensor(h.attentionMask, shape), promptIndex: tensor(h.promptIndex, [h.rows], 'i32') };
 }
+
+/** The captured encoder of a batch for decoding: its states, its mask unless it is the input's, and `k<i>`, `v<i>` per decoder layer. */
+type EncodeStep = CapturedStep<PromptBatch, Record<string, Tensor>>;
 
 /**
  * Scores rows of tasks with one model and prompt. Its captured steps (one plan per batch shape)
  * live as long as it does, so every evaluation of a run replays them; `dispose` frees them.
  */
 export class Evaluator {
-  private readonly encode;
-  private readonly score;
+  private readonly encode: EncodeStep;
+  private readonly score: CapturedStep<ScoreInputs, Tensor>;
 
   /** `replay: false` records every batch eagerly (for comparisons). */
-  constructor(readonly model: T5Model, readonly tok: Tokenizer, readonly settings: EvalSettings, promptFor: PromptFor, { replay = true }: { replay?: boolean } = {}) {
+  constructor(readonly model: T5Model, readonly tok: Tokenizer, readonly settings: EvalSettings, promptFor: PromptFor,
+    { replay = true }: { replay?: boolean } = {}) {
     this.encode = capture((b: CapturedInputs<PromptBatch>) => {
       const enc = encodeForDecoding(model, b.inputIds, b.attentionMask, promptFor(b));
       const out: Record<string, Tensor> = { hidden: enc.hidden };
@@ -87,7 +91,8 @@ export class Evaluator {
   /** The encoder states and cross-attention cache of a batch, for decoding. */
   private encoded(b: PromptBatch): EncodedBatch {
     const out = this.encode(b);
-    const layers = Array.from({ length: this.model.config.num_decoder_layers }, (_, i) => ({ selfK: null, selfV: null, crossK: out[`k${i}`]!, crossV: out[`v${i}`]! }));
+    const layers = Array.from({ length: this.model.config.num_decoder_layers }, (_, i) =>
+      ({ selfK: null, selfV: null, crossK: out[`k${i}`]!, crossV: out[`v${i}`]! }));
     return { hidden: out.hidden!, mask: out.mask ?? b.attentionMask.ref(), cache: { layers, length: 0 } };
   }
 
@@ -112,8 +117,10 @@ export class Evaluator {
         const c = candidateRows(model, h.rows, cands!.ids);
         const nll = tidy(() => {
           const n = c.rows.length;
-          const inputs = { ...promptInputs(h.inputIds, h.attentionMask, h.promptIndex, h.rows), rows: tensor(c.rows, [n], 'i32'), decoderIds: tensor(c.decoderIds, [n, c.length], 'i32'), labels: tensor(c.labels, [n, c.length], 'i32') };
-          return this.score(inputs);
+          return this.score({
+            ...promptInputs(h), rows: tensor(c.rows, [n], 'i32'),
+            decoderIds: tensor(c.decoderIds, [n, c.length], 'i32'), labels: tensor(c.labels, [n, c.length], 'i32'),
+          });
         });
         const host = await nll.toArray();
         nll.dispose();
@@ -122,7 +129,7 @@ export class Evaluator {
           predictions[idx[k]!] = taskSpec(task).kind === 'regression' ? Number(cands!.text[best]) : best;
         });
       } else {
-        const enc = tidy(() => this.encoded(promptInputs(h.inputIds, h.attentionMask, h.promptIndex, h.rows)));
+        const enc = tidy(() => this.encoded(promptInputs(h)));
         const seqs = await greedyDecode(model, enc, maxNew);
         seqs.forEach((seq, k) => {
           predictions[idx[k]!] = tok.decode(seq.slice(1), { skipSpecial: true });

@@ -114,7 +114,8 @@ export function candidateRows(model: T5Model, b: number, candidates: number[][])
  * The summed NLL [B C] of each candidate row (`candidateRows` on the GPU: rows i32 [B C],
  * decoder ids and labels i32 [B C, T]); the encoder runs once for the B batch rows.
  */
-export function candidateNll(model: T5Model, ids: Tensor, mask: Tensor, cand: { rows: Tensor; decoderIds: Tensor; labels: Tensor }, prompt?: PromptInput): Tensor {
+export function candidateNll(model: T5Model, ids: Tensor, mask: Tensor, cand: { rows: Tensor; decoderIds: Tensor; labels: Tensor },
+  prompt?: PromptInput): Tensor {
   const inputs = prompt ? prependPrompt(model, ids, mask, prompt) : { embeds: model.embed(ids), mask };
   const enc = model.encode(inputs.embeds, inputs.mask);
   const [b, s, d] = enc.shape as [number, number, number];
