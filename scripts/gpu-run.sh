@@ -79,7 +79,9 @@ run() {
   [ -d .gpu/dist ] || die "no .gpu/ (scripts/gpu-run.sh prepare packs it)"
   local node_bin
   if [ -e .gpu/node.xz ]; then
-    node_bin="$(mktemp -d)/node"
+    unpacked=$(mktemp -d)
+    trap 'rm -rf "$unpacked"' EXIT
+    node_bin="$unpacked/node"
     xz -dc .gpu/node.xz >"$node_bin"
     chmod +x "$node_bin"
   else
