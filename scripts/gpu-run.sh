@@ -41,7 +41,7 @@ parse_flags() {
   for s in "${suites[@]}"; do [ -n "${BUDGET[$s]:-}" ] || BUDGET[$s]=60; done
 }
 
-# Bytes of the working tree the device tool sends: tracked files and untracked ones git does not ignore.
+# The files of the working tree the device tool sends: tracked ones and untracked ones git does not ignore.
 tree_files() {
   git ls-files -co --exclude-standard -z | while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done
 }
@@ -69,7 +69,8 @@ run() {
   local out="${OUT:-}"
   [ -n "$out" ] || out=$(mktemp -d)
   mkdir -p "$out"
-  if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+  # grep reads all of ldconfig's list (-q could end it early, and pipefail would take that for a miss).
+  if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then
     compgen -G '.gl/*.deb' >/dev/null || die "no Vulkan loader here and no .gl/*.deb carried (scripts/gpu-run.sh prepare fetches it)"
     for f in .gl/*.deb; do dpkg -x "$f" /; done
     ldconfig
