@@ -4,8 +4,8 @@
 //      size) and for this model's own prompt size, against one BPT source step: target < 2%;
 //  (b) one BPT source step (sourceObjective of src/bpt/source.ts: one batched forward/backward with
 //      a per-row prompt index and per-row-weighted token NLL, then svgdDirection and AdamW on -phi,
-//      as its recordStep does on steps that log nothing) against one prompt-tuning step on the same
-//      30 rows (recordTrainStep of src/train/step.ts: one prompt for every row, mean loss, AdamW):
+//      as its sourceStep does on steps that log nothing) against one prompt-tuning step on the same
+//      30 rows (recordStepOn of src/train/step.ts: one prompt for every row, mean loss, AdamW):
 //      target <= 1.2x.
 // Both steps use the model's dropout (bpt source's default) and one submit each (asserted); they
 // take turns, one iteration each per round. A full-shape step takes minutes on a software adapter:
@@ -14,16 +14,16 @@
 //   node dist/bench/bpt.js [--shape full|small|both] [--iters 3 (small)] [--full-iters 1] [--quick (= --shape small)] [--trace=FILE] [--out=FILE]
 import { kernelStats, svgdDirection } from '../src/bayes/svgd.js';
 import { StackPrompts } from '../src/bpt/prompts.js';
-import { sourceObjective, sourceRows } from '../src/bpt/source.js';
+import { sourceObjective, sourceRows, uploadSourceBatch } from '../src/bpt/source.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { ByT5Tokenizer } from '../src/io/tokenizer/byt5_tokenizer.js';
 import type { RunMode } from '../src/nn/t5/model.js';
 import { neg } from '../src/ops/elementwise.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { keep, tidy } from '../src/tensor/scope.js';
-import { collate, type Encoded } from '../src/train/data.js';
+import { collate, uploadBatch, type Encoded } from '../src/train/data.js';
 import type { LoadedModel } from '../src/train/model.js';
-import { recordTrainStep } from '../src/train/step.js';
+import { recordStepOn } from '../src/train/step.js';
 import { rng } from '../src/util/random.js';
 import { compareKernels, printKernelDiff, type KernelDiff } from './lib/breakdown.js';
 import { numberFlag, suiteArgs } from './lib/args.js';
@@ -94,13 +94,13 @@ for (const name of names) {
   let seed = 0;
   const bptStep = () =>
     tidy(() => {
-      const { grads } = sourceObjective(lm, stack, h, picked.scale, 'mean', mode(seed++));
+      const { grads } = sourceObjective(lm, stack, uploadSourceBatch(h, picked.scale, 'mean'), mode(seed++));
       const flat = reshape(stack.stack, [M, L * d]);
       const dir = svgdDirection(flat, neg(reshape(grads[0]!, [M, L * d])));
       bptOpt.step([reshape(neg(dir.phi), [M, L, d])]);
     });
   const ptStep = () => tidy(() => {
-    const { values } = recordTrainStep(lm, h, { prompt: () => P, penalty: null, params: new Map([['prompt', P]]) }, ptOpt, mode(seed++));
+    const { values } = recordStepOn(lm, uploadBatch(h), () => P, { prompt: () => P, penalty: null, params: new Map([['prompt', P]]) }, ptOpt, mode(seed++));
     values.loss.dispose();
     values.check.dispose();
   });

@@ -4,20 +4,19 @@
 // 8 target tokens, without dropout. Reports tokens/s (encoder tokens, prompt included), dispatches
 // and submits per step, peak GPU memory (pool bytes in use), the ratio (forward + prompt gradient)
 // / forward (target <= 2.2), and a per-kernel GPU-time breakdown of one forward + backward step
-// split into its forward and backward dispatches, with a Chrome trace of that step in <results dir>/t5-trace.json.
+// split into its forward and backward dispatches (with --trace=FILE, FILE is a Chrome trace of every
+// profiled iteration, that step's included; the suite writes no other trace).
 // The host's side (issue 14): per case, `hostMs` (median ms to record and submit one step) and
 // dispatches, for eager recording and for the forward + gradient step replayed from a capture
 // (src/jit), whose results must equal the eager step's bit for bit. `--variants=gpu` chooses the
 // kernel variants a discrete GPU gets, so the host cost of a GPU's dispatch list is measured here.
 //   node dist/bench/t5.js [--quick] [--iters 3] [--batch 8] [--prompt 100] [--input 128] [--target 8] [--trace=FILE] [--out=FILE]
 //                         [--variants=adapter|gpu] [--host-breakdown]
-import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { valueAndGrad } from '../src/autograd/grad.js';
 import { gpu, initGpu, shutdownGpu } from '../src/gpu/device.js';
 import { recorder } from '../src/gpu/recorder.js';
-import { chromeTrace, type KernelRecord } from '../src/gpu/profiler.js';
+import type { KernelRecord } from '../src/gpu/profiler.js';
 import { tuningEnabled } from '../src/gpu/tune.js';
 import { seq2seq } from '../src/nn/t5/seq2seq.js';
 import { capture, type CapturedInputs } from '../src/jit/capture.js';
@@ -26,7 +25,7 @@ import { keep, tidy } from '../src/tensor/scope.js';
 import { readAll } from '../src/tensor/tensor.js';
 import { numberFlag, suiteArgs } from './lib/args.js';
 import { kernelSplit, printKernelSplit, type KernelSplit } from './lib/breakdown.js';
-import { pairedRatios, printTable, resultsDir, timeSideBySide, writeResults, type Row } from './lib/harness.js';
+import { pairedRatios, printTable, timeSideBySide, writeResults, type Row } from './lib/harness.js';
 import { hostBreakdown, type HostBreakdown } from './lib/host_breakdown.js';
 import { batchOf, promptOf, t5Small, type BatchShape } from './lib/t5.js';
 
@@ -103,9 +102,6 @@ if (gpu().hasTimestamps) {
   split = kernelSplit(fwdRecords, stepRecords);
   process.stdout.write('\nGPU time of one forward + backward step by kernel (forward dispatches first, then the tape):\n');
   printKernelSplit(split, 10);
-  const trace = join(resultsDir(), 't5-trace.json');
-  writeFileSync(trace, chromeTrace(stepRecords));
-  process.stdout.write(`trace of that step: ${trace}\n`);
 }
 
 // The host's cost of one step, side by side: record + submit, eager and replayed from a capture.

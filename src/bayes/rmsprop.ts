@@ -3,6 +3,7 @@
 //   theta <- theta + stepSize * phi / (fudge + sqrt(H))
 import { GpuError } from '../gpu/device.js';
 import { grid } from '../gpu/kernels.js';
+import { recorder } from '../gpu/recorder.js';
 import { describeOp, expectDType, expectShape, launch } from '../ops/launch.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -56,15 +57,19 @@ export class SvgdRmsprop {
     if (phi.sharesStorage(particles)) throw new GpuError('SvgdRmsprop.step: phi must not share storage with the particles');
     if (this.hist) expectShape('SvgdRmsprop.step', particles, this.hist.shape, 'particles');
     else this.hist = keep(Tensor.empty(particles.shape, 'f32', 'svgd.rmsprop.H'));
-    launch(RMSPROP, {
-      inputs: [phi],
-      outputs: [particles, this.hist],
-      params: { n: particles.size, first: this.steps === 0 ? 1 : 0, step: this.stepSize, alpha: this.alpha, fudge: this.fudge },
-      overrides: { WG },
-      workgroups: grid(Math.ceil(particles.size / WG)),
-      label: describeOp('svgd.rmsprop', particles, phi),
+    const hist = this.hist;
+    // The step count is host state: a replay of a captured step runs this region again.
+    recorder().dynamic(() => {
+      launch(RMSPROP, {
+        inputs: [phi],
+        outputs: [particles, hist],
+        params: { n: particles.size, first: this.steps === 0 ? 1 : 0, step: this.stepSize, alpha: this.alpha, fudge: this.fudge },
+        overrides: { WG },
+        workgroups: grid(Math.ceil(particles.size / WG)),
+        label: describeOp('svgd.rmsprop', particles, phi),
+      });
+      this.steps++;
     });
-    this.steps++;
   }
 
   /**

@@ -13,7 +13,7 @@ import { loadExtras } from '../nn/t5/extras.js';
 import type { EvalResult } from '../tasks/index.js';
 import { encodeExamples, type Encoded } from '../train/data.js';
 import { loadTaskData } from '../train/datasets.js';
-import { evaluateRows, type PromptFor } from '../train/eval.js';
+import { Evaluator, type PromptFor } from '../train/eval.js';
 import { upload } from '../train/host.js';
 import { loadModel, releaseModel, type LoadedModel } from '../train/model.js';
 import { Progress } from '../train/progress.js';
@@ -92,7 +92,7 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
     const built = buildPrompt(src, lm, o.tasks);
     module = built.module;
     const m = module;
-    const prompt: PromptFor = (h, batch) => (m ? m.prompt(h, batch) : undefined);
+    const prompt: PromptFor = (batch) => (m ? m.prompt(batch) : undefined);
     const enc = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
     const rows: Encoded[][] = data.map((d, k) => encodeExamples(lm.tokenizer, d[o.split], built.index[k]!, enc));
     const total = rows.reduce((a, r) => a + r.length, 0);
@@ -100,18 +100,20 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
     const results: Record<string, EvalResult & { mode: string }> = {};
     const lines: string[] = [];
     let done = 0;
+    const ev = new Evaluator(lm.model, lm.tokenizer, {
+      mode: o.evalMode, batchSize: o.evalBatchSize, maxNewTokens: o.maxNewTokens, maxTargetLength: o.maxTargetLength,
+      format: o.format, padMultiple: o.padMultiple,
+    }, prompt);
     try {
       for (let k = 0; k < rows.length; k++) {
-        const e = await evaluateRows(lm.model, lm.tokenizer, rows[k]!, {
-          mode: o.evalMode, batchSize: o.evalBatchSize, maxNewTokens: o.maxNewTokens, maxTargetLength: o.maxTargetLength,
-          format: o.format, padMultiple: o.padMultiple,
-        }, prompt, (n) => progress.update(done + n));
+        const e = await ev.evaluate(rows[k]!, (n) => progress.update(done + n));
         done += rows[k]!.length;
         results[o.tasks[k]!] = { ...e.result, mode: e.mode };
         progress.log(`${o.tasks[k]}: ${e.result.score.toFixed(2)} (${Object.entries(e.result.metrics).map(([n, v]) => `${n} ${v!.toFixed(2)}`).join(', ')}; ${e.result.invalid} invalid)`);
         e.predictions.forEach((p, i) => lines.push(`${JSON.stringify({ task: o.tasks[k], id: rows[k]![i]!.example.id, prediction: p, label: rows[k]![i]!.example.label })}\n`));
       }
     } finally {
+      ev.dispose();
       progress.stop();
     }
     const scores = Object.values(results).map((r) => r.score);

@@ -3,16 +3,15 @@
 //                   (BPT particles, SPoT's per-task prompts; M = 1 is plain prompt tuning).
 //   LowRankPrompts: a shared P [L, d] and per-task factors U [T, L, r], V [T, r, d]:
 //                   theta_t = P o (U_t V_t) (BPT's target, multi-target BPT, MPT).
-// A module hands the model a PromptInput built with recorded ops from its parameters, so one
-// batched forward/backward serves every prompt of the batch, and gradients reach the parameters.
+// A module hands the model a PromptInput built with recorded ops from its parameters and the
+// batch's tensors (nothing from the host, so a captured step can replay it), so one batched
+// forward/backward serves every prompt of the batch, and gradients reach the parameters.
 import type { PromptInput } from '../nn/prompt.js';
-import type { Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { mul } from '../ops/elementwise.js';
 import { fill } from '../ops/fill.js';
-import { tensor } from '../tensor/create.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { HostBatch } from '../train/data.js';
+import type { PromptBatch } from '../train/data.js';
 import { toHost } from '../train/host.js';
 import type { ParamGroupDef } from '../train/optimizers.js';
 import type { Adapter } from './peft.js';
@@ -33,8 +32,13 @@ export interface PromptModule {
   groups(lr: PromptLrs): ParamGroupDef[];
   /** Trainable tensors by name (checkpoints, best-so-far copies). */
   named(): Map<string, Tensor>;
+  /**
+   * How many prompts a row's prompt index chooses from (collate checks the indices against it), or
+   * null when the prompt does not read the index (one prompt for every row, or one made per row).
+   */
+  readonly promptCount: number | null;
   /** The prompt of each row of a batch, as fresh handles made by recorded ops. */
-  prompt(h: HostBatch, batch: Seq2SeqBatch): PromptInput;
+  prompt(batch: PromptBatch): PromptInput;
   /** Every prompt as a stack [T, L, d] (the prior's theta). */
   thetas(): Tensor;
   /** The full-rank part [L, d] or [M, L, d] (the prior's P). */
@@ -42,11 +46,6 @@ export interface PromptModule {
   /** The PEFT adapter of the current values; `tasks` names the prompts of a stack. */
   toAdapter(tasks: readonly string[]): Promise<Adapter>;
   dispose(): void;
-}
-
-/** The per-row prompt of a batch: particle/task `promptIndex[r]` of a stack [M, L, d]. */
-function stackPrompt(stack: Tensor, h: HostBatch): PromptInput {
-  return { stack, index: tensor(h.promptIndex, [h.rows], 'i32') };
 }
 
 /** M prompts [M, L, d]; rows pick theirs by the batch's prompt index. */
@@ -62,6 +61,10 @@ export class StackPrompts implements PromptModule {
 
   get count(): number {
     return this.stack.shape[0]!;
+  }
+
+  get promptCount(): number | null {
+    return this.count === 1 ? null : this.count;
   }
 
   get promptLength(): number {
@@ -80,12 +83,9 @@ export class StackPrompts implements PromptModule {
     return new Map([['prompts', this.stack]]);
   }
 
-  prompt(h: HostBatch): PromptInput {
+  prompt(batch: PromptBatch): PromptInput {
     if (this.count === 1) return reshape(this.stack, [this.promptLength, this.dModel]);
-    for (const i of h.promptIndex) {
-      if (i < 0 || i >= this.count) throw new Error(`StackPrompts: row prompt index ${i} is outside [0, ${this.count})`);
-    }
-    return stackPrompt(reshape(this.stack, this.stack.shape), h);
+    return { stack: reshape(this.stack, this.stack.shape), index: batch.promptIndex };
   }
 
   thetas(): Tensor {
@@ -129,6 +129,10 @@ export class LowRankPrompts implements PromptModule {
     return this.U.shape[0]!;
   }
 
+  get promptCount(): number | null {
+    return this.tasks === 1 ? null : this.tasks;
+  }
+
   get rank(): number {
     return this.U.shape[2]!;
   }
@@ -160,12 +164,9 @@ export class LowRankPrompts implements PromptModule {
     return mul(reshape(this.P, [1, l, d]), uv);
   }
 
-  prompt(h: HostBatch): PromptInput {
+  prompt(batch: PromptBatch): PromptInput {
     if (this.tasks === 1) return reshape(this.thetas(), [this.promptLength, this.dModel]);
-    for (const i of h.promptIndex) {
-      if (i < 0 || i >= this.tasks) throw new Error(`LowRankPrompts: row task index ${i} is outside [0, ${this.tasks})`);
-    }
-    return stackPrompt(this.thetas(), h);
+    return { stack: this.thetas(), index: batch.promptIndex };
   }
 
   base(): Tensor {

@@ -14,18 +14,19 @@
 import { join } from 'node:path';
 import { valueAndGrad } from '../autograd/grad.js';
 import { noGrad } from '../autograd/tape.js';
+import { capture, type CaptureOptions, type CapturedInputs, type CaptureStats } from '../jit/capture.js';
 import { SvgdRmsprop } from '../bayes/rmsprop.js';
 import { kernelStats, kernelStatsFrom, svgdDirection } from '../bayes/svgd.js';
 import type { HostTensor } from '../io/dtype.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { RunMode } from '../nn/t5/model.js';
-import { seq2seqLogits, tokenNll, type Seq2SeqBatch, type Seq2SeqLogits } from '../nn/t5/seq2seq.js';
+import { seq2seqLogits, tokenNll, type Seq2SeqLogits } from '../nn/t5/seq2seq.js';
 import { add, mul, neg } from '../ops/elementwise.js';
 import { tensor } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import { readAll, type Tensor } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
-import { collate, encodeExamples, lossWeights, uploadBatch, type Encoded, type HostBatch } from '../train/data.js';
+import { collate, encodeExamples, lossWeights, uploadStepBatch, type Encoded, type HostBatch, type StepBatch } from '../train/data.js';
 import { loadTaskData, writeSplits } from '../train/datasets.js';
 import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
 import { firstNonFinite, recordStepCheck } from '../train/finite.js';
@@ -34,7 +35,7 @@ import { loadModel, modelSummary, releaseModel, type LoadedModel } from '../trai
 import { makeOptimizer, makeSchedule, type GradientOptimizer } from '../train/optimizers.js';
 import { Run } from '../train/run.js';
 import { dropoutSeed, sampleTasks, TaskStream, type StreamState } from '../train/sampler.js';
-import { distillationLoss, loadTeachers } from './baselines/mpt.js';
+import { distillationLoss, distillationWeights, loadTeachers } from './baselines/mpt.js';
 import { initPrompts } from './init.js';
 import type { SourceMethod, SourceOptions } from './options.js';
 import { adapterInfo, saveAdapter } from './peft.js';
@@ -88,7 +89,7 @@ export function sourceRows(o: Pick<SourceOptions, 'method' | 'particles' | 'exam
 }
 
 /** What each source method trains. */
-function makeModule(o: SourceOptions, lm: LoadedModel): PromptModule {
+export function makeModule(o: SourceOptions, lm: LoadedModel): PromptModule {
   const k = o.tasks.length;
   const count = o.method === 'bpt' ? o.particles : o.method === 'spot' ? k : 1;
   const init = { init: o.init, initText: o.initText, promptLength: o.promptLength, count, seed: o.seed };
@@ -100,9 +101,10 @@ function makeModule(o: SourceOptions, lm: LoadedModel): PromptModule {
 }
 
 /** The stepping rule: a gradient optimizer (fed -phi for bpt) or the SVGD code's RMSProp. */
-type Stepper = { kind: 'gradient'; opt: GradientOptimizer } | { kind: 'rmsprop'; opt: SvgdRmsprop };
+export type Stepper = { kind: 'gradient'; opt: GradientOptimizer } | { kind: 'rmsprop'; opt: SvgdRmsprop };
 
-function makeStepper(o: SourceOptions, module: PromptModule): Stepper {
+/** The stepping rule `o` names, over the module's tensors. */
+export function makeStepper(o: SourceOptions, module: PromptModule): Stepper {
   if (o.optimizer === 'svgd-rmsprop') return { kind: 'rmsprop', opt: new SvgdRmsprop({ stepSize: o.lr }) };
   return { kind: 'gradient', opt: makeOptimizer(o.optimizer, module.groups({ p: o.lr, lowRank: o.lr }), o.weightDecay) };
 }
@@ -124,57 +126,99 @@ export interface ObjectiveOutput {
   extra: Tensor | null;
 }
 
-/** A recorded scalar added to the objective (MPT's distillation), from the batch and the student's outputs. */
-export type ExtraTerm = (h: HostBatch, batch: Seq2SeqBatch, student: Seq2SeqLogits) => Tensor;
+/** A scalar added to the objective (MPT's distillation): token weights made on the host, and the recorded term. */
+export interface ExtraTerm {
+  /** Its token weights [B, T] for a batch. */
+  weights(h: HostBatch): Float32Array;
+  /** The term from the batch, those weights and the student's outputs. */
+  loss(batch: StepBatch, weights: Tensor, student: Seq2SeqLogits): Tensor;
+}
+
+/** One source step's batch on the GPU: the rows, their prompt indices and the loss weights [B, T]. */
+export interface SourceBatch extends StepBatch {
+  /** sum(nll * objWeights) is the objective (lossWeights with the rows' scales). */
+  objWeights: Tensor;
+  /** sum_t nll[r, t] * exWeights[r, t] is row r's example loss. */
+  exWeights: Tensor;
+  /** The extra term's weights, when there is one. */
+  extraWeights?: Tensor;
+}
+
+/** Uploads a source step's batch (tensors in the caller's scope). */
+export function uploadSourceBatch(h: HostBatch, scale: readonly number[], tokenLoss: 'mean' | 'sum', extraTerm?: ExtraTerm): SourceBatch {
+  const shape = [h.rows, h.targetLength];
+  return {
+    ...uploadStepBatch(h),
+    objWeights: tensor(lossWeights(h, scale, tokenLoss), shape),
+    exWeights: tensor(lossWeights(h, new Array<number>(h.rows).fill(1), tokenLoss), shape),
+    ...(extraTerm ? { extraWeights: tensor(extraTerm.weights(h), shape) } : {}),
+  };
+}
 
 /**
- * sum_r scale[r] * loss_r over the rows of `h` (loss_r: the mean or sum of row r's target-token
- * NLL) in one forward/backward, with the gradient w.r.t. every tensor of the module. With
- * scale[r] = 1 (or 1/n_j) for the rows of particle j, gradient row j is grad L_j exactly, since no
- * other row depends on particle j. Tensors belong to the caller's scope.
+ * sum_r scale[r] * loss_r over the rows of `batch` (loss_r: the mean or sum of row r's target-token
+ * NLL; the scales are in its objective weights) in one forward/backward, with the gradient w.r.t.
+ * every tensor of the module. With scale[r] = 1 (or 1/n_j) for the rows of particle j, gradient row
+ * j is grad L_j exactly, since no other row depends on particle j. Tensors belong to the caller's scope.
  */
-export function sourceObjective(lm: LoadedModel, module: PromptModule, h: HostBatch, scale: readonly number[],
-  tokenLoss: 'mean' | 'sum', mode: RunMode, extraTerm?: ExtraTerm): ObjectiveOutput {
-  const wObj = lossWeights(h, scale, tokenLoss);
-  const wEx = lossWeights(h, new Array<number>(h.rows).fill(1), tokenLoss);
-  const batch = uploadBatch(h);
-  const objW = tensor(wObj, [h.rows, h.targetLength]);
-  const exW = tensor(wEx, [h.rows, h.targetLength]);
+export function sourceObjective(lm: LoadedModel, module: PromptModule, batch: SourceBatch, mode: RunMode, extraTerm?: ExtraTerm): ObjectiveOutput {
   const { value, grads, aux } = valueAndGrad(() => {
-    const out = seq2seqLogits(lm.model, batch, module.prompt(h, batch), mode);
+    const out = seq2seqLogits(lm.model, batch, module.prompt(batch), mode);
     const nll = tokenNll(out.logits, batch.labels);
-    const rowLoss = noGrad(() => sum(mul(nll, exW), 1));
-    const objective = sum(mul(nll, objW));
-    const extra = extraTerm ? extraTerm(h, batch, out) : null;
+    const rowLoss = noGrad(() => sum(mul(nll, batch.exWeights), 1));
+    const objective = sum(mul(nll, batch.objWeights));
+    const extra = extraTerm ? extraTerm.loss(batch, batch.extraWeights!, out) : null;
     return { value: extra ? add(objective, extra) : objective, aux: { rowLoss, extra } };
   }, [...module.named().values()]);
   return { value, grads, ...aux };
 }
 
+/** A source step, captured per batch shape (src/jit); call it with a step's host batch. */
+export interface SourceStep {
+  /** Records one step; returns tensors to read back and the names of the checked tensors. */
+  (h: HostBatch, scale: readonly number[], seed: number, wantStats: boolean): { out: StepOutput; checked: string[] };
+  /** Calls by how they ran: [steps without SVGD statistics, steps with]. */
+  readonly stats: ReadonlyArray<Readonly<CaptureStats>>;
+  dispose(): void;
+}
+
 /**
- * Records one source step (forward, backward, direction, update, finiteness check); returns tensors
- * to read back and the names of the checked tensors.
+ * The source step (forward, backward, direction, update, finiteness check) as captured steps: one
+ * without and one with the SVGD statistics (logged steps only), replayed per batch shape. The
+ * step's host data (rows, prompt indices, loss weights, dropout seed) are its inputs.
  */
-function recordStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, stepper: Stepper, h: HostBatch,
-  scale: readonly number[], seed: number, wantStats: boolean, extraTerm?: ExtraTerm): { out: StepOutput; checked: string[] } {
+export function sourceStep(o: SourceOptions, lm: LoadedModel, module: PromptModule, stepper: Stepper, extraTerm?: ExtraTerm,
+  options: CaptureOptions = {}): SourceStep {
   let checked: string[] = [];
-  const out = tidy(() => {
-    const { value, grads, rowLoss, extra } = sourceObjective(lm, module, h, scale, o.tokenLoss, { training: o.modelDropout, seed }, extraTerm);
-    let stats: Tensor | null = null;
+  const body = (wantStats: boolean) => ({ seed, ...batch }: CapturedInputs<SourceBatch & { seed: number }>) => {
+    const { value, grads, rowLoss, extra } = sourceObjective(lm, module, batch, { training: o.modelDropout, seed }, extraTerm);
+    const out: Record<string, Tensor> = { value, rowLoss };
     if (o.method === 'bpt' && module instanceof StackPrompts) {
       const [m, l, d] = module.stack.shape as [number, number, number];
       const flat = reshape(module.stack, [m, l * d]);
       const scores = neg(reshape(grads[0]!, [m, l * d]));
       const dir = svgdDirection(flat, scores, { bandwidth: o.bandwidth });
-      if (wantStats) stats = kernelStats(flat, scores, dir);
+      if (wantStats) out.stats = kernelStats(flat, scores, dir);
       if (stepper.kind === 'rmsprop') stepper.opt.step(flat, dir.phi);
       else stepper.opt.step([reshape(neg(dir.phi), [m, l, d])]);
     } else if (stepper.kind === 'gradient') stepper.opt.step(grads);
     const check = recordStepCheck({ objective: value, 'distillation loss': extra }, module.named(), grads);
     checked = check.names;
-    return { value, rowLoss, stats, extra, check: check.counts };
+    if (extra) out.extra = extra;
+    out.check = check.counts;
+    return out;
+  };
+  // The statistics change the dispatch list: they get their own captured step.
+  const steps = [capture(body(false), options), capture(body(true), options)] as const;
+  const step = (h: HostBatch, scale: readonly number[], seed: number, wantStats: boolean) => {
+    const captured = steps[wantStats && o.method === 'bpt' ? 1 : 0];
+    const r = tidy(() => captured({ ...uploadSourceBatch(h, scale, o.tokenLoss, extraTerm), seed }));
+    return { out: { value: r.value!, rowLoss: r.rowLoss!, stats: r.stats ?? null, extra: r.extra ?? null, check: r.check! }, checked };
+  };
+  return Object.assign(step, {
+    stats: steps.map((c) => c.stats),
+    dispose: () => steps.forEach((c) => c.dispose()),
   });
-  return { out, checked };
 }
 
 /** Per-task mean example loss (and per-particle for bpt) from one step's row losses. */
@@ -243,6 +287,7 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
   let module: PromptModule | null = null;
   let stepper: Stepper | null = null;
   let teachers: StackPrompts | null = null;
+  let captured: SourceStep | null = null;
   let opened: Run | null = null;
   try {
     const encOpts = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
@@ -255,7 +300,7 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
     teachers = o.teachers === null ? null : loadTeachers(o.teachers, o.tasks, o.promptLength, lm.model.config.d_model);
     const teacher = teachers;
     const distill: ExtraTerm | undefined = teacher
-      ? (h, batch, student) => distillationLoss(lm, h, batch, student, { teacher, weight: o.distillWeight, hidden: o.distillHidden })
+      ? { weights: (h) => distillationWeights(h, o.distillWeight), loss: (batch, w, student) => distillationLoss(lm, batch, w, student, { teacher, hidden: o.distillHidden }) }
       : undefined;
     const streams = train.map((rows, k) => new TaskStream(rows.length, o.seed, k));
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
@@ -279,6 +324,8 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
     });
     const { pad_token_id: padId, decoder_start_token_id: startId } = lm.model.config;
     const mod = module, step = stepper;
+    const recordStep = sourceStep(o, lm, mod, step, distill);
+    captured = recordStep;
     const finished = await trainLoop(run, {
       label: `source ${o.method}`,
       totalSteps: o.steps,
@@ -287,10 +334,12 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
       step: async (s, log) => {
         const tasks = o.method === 'spot' ? train.map((_, k) => k) : sampleTasks(train.length, o.taskSampling, o.seed, s);
         const picked = sourceRows(o, tasks, (t) => train[t]![streams[t]!.next()]!);
-        const h = collate(picked.rows, { padId, decoderStartId: startId, padMultiple: o.padMultiple, promptIndex: picked.promptIndex });
+        const h = collate(picked.rows, {
+          padId, decoderStartId: startId, padMultiple: o.padMultiple, promptIndex: picked.promptIndex, promptCount: mod.promptCount,
+        });
         const lrScale = schedule(s);
         if (step.kind === 'gradient') step.opt.setLrScale(lrScale);
-        const { out, checked } = recordStep(o, lm, mod, step, h, picked.scale, dropoutSeed(o.seed, s), log, distill);
+        const { out, checked } = recordStep(h, picked.scale, dropoutSeed(o.seed, s), log);
         try {
           const host = await readAll(out);
           const objective = host.value[0]!;
@@ -324,6 +373,7 @@ export async function runSource(o: SourceOptions, resume: boolean): Promise<Sour
     run.complete({ files: SOURCE_FILES, prompts: names, steps: o.steps }, o.keepCheckpoint);
     return { out: o.out, method: o.method, steps: o.steps, prompts: names };
   } finally {
+    captured?.dispose();
     module?.dispose();
     stepper?.opt.dispose();
     teachers?.dispose();

@@ -20,7 +20,7 @@ import { readAll, type Tensor } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
 import { collate, encodeExamples, type Encoded } from '../train/data.js';
 import { loadTaskData, writeSplits, type TaskData } from '../train/datasets.js';
-import { evaluateRows, type EvalSettings, type PromptFor, type TaskEval } from '../train/eval.js';
+import { Evaluator, type PromptFor, type TaskEval } from '../train/eval.js';
 import { disposeAll, namedToHost, restoreNamed, toHost, upload } from '../train/host.js';
 import { trainLoop } from '../train/loop.js';
 import { loadModel, modelSummary, releaseModel, type LoadedModel } from '../train/model.js';
@@ -28,7 +28,7 @@ import { makeOptimizer, makeSchedule, type ParamGroupDef } from '../train/optimi
 import { Progress } from '../train/progress.js';
 import { readRun, Run } from '../train/run.js';
 import { dropoutSeed, epochBatches } from '../train/sampler.js';
-import { recordTrainStep } from '../train/step.js';
+import { trainStep, type TrainStep } from '../train/step.js';
 import { firstNonFinite } from '../train/finite.js';
 import { AttemptPrompt } from './baselines/attempt.js';
 import { pickSource, trainProbe } from './baselines/spot.js';
@@ -130,22 +130,26 @@ async function build(o: TargetOptions, lm: LoadedModel, train: readonly Encoded[
     }
   }
   const m = module;
-  return { module: m, prior, named: m.named(), groups: m.groups(lr), prompt: (h, batch) => m.prompt(h, batch), info };
+  return { module: m, prior, named: m.named(), groups: m.groups(lr), prompt: (batch) => m.prompt(batch), info };
 }
 
 /** Where an evaluation reports: rows of `task` done, and rows done over all tasks. */
 type EvalReport = (task: string, done: number, total: number, doneAll: number) => void;
 
-/** Per-task evaluation of one split with the current parameters. */
-async function evaluateSplit(lm: LoadedModel, rows: readonly Encoded[][], o: TargetOptions, prompt: PromptFor, report: EvalReport): Promise<TaskEval[]> {
-  const s: EvalSettings = {
+/** The evaluator of a run's validation and test splits (its captured steps serve every epoch). */
+function makeEvaluator(lm: LoadedModel, o: TargetOptions, prompt: PromptFor): Evaluator {
+  return new Evaluator(lm.model, lm.tokenizer, {
     mode: o.evalMode, batchSize: o.evalBatchSize, maxNewTokens: o.maxNewTokens, maxTargetLength: o.maxTargetLength,
     format: o.format, padMultiple: o.padMultiple,
-  };
+  }, prompt);
+}
+
+/** Per-task evaluation of one split with the current parameters. */
+async function evaluateSplit(ev: Evaluator, rows: readonly Encoded[][], tasks: readonly string[], report: EvalReport): Promise<TaskEval[]> {
   const out: TaskEval[] = [];
   let before = 0;
   for (const [k, r] of rows.entries()) {
-    out.push(await evaluateRows(lm.model, lm.tokenizer, r, s, prompt, (n) => report(o.tasks[k]!, n, r.length, before + n)));
+    out.push(await ev.evaluate(r, (n) => report(tasks[k]!, n, r.length, before + n)));
     before += r.length;
   }
   return out;
@@ -227,6 +231,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
   const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval, testRest: o.testRest }));
   const lm = loadModel(o.model, o.tokenizer);
   let tr: Trainable | null = null;
+  let evaluator: Evaluator | null = null;
   let opened: Run | null = null;
   try {
     const enc = { format: o.format, maxInputLength: o.maxInputLength, maxTargetLength: o.maxTargetLength };
@@ -239,6 +244,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
     writeSplits(o.out, data.map((d) => ({ ...d.splits, key: d.ref.key })));
     tr = await build(o, lm, union, run.resumed !== null);
     const t = tr;
+    const ev = (evaluator = makeEvaluator(lm, o, t.prompt));
     const opt = makeOptimizer(o.optimizer as 'adamw' | 'adafactor' | 'sgd', t.groups, o.weightDecay);
     const perEpoch = Math.ceil(union.length / o.batchSize);
     const total = o.epochs * perEpoch;
@@ -261,6 +267,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
     let batches: number[][] = [];
     let batchesEpoch = -1;
     const penalty = t.prior && t.module ? () => t.prior!.penalty(t.module!) : null;
+    const step: TrainStep = trainStep(lm, { prompt: t.prompt, penalty, params: t.named }, opt, o.modelDropout);
     let finished: boolean;
     try {
       finished = await trainLoop(run, {
@@ -274,10 +281,9 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
             batches = epochBatches(union.length, o.batchSize, o.seed, epoch);
             batchesEpoch = epoch;
           }
-          const h = collate(batches[s % perEpoch]!.map((i) => union[i]!), { padId, decoderStartId: startId, padMultiple: o.padMultiple });
+          const h = collate(batches[s % perEpoch]!.map((i) => union[i]!), { padId, decoderStartId: startId, padMultiple: o.padMultiple, promptCount: t.module?.promptCount });
           opt.setLrScale(schedule(s));
-          const { values: out, checked } = recordTrainStep(lm, h, { prompt: t.prompt, penalty, params: t.named }, opt,
-            { training: o.modelDropout, seed: dropoutSeed(o.seed, s) });
+          const { values: out, checked } = step(h, dropoutSeed(o.seed, s));
           try {
             const host = await readAll(out);
             const loss = host.loss[0]!;
@@ -291,7 +297,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
         after: async (done, progress) => {
           if (done % perEpoch !== 0) return false;
           const epoch = done / perEpoch;
-          const evals = await evaluateSplit(lm, validation, o, t.prompt, (task, n, of) => progress.status(`eval ${task} ${n}/${of}`));
+          const evals = await evaluateSplit(ev, validation, o.tasks, (task, n, of) => progress.status(`eval ${task} ${n}/${of}`));
           progress.status(null);
           progress.log(`epoch ${epoch} validation: ${summary(evals, o.tasks)}`);
           const avg = average(evals);
@@ -310,6 +316,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
         },
       });
     } finally {
+      step.dispose();
       opt.dispose();
     }
     if (!finished) return null;
@@ -318,7 +325,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
     const testProgress = new Progress('test', test.reduce((a, r) => a + r.length, 0), o.progress);
     let testEvals: TaskEval[];
     try {
-      testEvals = await evaluateSplit(lm, test, o, t.prompt, (_task, _n, _of, all) => testProgress.update(all));
+      testEvals = await evaluateSplit(ev, test, o.tasks, (_task, _n, _of, all) => testProgress.update(all));
       testProgress.log(`test (best epoch ${best.epoch}): ${summary(testEvals, o.tasks)}`);
     } finally {
       testProgress.stop();
@@ -337,6 +344,7 @@ export async function runTarget(o: TargetOptions, resume: boolean): Promise<Targ
     run.complete({ files: { ...files, results: 'results.json', predictions: 'predictions_test.jsonl' }, best_epoch: best.epoch, validation: best.score, test: results.test.average }, o.keepCheckpoint);
     return { out: o.out, ...results };
   } finally {
+    evaluator?.dispose();
     if (tr) {
       tr.module?.dispose();
       tr.prior?.dispose();

@@ -7,6 +7,7 @@ import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import type { Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { formatExample, type Example, type FormatStyle } from '../tasks/index.js';
 import { tensor } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /** Ignored label positions (Hugging Face / PyTorch convention). */
 export const IGNORE = -100;
@@ -69,6 +70,8 @@ export interface CollateOptions {
   promptIndex?: readonly number[];
   /** Pad to exactly these lengths instead (a row longer than them is an error). */
   lengths?: { input: number; target: number };
+  /** How many prompts the indices choose from: an index outside [0, promptCount) throws (null, absent: not checked). */
+  promptCount?: number | null;
 }
 
 const roundUp = (n: number, m: number): number => Math.max(m, Math.ceil(n / m) * m);
@@ -79,6 +82,11 @@ export function collate(rows: readonly Pick<Encoded, 'task' | 'input' | 'target'
   if (opts.promptIndex && opts.promptIndex.length !== rows.length) {
     throw new Error(`collate: ${opts.promptIndex.length} prompt indices for ${rows.length} rows`);
   }
+  const promptIndex = Int32Array.from(opts.promptIndex ?? rows.map((r) => r.task));
+  // Checked here on the host: a replayed step runs no host code that could check them.
+  const count = opts.promptCount ?? null;
+  const bad = count === null ? -1 : promptIndex.findIndex((i) => i < 0 || i >= count);
+  if (bad >= 0) throw new Error(`collate: row ${bad}'s prompt index ${promptIndex[bad]} is outside [0, ${opts.promptCount})`);
   const b = rows.length;
   const longest = { input: Math.max(...rows.map((r) => r.input.length)), target: Math.max(1, ...rows.map((r) => r.target.length)) };
   if (opts.lengths && (longest.input > opts.lengths.input || longest.target > opts.lengths.target)) {
@@ -110,7 +118,7 @@ export function collate(rows: readonly Pick<Encoded, 'task' | 'input' | 'target'
     decoderInputIds,
     labels,
     tasks: Int32Array.from(rows, (r) => r.task),
-    promptIndex: Int32Array.from(opts.promptIndex ?? rows.map((r) => r.task)),
+    promptIndex,
   };
 }
 
@@ -122,6 +130,21 @@ export function uploadBatch(h: HostBatch): Seq2SeqBatch {
     decoderInputIds: tensor(h.decoderInputIds, [h.rows, h.targetLength], 'i32'),
     labels: tensor(h.labels, [h.rows, h.targetLength], 'i32'),
   };
+}
+
+/** What a prompt is made from on the GPU: the inputs and each row's prompt index (i32 [B]). */
+export interface PromptBatch {
+  inputIds: Tensor;
+  attentionMask: Tensor;
+  promptIndex: Tensor;
+}
+
+/** A batch as a captured training step takes it: the model's tensors and the rows' prompt indices. */
+export interface StepBatch extends Seq2SeqBatch, PromptBatch {}
+
+/** `uploadBatch` with the rows' prompt indices. */
+export function uploadStepBatch(h: HostBatch): StepBatch {
+  return { ...uploadBatch(h), promptIndex: tensor(h.promptIndex, [h.rows], 'i32') };
 }
 
 /**

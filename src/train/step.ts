@@ -1,14 +1,17 @@
 // One supervised training step of the target stage and the baselines: Hugging Face's loss (token
 // mean over the batch) plus an optional penalty (the BPT prior), its gradient w.r.t. the trainable
-// tensors, the optimizer update and the step's finiteness check (finite.ts), recorded for one submit.
+// tensors, the optimizer update and the step's finiteness check (finite.ts), recorded for one submit
+// and captured per batch shape (src/jit): the batch, its prompt indices and the dropout seed are
+// the step's inputs, so later steps of that shape are replays.
 import { valueAndGrad } from '../autograd/grad.js';
+import { capture, type CaptureOptions, type CapturedInputs, type CaptureStats } from '../jit/capture.js';
 import type { RunMode } from '../nn/t5/model.js';
 import type { PromptInput } from '../nn/prompt.js';
 import { seq2seq, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { add } from '../ops/elementwise.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { uploadBatch, type HostBatch } from './data.js';
+import { uploadStepBatch, type HostBatch, type StepBatch } from './data.js';
 import type { PromptFor } from './eval.js';
 import { recordStepCheck } from './finite.js';
 import type { LoadedModel } from './model.js';
@@ -37,20 +40,34 @@ export interface RecordedStep {
   checked: string[];
 }
 
-/** Records forward, backward and update of one step on batch `h`. */
-export function recordTrainStep(lm: LoadedModel, h: HostBatch, target: StepTarget, opt: GradientOptimizer, mode: RunMode): RecordedStep {
+/** A training step captured per batch shape: records one step on batch `h` with dropout seed `seed`. */
+export interface TrainStep {
+  (h: HostBatch, seed: number): RecordedStep;
+  readonly stats: Readonly<CaptureStats>;
+  /** Frees the captured plans (before the parameters and the optimizer go). */
+  dispose(): void;
+}
+
+/** Forward, backward and update of `target`'s tensors with `opt`, dropout on when `training`. */
+export function trainStep(lm: LoadedModel, target: StepTarget, opt: GradientOptimizer, training: boolean, options: CaptureOptions = {}): TrainStep {
   let checked: string[] = [];
-  const values = tidy(() => {
-    const batch = uploadBatch(h);
-    const step = recordStepOn(lm, batch, () => target.prompt(h, batch), target, opt, mode);
-    checked = step.checked;
-    return step.values;
-  });
-  return { values, checked };
+  const step = capture(({ seed, ...batch }: CapturedInputs<StepBatch & { seed: number }>) => {
+    const r = recordStepOn(lm, batch, () => target.prompt(batch), target, opt, { training, seed });
+    checked = r.checked;
+    const { loss, penalty, check } = r.values;
+    const out: Record<string, Tensor> = { loss, check };
+    if (penalty) out.penalty = penalty;
+    return out;
+  }, options);
+  const run = (h: HostBatch, seed: number): RecordedStep => {
+    const out = tidy(() => step({ ...uploadStepBatch(h), seed }));
+    return { values: { loss: out.loss!, penalty: out.penalty ?? null, check: out.check! }, checked };
+  };
+  return Object.assign(run, { stats: step.stats, dispose: () => step.dispose() });
 }
 
 /**
- * `recordTrainStep` on a batch already on the GPU (a captured step's inputs, src/jit). `prompt`
+ * One training step on a batch already on the GPU (a captured step's inputs, src/jit). `prompt`
  * builds the prompt inside the differentiated function: ops that make it from the trained tensors
  * (P o (U V), a row-indexed stack) must be on the tape for their gradients to reach those tensors.
  */

@@ -29,8 +29,9 @@ const bpt = (...args: string[]): { code: number; err: string } => {
   return { code: r.status ?? -1, err: r.stderr };
 };
 
+// Steps enough that the first run is still running when the second starts (replayed steps are fast).
 const sourceArgs = (out: string): string[] => ['source', '--model', join(root, 'model'), '--data-dir', join(root, 'data'), '--tasks', 'rte',
-  '--out', out, '--steps', '400', '--particles', '2', '--prompt-length', '4', '--max-input-length', '48', '--checkpoint-every', '1', '--log-every', '1'];
+  '--out', out, '--steps', '100000', '--particles', '2', '--prompt-length', '4', '--max-input-length', '48', '--checkpoint-every', '1', '--log-every', '1'];
 
 const litter = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String).filter((n) => n.includes('.bpt-tmp-'));
 

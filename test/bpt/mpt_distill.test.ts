@@ -4,14 +4,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { noGrad } from '../../src/autograd/tape.js';
-import { distillationLoss } from '../../src/bpt/baselines/mpt.js';
+import { distillationLoss, distillationWeights } from '../../src/bpt/baselines/mpt.js';
 import { StackPrompts } from '../../src/bpt/prompts.js';
 import { ByT5Tokenizer } from '../../src/io/tokenizer/byt5_tokenizer.js';
 import { seq2seqLogits } from '../../src/nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint, randomCheckpoint } from '../../src/nn/t5/weights.js';
+import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { readAll } from '../../src/tensor/tensor.js';
-import { collate, IGNORE, uploadBatch } from '../../src/train/data.js';
+import { collate, IGNORE, uploadStepBatch } from '../../src/train/data.js';
 import { upload } from '../../src/train/host.js';
 import type { LoadedModel } from '../../src/train/model.js';
 import { rng } from '../../src/util/random.js';
@@ -37,14 +38,15 @@ t('lambda x (KL + hidden MSE) matches the float64 reference', async () => {
   const teacher = prompts(1);
   const student = prompts(2);
   const [withHidden, klOnly, same, tLogits, sLogits, tHidden, sHidden] = await readAll(noGrad(() => tidy(() => {
-    const batch = uploadBatch(h);
-    const s = seq2seqLogits(lm.model, batch, student.prompt(h));
-    const tOut = seq2seqLogits(lm.model, batch, teacher.prompt(h));
-    const self = seq2seqLogits(lm.model, batch, teacher.prompt(h));
+    const batch = uploadStepBatch(h);
+    const w = tensor(distillationWeights(h, 0.7), [h.rows, h.targetLength]);
+    const s = seq2seqLogits(lm.model, batch, student.prompt(batch));
+    const tOut = seq2seqLogits(lm.model, batch, teacher.prompt(batch));
+    const self = seq2seqLogits(lm.model, batch, teacher.prompt(batch));
     return [
-      distillationLoss(lm, h, batch, s, { teacher, weight: 0.7, hidden: true }),
-      distillationLoss(lm, h, batch, s, { teacher, weight: 0.7, hidden: false }),
-      distillationLoss(lm, h, batch, self, { teacher, weight: 0.7, hidden: true }),
+      distillationLoss(lm, batch, w, s, { teacher, hidden: true }),
+      distillationLoss(lm, batch, w, s, { teacher, hidden: false }),
+      distillationLoss(lm, batch, w, self, { teacher, hidden: true }),
       tOut.logits, s.logits, tOut.decoderHidden, s.decoderHidden,
     ];
   })));

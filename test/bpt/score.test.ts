@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StackPrompts } from '../../src/bpt/prompts.js';
-import { sourceObjective, sourceRows } from '../../src/bpt/source.js';
+import { sourceObjective, sourceRows, uploadSourceBatch } from '../../src/bpt/source.js';
 import { ByT5Tokenizer } from '../../src/io/tokenizer/byt5_tokenizer.js';
 import { disposeModel, modelFromCheckpoint, randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { tensor } from '../../src/tensor/create.js';
@@ -42,7 +42,7 @@ const mode = { training: false } as const;
 async function alone(theta: Float64Array, rows: Encoded[], scale: number[], tokenLoss: 'mean' | 'sum'): Promise<{ loss: number; grad: Float64Array }> {
   const module = new StackPrompts(tensor(theta, [1, L, D]));
   const h = collate(rows, { padId: 0, decoderStartId: 0, padMultiple: 1, promptIndex: rows.map(() => 0) });
-  const out = tidy(() => sourceObjective(lm, module, h, scale, tokenLoss, mode));
+  const out = tidy(() => sourceObjective(lm, module, uploadSourceBatch(h, scale, tokenLoss), mode));
   const loss = await out.value.item();
   const grad = await read(out.grads[0]!);
   [out.value, out.rowLoss, ...out.grads].forEach((x) => x.dispose());
@@ -58,7 +58,7 @@ for (const score of ['sum', 'mean'] as const) {
       const thetas = randArray(r, M * L * D);
       const module = new StackPrompts(tensor(thetas, [M, L, D]));
       const h = collate(picked.rows, { padId: 0, decoderStartId: 0, padMultiple: 4, promptIndex: picked.promptIndex });
-      const out = tidy(() => sourceObjective(lm, module, h, picked.scale, tokenLoss, mode));
+      const out = tidy(() => sourceObjective(lm, module, uploadSourceBatch(h, picked.scale, tokenLoss), mode));
       const total = await out.value.item();
       const batched = await read(out.grads[0]!);
       const rowLoss = await read(out.rowLoss);

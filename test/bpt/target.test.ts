@@ -12,9 +12,9 @@ import { seq2seq, tokenNll } from '../../src/nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint, randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
-import { collate, uploadBatch, type Encoded } from '../../src/train/data.js';
+import { collate, uploadBatch, uploadStepBatch, type Encoded } from '../../src/train/data.js';
 import { makeOptimizer } from '../../src/train/optimizers.js';
-import { recordTrainStep } from '../../src/train/step.js';
+import { trainStep } from '../../src/train/step.js';
 import { assertClose, randArray, rng } from '../util/check.js';
 import { initGpu, read } from '../util/gpu.js';
 import { tinyConfig } from '../util/fixtures.js';
@@ -145,8 +145,8 @@ t('multi-target batch: every row gets its own task prompt (mixed batch = per-tas
   const hb = collate(mixed, { padId: 0, decoderStartId: 0, padMultiple: 8 });
   assert.equal([...hb.promptIndex], [2, 0, 1, 1, 0, 2]);
   const nll = tidy(() => {
-    const batch = uploadBatch(hb);
-    return tokenNll(seq2seq(model, batch, m.prompt(hb)).logits, batch.labels);
+    const batch = uploadStepBatch(hb);
+    return tokenNll(seq2seq(model, batch, m.prompt(batch)).logits, batch.labels);
   });
   const got = await read(nll);
   nll.dispose();
@@ -175,18 +175,20 @@ t('a training step minimises HF loss + prior and reports both', async () => {
   const opt = makeOptimizer('sgd', m.groups({ p: 0, lowRank: 0 }), 0);
   const hb = collate(rows([0, 1, 2, 0]), { padId: 0, decoderStartId: 0, padMultiple: 8 });
   const lm = { model, tokenizer: tok, dir: 'random' };
-  const { values: out, checked } = recordTrainStep(lm, hb, { prompt: (x) => m.prompt(x), penalty: () => prior.penalty(m), params: m.named() }, opt, { training: false });
+  const step = trainStep(lm, { prompt: (x) => m.prompt(x), penalty: () => prior.penalty(m), params: m.named() }, opt, false);
+  const { values: out, checked } = step(hb, 0);
   assert.equal(checked, ['loss', 'penalty', 'gradient of P', 'gradient of U', 'gradient of V', 'P after the update', 'U after the update', 'V after the update']);
   assert.equal([...(await out.check.toArray())], new Array(16).fill(0), 'every checked tensor is finite');
   const loss = await out.loss.item();
   const penalty = await out.penalty!.item();
   const ref = tidy(() => {
-    const batch = uploadBatch(hb);
-    return seq2seq(model, batch, m.prompt(hb)).loss;
+    const batch = uploadStepBatch(hb);
+    return seq2seq(model, batch, m.prompt(batch)).loss;
   });
   assert.ok(Math.abs(loss - (await ref.item())) < 1e-6, 'the data loss is the HF token mean over the batch');
   assert.ok(Math.abs(penalty - prior64(h, 1 / 8, 'theta').value) <= 1e-5 * penalty);
   [out.loss, out.penalty!, out.check, ref].forEach((x) => x.dispose());
+  step.dispose();
   opt.dispose();
   prior.dispose();
   m.dispose();

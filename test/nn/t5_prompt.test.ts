@@ -71,6 +71,25 @@ t('a prompt stack with a per-row index equals each row with its own prompt', asy
   disposeModel(model);
 });
 
+t('one prompt per row [B, L, d] equals the same rows picked from a stack', async () => {
+  const model = modelFromCheckpoint(ckpt);
+  const B = 3, S = 4, T = 2, L = 2, M = 2, d = config.d_model;
+  const batch = upload(makeBatch(B, S, T, 4), B, S, T);
+  const stackHost = randArray(rng(5), M * L * d);
+  const index = [1, 1, 0];
+  const perRow = Float32Array.from({ length: B * L * d }, (_, i) => stackHost[index[Math.floor(i / (L * d))]! * L * d + (i % (L * d))]!);
+  const stack = keep(tensor(stackHost, [M, L, d]));
+  const idx = keep(tensor(index, [B], 'i32'));
+  const rows = keep(tensor(perRow, [B, L, d]));
+  const short = keep(tensor(perRow.subarray(0, 2 * L * d), [2, L, d]));
+  const a = tidy(() => seq2seq(model, batch, { stack, index: idx }).loss);
+  const b = tidy(() => seq2seq(model, batch, rows).loss);
+  assert.is(await b.item(), await a.item());
+  assert.throws(() => tidy(() => seq2seq(model, batch, short).loss), /one prompt per row \[3, L, 16\]/);
+  [a, b, stack, idx, rows, short, ...Object.values(batch)].forEach((x) => x.dispose());
+  disposeModel(model);
+});
+
 t('prompt tuning does no weight-gradient work', async () => {
   const model = modelFromCheckpoint(ckpt);
   const B = 2, S = 4, T = 3, L = 2, d = config.d_model;

@@ -49,6 +49,11 @@ t('collate pads inputs with pad/0-mask, labels with -100, shifts decoder inputs 
   assert.equal([...h3.promptIndex], [4, 2]);
   assert.throws(() => collate(rows, { padId: 0, decoderStartId: 0, padMultiple: 1, promptIndex: [1] }), /2 rows/);
   assert.throws(() => collate([], { padId: 0, decoderStartId: 0, padMultiple: 1 }), /empty/);
+  // Prompt indices are checked on the host (a replayed step runs no host code), when a count is given.
+  assert.throws(() => collate(rows, { padId: 0, decoderStartId: 0, padMultiple: 1, promptIndex: [4, 2], promptCount: 4 }), /row 0's prompt index 4 is outside \[0, 4\)/);
+  assert.throws(() => collate(rows, { padId: 0, decoderStartId: 0, padMultiple: 1, promptIndex: [0, -1], promptCount: 4 }), /row 1's prompt index -1/);
+  assert.equal([...collate(rows, { padId: 0, decoderStartId: 0, padMultiple: 1, promptIndex: [3, 0], promptCount: 4 }).promptIndex], [3, 0]);
+  assert.equal([...collate(rows, { padId: 0, decoderStartId: 0, padMultiple: 1, promptIndex: [9, 9], promptCount: null }).promptIndex], [9, 9]);
 });
 
 t('lossWeights: per-example token mean or sum, times the row scale, zero on ignored labels', () => {

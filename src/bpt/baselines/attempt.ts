@@ -3,8 +3,8 @@
 //   H = LayerNorm(W_up SiLU(W_down maxpool(X)))            (pad tokens excluded from the pool)
 //   a = softmax_j(maxpool(P_j) . H / T), j over the t source prompts and the target prompt
 //   P(x) = P_target + sum_j a_j P_j
-// with T = d e by default. Each row of a batch gets its own prompt: the model receives the stack
-// [B, L, d] with index r -> r. Only P_target and the attention sub-network train.
+// with T = d e by default. Each row of a batch gets its own prompt: the model receives them as
+// [B, L, d]. Only P_target and the attention sub-network train.
 import { toFiniteFloat32, type HostTensor } from '../../io/dtype.js';
 import { readSafetensors } from '../../io/safetensors.js';
 import { writeSafetensors } from '../../io/safetensors_writer.js';
@@ -17,10 +17,8 @@ import { concat, where } from '../../ops/layout.js';
 import { matmul } from '../../ops/matmul.js';
 import { max, mean } from '../../ops/reduce.js';
 import { softmax } from '../../ops/softmax.js';
-import { tensor } from '../../tensor/create.js';
 import { keep } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { HostBatch } from '../../train/data.js';
 import { namedToHost, toHost, upload } from '../../train/host.js';
 import type { ParamGroupDef } from '../../train/optimizers.js';
 import { normal, rng } from '../../util/random.js';
@@ -80,6 +78,11 @@ export class AttemptPrompt implements PromptModule {
     return this.P.shape[1]!;
   }
 
+  /** Each row's prompt is made from its input: the prompt index is not read. */
+  get promptCount(): null {
+    return null;
+  }
+
   groups(lr: PromptLrs): ParamGroupDef[] {
     return [{ name: 'attempt', params: [this.P, this.wDown, this.wUp, this.lnWeight, this.lnBias], lr: lr.p }];
   }
@@ -89,7 +92,7 @@ export class AttemptPrompt implements PromptModule {
   }
 
   /** The attention weights [B, t + 1] over (sources..., target) for a batch. */
-  weights(batch: Seq2SeqBatch): Tensor {
+  weights(batch: Pick<Seq2SeqBatch, 'inputIds' | 'attentionMask'>): Tensor {
     const [b, s] = batch.inputIds.shape as [number, number];
     const [l, d] = [this.promptLength, this.dModel];
     const x = this.model.embed(batch.inputIds);
@@ -107,12 +110,12 @@ export class AttemptPrompt implements PromptModule {
     return concat([this.sources, reshape(this.P, [1, l, d])], 0);
   }
 
-  prompt(h: HostBatch, batch: Seq2SeqBatch): PromptInput {
+  prompt(batch: Pick<Seq2SeqBatch, 'inputIds' | 'attentionMask'>): PromptInput {
     const [l, d] = [this.promptLength, this.dModel];
     const a = this.weights(batch);
     const t1 = this.sources.shape[0]! + 1;
     const mixed = add(reshape(this.P, [1, l * d]), matmul(a, reshape(this.all(l, d), [t1, l * d])));
-    return { stack: reshape(mixed, [h.rows, l, d]), index: tensor(Int32Array.from({ length: h.rows }, (_, i) => i), [h.rows], 'i32') };
+    return reshape(mixed, [batch.inputIds.shape[0]!, l, d]);
   }
 
   thetas(): Tensor {

@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
 import { toFiniteFloat32 } from '../../io/dtype.js';
 import { readSafetensors } from '../../io/safetensors.js';
-import { seq2seqLogits, type Seq2SeqBatch, type Seq2SeqLogits } from '../../nn/t5/seq2seq.js';
+import { seq2seqLogits, type Seq2SeqLogits } from '../../nn/t5/seq2seq.js';
 import { add, exp, mul, scale, sub } from '../../ops/elementwise.js';
 import { logSoftmax } from '../../ops/softmax.js';
-import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { IGNORE, type HostBatch } from '../../train/data.js';
+import { IGNORE, type HostBatch, type StepBatch } from '../../train/data.js';
 import { upload } from '../../train/host.js';
 import type { LoadedModel } from '../../train/model.js';
 import { readRun } from '../../train/run.js';
@@ -46,27 +45,30 @@ export function loadTeachers(dir: string, tasks: readonly string[], promptLength
   return new StackPrompts(upload({ data: out, shape: [tasks.length, promptLength, dModel] }));
 }
 
-/** How the student is distilled: lambda, and whether the hidden-state term is on. */
+/** Token weights [B, T] of the distillation terms: lambda / (the batch's target tokens) on each of them. */
+export function distillationWeights(h: HostBatch, weight: number): Float32Array {
+  const count = h.labels.reduce((n, l) => n + (l === IGNORE ? 0 : 1), 0);
+  return Float32Array.from(h.labels, (l) => (l === IGNORE ? 0 : weight / Math.max(1, count)));
+}
+
+/** The teachers, and whether the hidden-state term is on (lambda is in the token weights). */
 export interface Distillation {
   teacher: StackPrompts;
-  weight: number;
   hidden: boolean;
 }
 
 /**
  * lambda x (L_Logits + L_Hidden) over the batch's target tokens (see the file comment), the teacher
- * being each row's task prompt run without dropout and without gradients. A recorded scalar.
+ * being each row's task prompt run without dropout and without gradients; `weights` come from
+ * `distillationWeights` (a step input, so a captured step can replay it). A recorded scalar.
  */
-export function distillationLoss(lm: LoadedModel, h: HostBatch, batch: Seq2SeqBatch, student: Seq2SeqLogits, d: Distillation): Tensor {
-  const teacher = noGrad(() => seq2seqLogits(lm.model, batch, d.teacher.prompt(h), { training: false }));
+export function distillationLoss(lm: LoadedModel, batch: StepBatch, weights: Tensor, student: Seq2SeqLogits, d: Distillation): Tensor {
+  const teacher = noGrad(() => seq2seqLogits(lm.model, batch, d.teacher.prompt(batch), { training: false }));
   const teacherLogp = noGrad(() => logSoftmax(teacher.logits));
-  const count = h.labels.reduce((n, l) => n + (l === IGNORE ? 0 : 1), 0);
-  const w = Float32Array.from(h.labels, (l) => (l === IGNORE ? 0 : d.weight / Math.max(1, count)));
   const kl = sum(mul(exp(teacherLogp), sub(teacherLogp, logSoftmax(student.logits))), -1);
-  const perToken = reshape(tensor(w, [h.rows, h.targetLength]), kl.shape);
+  const perToken = reshape(weights, kl.shape);
   const logits = sum(mul(kl, perToken));
   if (!d.hidden) return logits;
   const diff = sub(teacher.decoderHidden, student.decoderHidden);
-  const mse = scale(sum(mul(sum(mul(diff, diff), -1), perToken)), 1 / lm.model.config.d_model);
-  return add(logits, mse);
+  return add(logits, scale(sum(mul(sum(mul(diff, diff), -1), perToken)), 1 / lm.model.config.d_model));
 }

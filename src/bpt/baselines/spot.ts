@@ -9,7 +9,7 @@ import { disposeAll, toHost } from '../../train/host.js';
 import type { LoadedModel } from '../../train/model.js';
 import { makeOptimizer } from '../../train/optimizers.js';
 import { dropoutSeed, epochBatches } from '../../train/sampler.js';
-import { recordTrainStep } from '../../train/step.js';
+import { trainStep } from '../../train/step.js';
 import { initPrompts, type InitOptions } from '../init.js';
 import { StackPrompts } from '../prompts.js';
 
@@ -39,6 +39,7 @@ export async function trainProbe(lm: LoadedModel, train: readonly Encoded[], o: 
   const probe = new StackPrompts(tidy(() => initPrompts(lm.model, lm.tokenizer, { ...o.init, count: 1 })));
   const opt = makeOptimizer('adamw', probe.groups({ p: o.lr, lowRank: o.lr }), o.weightDecay);
   const { pad_token_id: padId, decoder_start_token_id: startId } = lm.model.config;
+  const step = trainStep(lm, { prompt: (batch) => probe.prompt(batch), penalty: null, params: probe.named() }, opt, o.modelDropout);
   try {
     let epoch = 0;
     let batches = epochBatches(train.length, o.batchSize, o.init.seed + 1, epoch);
@@ -48,13 +49,13 @@ export async function trainProbe(lm: LoadedModel, train: readonly Encoded[], o: 
         batches = epochBatches(train.length, o.batchSize, o.init.seed + 1, ++epoch);
       }
       const h = collate(batches[b]!.map((i) => train[i]!), { padId, decoderStartId: startId, padMultiple: o.padMultiple });
-      const { values: out } = recordTrainStep(lm, h, { prompt: (hb) => probe.prompt(hb), penalty: null, params: probe.named() }, opt,
-        { training: o.modelDropout, seed: dropoutSeed(o.init.seed + 1, s) });
+      const { values: out } = step(h, dropoutSeed(o.init.seed + 1, s));
       disposeAll(out);
       await recorder().sync();
     }
     return await toHost(probe.stack);
   } finally {
+    step.dispose();
     opt.dispose();
     probe.dispose();
   }
