@@ -28,7 +28,7 @@ import { recordStepOn } from '../train/step.js';
 import { firstNonFinite } from '../train/finite.js';
 import { readCorpus } from './corpus.js';
 import { Segments, tokenStream } from './data.js';
-import { Mixture, parseMixture, unigramEntropy, type ObjectiveName } from './mixture.js';
+import { Mixture, parseMixture, unigramEntropy, type TokenPair } from './mixture.js';
 import { initCheckpoint } from './init.js';
 import type { PretrainOptions } from './options.js';
 
@@ -54,10 +54,9 @@ function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer
   return { ckpt: initCheckpoint(config, o.seed), tok };
 }
 
-/** Mean NLL per target token of one objective's held-out examples. */
-async function heldOutLoss(lm: LoadedModel, mixture: Mixture, name: ObjectiveName, batchSize: number): Promise<number> {
+/** Mean NLL per target token of examples, in batches of the mixture's fixed lengths. */
+async function meanNll(lm: LoadedModel, mixture: Mixture, examples: readonly TokenPair[], batchSize: number): Promise<number> {
   const { pad_token_id: pad, decoder_start_token_id: start } = lm.model.config;
-  const examples = mixture.heldOut(name);
   let total = 0;
   let tokens = 0;
   for (let at = 0; at < examples.length; at += batchSize) {
@@ -71,15 +70,29 @@ async function heldOutLoss(lm: LoadedModel, mixture: Mixture, name: ObjectiveNam
   return total / tokens;
 }
 
-/** Held-out loss per objective, and their mean weighted by the mixture's rates. */
-async function heldOutLosses(lm: LoadedModel, mixture: Mixture, batchSize: number): Promise<{ loss: number; objectives: Record<string, number> }> {
+/** Held-out losses of an evaluation: per objective, their rate-weighted mean, and what reading the input is worth. */
+export interface HeldOutLosses {
+  loss: number;
+  objectives: Record<string, number>;
+  /**
+   * Per objective, the loss with every target paired with the next held-out example's input (same
+   * task, other content) minus the loss with its own: zero while the decoder ignores the encoder.
+   */
+  inputGain: Record<string, number>;
+}
+
+async function heldOutLosses(lm: LoadedModel, mixture: Mixture, batchSize: number): Promise<HeldOutLosses> {
   const objectives: Record<string, number> = {};
+  const inputGain: Record<string, number> = {};
   let loss = 0;
   for (const [name, rate] of mixture.rates) {
-    objectives[name] = await heldOutLoss(lm, mixture, name, batchSize);
+    const own = mixture.heldOut(name);
+    const rotated = own.map((e, i) => ({ input: own[(i + 1) % own.length]!.input, target: e.target }));
+    objectives[name] = await meanNll(lm, mixture, own, batchSize);
+    inputGain[name] = (await meanNll(lm, mixture, rotated, batchSize)) - objectives[name]!;
     loss += rate * objectives[name]!;
   }
-  return { loss, objectives };
+  return { loss, objectives, inputGain };
 }
 
 /** What a completed pretraining run produced. */
@@ -137,9 +150,9 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
     const evaluate = async (done: number, say: (m: string) => void): Promise<number> => {
-      const { loss, objectives } = await heldOutLosses(lm, mixture, o.batchSize);
-      run.log.write({ kind: 'eval', step: done, split: 'held-out', loss, objectives });
-      const each = mixture.rates.size > 1 ? ` (${Object.entries(objectives).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})` : '';
+      const { loss, objectives, inputGain } = await heldOutLosses(lm, mixture, o.batchSize);
+      run.log.write({ kind: 'eval', step: done, split: 'held-out', loss, objectives, input_gain: inputGain });
+      const each = ` (${Object.entries(objectives).map(([k, v]) => `${k} ${v.toFixed(3)}, input gain ${inputGain[k]!.toFixed(3)}`).join('; ')})`;
       say(`step ${done}: held-out loss ${loss.toFixed(4)}${each}`);
       return loss;
     };

@@ -70,6 +70,9 @@ t('a mixture run with per-example loss resumes bit for bit and logs every object
   const evals = readLog(join(root, 'mix-full', 'log.jsonl')).filter((r) => r.kind === 'eval');
   const objectives = evals[0]!.objectives as Record<string, number>;
   assert.equal(Object.keys(objectives), ['span', 'copy', 'similar', 'opposite']);
+  const gain = evals[0]!.input_gain as Record<string, number>;
+  assert.equal(Object.keys(gain), Object.keys(objectives));
+  assert.ok(Object.values(gain).every(Number.isFinite) && Object.values(gain).some((g) => g !== 0), `input gains ${JSON.stringify(gain)}`);
   const rates = [0.4, 0.2, 0.2, 0.2];
   const weighted = Object.values(objectives).reduce((a, v, i) => a + rates[i]! * v, 0);
   assert.ok(Math.abs(weighted - (evals[0]!.loss as number)) < 1e-9, 'the eval loss is the rate-weighted mean');
