@@ -193,6 +193,8 @@ fn a_row(r: u32) -> u32 {
 
 // Rows are the flattened (batch, m) of the output (B has no batch here). Needs 8-lane subgroups:
 // per 4 k, lane l reads vec4 l and l + 8 of the panel's 4x16 block, i.e. 4 columns of one k.
+// Grid z: the panels of the binding's window (column blocks jb + z), so that a short K puts many
+// column blocks into one dispatch.
 @compute @workgroup_size(WG)
 fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
               @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
@@ -201,11 +203,12 @@ fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
   let o0 = a_row(min(r, rows - 1u));
   let o1 = a_row(min(r + 1u, rows - 1u));
   let s = p.sak;
+  let pb = wid.z * p.panel * 4u;
   var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
   var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
   for (var k = 0u; k < p.kn; k += 4u) {
-    let u = ub[k * 4u + sl];
-    let w = ub[k * 4u + 8u + sl];
+    let u = ub[pb + k * 4u + sl];
+    let w = ub[pb + k * 4u + 8u + sl];
     let ka = k * s;
     // Panel rows past K are zero, but A there is another row's data (or garbage): mask it.
     let a0 = ua[o0 + ka];
@@ -238,7 +241,7 @@ fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
   for (var h = 0u; h < 2u; h++) {
     if (r + h < rows) {
       for (var j = 0u; j < 16u; j++) {
-        let n = p.jb * 16u + j;
+        let n = (p.jb + wid.z) * 16u + j;
         if (n < p.n) {
           let at = (r + h) * p.n + n;
           var v = acc[h * 4u + j / 4u][j % 4u];
