@@ -22,6 +22,10 @@
 //   batch folding: the decoder's [8, 8, 512] x [512, n] products and the vocabulary head's gradient
 //   [8, 8, 32128] x [32128, 512] ran as 8 products of 8 rows; as one [64, ...] product the latter
 //   went from 387 to 287 ms (same run, 2026-11-25 12:43).
+//   uniform windows: one dispatch per 64 KiB window of panels (grid z over its column blocks)
+//   instead of one per 16-column panel. At K = 128 a window holds 8 panels: the pretraining step's
+//   lm_head [512,128] x [128,8192] went from 513 dispatches to 65 (CPU time 265-273 -> 183-187 ms,
+//   load 9-10), the whole step from 2284 to 1521 dispatches (bench/pretrain.ts, docs/BENCHMARKS.md).
 //
 // Batched matrix multiplication C[z] = op(A)[z] x op(B)[z] in f32, in several variants chosen per
 // shape and per adapter by src/ops/matmul.ts (and src/gpu/tune.ts). op() is a transpose or not:
