@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
  * variant against its float64 reference before timing it (bench/lib/family.ts).
  */
 const FAMILIES = ['matmul', 'elementwise', 'reduce', 'softmax', 'rmsnorm', 'cross_entropy', 'embedding', 'dropout', 'layout', 'fill', 't5_attention', 'rbf_svgd', 'optim'];
-/** Whole training steps: an MLP, T5 prompt tuning, a BPT source step. */
-const END_TO_END = ['mlp', 't5', 'bpt', 'replay'];
+/** Whole training steps: an MLP, T5 prompt tuning, a BPT source step, captured steps, a pretraining step. */
+const END_TO_END = ['mlp', 't5', 'bpt', 'replay', 'pretrain'];
 const GROUPS: Record<string, string[]> = { families: FAMILIES, 'end-to-end': END_TO_END };
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -22,6 +22,10 @@
 //   batch folding: the decoder's [8, 8, 512] x [512, n] products and the vocabulary head's gradient
 //   [8, 8, 32128] x [32128, 512] ran as 8 products of 8 rows; as one [64, ...] product the latter
 //   went from 387 to 287 ms (same run, 2026-11-25 12:43).
+//   uniform windows: one dispatch per 64 KiB window of panels (grid z over its column blocks)
+//   instead of one per 16-column panel. At K = 128 a window holds 8 panels: the pretraining step's
+//   lm_head [512,128] x [128,8192] went from 513 dispatches to 65 (CPU time 265-273 -> 183-187 ms,
+//   load 9-10), the whole step from 2284 to 1521 dispatches (bench/pretrain.ts, docs/BENCHMARKS.md).
 //
 // Batched matrix multiplication C[z] = op(A)[z] x op(B)[z] in f32, in several variants chosen per
 // shape and per adapter by src/ops/matmul.ts (and src/gpu/tune.ts). op() is a transpose or not:
@@ -193,6 +197,8 @@ fn a_row(r: u32) -> u32 {
 
 // Rows are the flattened (batch, m) of the output (B has no batch here). Needs 8-lane subgroups:
 // per 4 k, lane l reads vec4 l and l + 8 of the panel's 4x16 block, i.e. 4 columns of one k.
+// Grid z: the panels of the binding's window (column blocks jb + z), so that a short K puts many
+// column blocks into one dispatch.
 @compute @workgroup_size(WG)
 fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
               @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
@@ -201,11 +207,12 @@ fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
   let o0 = a_row(min(r, rows - 1u));
   let o1 = a_row(min(r + 1u, rows - 1u));
   let s = p.sak;
+  let pb = wid.z * p.panel * 4u;
   var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
   var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
   for (var k = 0u; k < p.kn; k += 4u) {
-    let u = ub[k * 4u + sl];
-    let w = ub[k * 4u + 8u + sl];
+    let u = ub[pb + k * 4u + sl];
+    let w = ub[pb + k * 4u + 8u + sl];
     let ka = k * s;
     // Panel rows past K are zero, but A there is another row's data (or garbage): mask it.
     let a0 = ua[o0 + ka];
@@ -238,7 +245,7 @@ fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
   for (var h = 0u; h < 2u; h++) {
     if (r + h < rows) {
       for (var j = 0u; j < 16u; j++) {
-        let n = p.jb * 16u + j;
+        let n = (p.jb + wid.z) * 16u + j;
         if (n < p.n) {
           let at = (r + h) * p.n + n;
           var v = acc[h * 4u + j / 4u][j % 4u];

@@ -1,4 +1,4 @@
-// The model and data of the T5 benchmarks (t5, bpt): a random-weight model with t5-small's shapes
+// The model and data of the T5 benchmarks (t5, bpt, pretrain): a random-weight model with t5-small's shapes
 // and seeded random batches, all kept (the suites dispose them).
 import type { Seq2SeqBatch } from '../../src/nn/t5/seq2seq.js';
 import { makeT5Config, type T5Config } from '../../src/nn/t5/config.js';

@@ -181,9 +181,10 @@ function heuristic(g: Geometry, avail: readonly MatmulVariant[]): MatmulVariant 
   const tiles = cdiv(g.m, TILE) * cdiv(g.n, TILE) * g.batch;
   const fewTiles = tiles < 16 && g.k >= 256;
   if (gpu().report.isSoftware) {
-    // Measured on lavapipe: uniform panels win from a few hundred rows (1824x512x512: 25 GFLOP/s
-    // against 8 for subgroup and 5 for tiled); below that the subgroup kernel does, split-K never.
-    if (has('uniform') && g.batch * g.m >= 256) return 'uniform';
+    // Measured on lavapipe: uniform panels win from 128 rows (1824x512x512: 25 GFLOP/s against 8
+    // for subgroup and 5 for tiled; a d_model-128 weight's gradient [2048,128]^T x [2048,384]: half
+    // the CPU time of subgroup); below that the subgroup kernel does, split-K never.
+    if (has('uniform') && g.batch * g.m >= 128) return 'uniform';
     return has('subgroup') ? 'subgroup' : 'tiled';
   }
   if (has('splitk') && fewTiles) return 'splitk';
@@ -267,8 +268,9 @@ function dispatch(a: Tensor, b: Tensor, g: Geometry, variant: MatmulVariant): Te
 
 /**
  * The uniform variant: pack op(B) into [rows][16] panels (one dispatch), then one dispatch per
- * panel, each binding its 64 KiB window as a uniform buffer; K beyond one panel accumulates.
- * Panels are packed densely; a binding may run over into the next panel, which it never reads.
+ * 64 KiB window of panels, bound as a uniform buffer: a window holds as many column blocks of one
+ * K chunk as fit (8 at K = 128), one per grid z; K beyond one panel accumulates. Panels are packed
+ * densely; a binding may run over into the next panels, which it never reads.
  */
 function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: string): void {
   const kp = Math.min(PANEL_MAX_ROWS, cdiv(g.k, 4) * 4);
@@ -281,20 +283,21 @@ function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: st
   // Two rows per lane; fewer rows get smaller workgroups so that both CPU threads have work.
   const lanes = cdiv(rows, 2);
   const wgSize = Math.min(UNIFORM_WG, Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, lanes / 4)))));
-  const wg = grid(cdiv(lanes, wgSize));
+  const [wx, wy] = grid(cdiv(lanes, wgSize));
+  const perWindow = Math.floor(PANEL_FLOATS / per);
   for (let kc = 0; kc < nkc; kc++) {
-    for (let jb = 0; jb < njb; jb++) {
-      const panel = packed.view([PANEL_FLOATS], (kc * njb + jb) * per);
+    for (let jb = 0; jb < njb; jb += perWindow) {
+      const window = packed.view([PANEL_FLOATS], (kc * njb + jb) * per);
       const k0 = kc * kp;
       launch(UNIFORM, {
-        inputs: [a, panel],
+        inputs: [a, window],
         outputs: [out],
-        params: params(g, { k0, kn: Math.min(kp, g.k - k0), accum: kc > 0, jb }),
+        params: params(g, { k0, kn: Math.min(kp, g.k - k0), accum: kc > 0, jb, panel: kp }),
         overrides: { WG: wgSize },
-        workgroups: wg,
+        workgroups: [wx, wy, Math.min(perWindow, njb - jb)],
         label,
       });
-      panel.dispose();
+      window.dispose();
     }
   }
   packed.dispose();

@@ -47,6 +47,10 @@ function cases(seed: number): MatmulCase[] {
   // K past one uniform panel (1024 rows): the panels accumulate.
   out.push(makeCase(9, 1500, 20, false, false));
   out.push(makeCase(6, 1031, 17, true, true));
+  // Column blocks past one 64 KiB uniform window: windows of 10 and 3 panels at K 97, of 3, 3
+  // and 1 at K 300 (each window one dispatch, its panels over grid z).
+  out.push(makeCase(11, 97, 197, false, true));
+  out.push(makeCase(13, 300, 100, true, false));
   return out;
 }
 
