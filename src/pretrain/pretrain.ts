@@ -174,7 +174,10 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
           const host = await readAll(out);
           const loss = host.loss[0]!;
           const nonFinite = firstNonFinite(host.check as Int32Array, checked);
-          return log ? { loss, nonFinite, fields: { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000 } } : { loss, nonFinite };
+          // Wall and CPU seconds of this invocation (a resumed run starts both again): the provenance of a model.
+          const cpu = process.cpuUsage();
+          const fields = { lr: o.lr * schedule(s), seconds: (performance.now() - started) / 1000, cpu_seconds: (cpu.user + cpu.system) / 1e6 };
+          return log ? { loss, nonFinite, fields } : { loss, nonFinite };
         } finally {
           disposeAll(out);
         }
