@@ -26,6 +26,15 @@
 //   instead of one per 16-column panel. At K = 128 a window holds 8 panels: the pretraining step's
 //   lm_head [512,128] x [128,8192] went from 513 dispatches to 65 (CPU time 265-273 -> 183-187 ms,
 //   load 9-10), the whole step from 2284 to 1521 dispatches (bench/pretrain.ts, docs/BENCHMARKS.md).
+//   where mm_uniform's time goes (2026-12-07, load 2.5-4; a copy with one part cut, timed in turns
+//   with mm_uniform in one process, 5 rounds, median GPU GFLOP/s, copy / mm_uniform): a quarter of
+//   the k loop 17.6 / 6.7 at [2048,128]x[128,384] (the loop is ~80% of the time even at K = 128);
+//   six of an iteration's eight A gathers gone 12.4 / 8.7 ([1824,512]x[512,512]: 15.9 / 10.5);
+//   no stores 9.7 / 8.1 (at K = 512: 8.9 / 9.0); the broadcasts gone 8.6 / 9.1 (free); an empty
+//   kernel 123 / 5.3. A's gathers dominate; K is no factor as such (paired K sweep at 2048 rows x
+//   384: K 128, 512, 1024 -> 5.0, 4.7, 5.7). Tried, not kept: four rows a lane (same gathers per
+//   FMA) 7.55 / 7.92; two panels (32 columns) a lane, half the gathers per FMA, 1.0-1.25x on
+//   isolated products but not proven on the pretraining step (docs/BENCHMARKS.md, issue 15).
 //
 // Batched matrix multiplication C[z] = op(A)[z] x op(B)[z] in f32, in several variants chosen per
 // shape and per adapter by src/ops/matmul.ts (and src/gpu/tune.ts). op() is a transpose or not:
