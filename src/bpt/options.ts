@@ -78,7 +78,7 @@ export interface SourceOptions extends TrainOptions {
 
 export interface TargetOptions extends TrainOptions, EvalFields {
   method: TargetMethod;
-  testRest: boolean;
+  testRest: readonly string[];
   source: string | null;
   lr: number | null;
   lrLowRank: number;
@@ -162,7 +162,7 @@ export const TARGET_SCHEMA: Schema = {
   ...EVAL,
   ...TRAIN,
   method: field.enum('target method', TARGET_METHODS, 'bpt'),
-  testRest: field.bool('test on the test split and every training row left out by --max-train (a few-shot protocol with a larger test set; tasks split from one file)', false),
+  testRest: field.list('tasks (of --tasks) tested on their test split and every training row left out by --max-train: a few-shot protocol with a larger test set, for tasks split from one file whose training rows no earlier stage saw', []),
   source: field.dir('source stage output directory (bpt, vanilla, spot, attempt, mpt)', null),
   lr: field.number('learning rate of P (prompt methods) or of the trained weights; null = 0.3 for prompts, 3e-4 finetune, 1e-3 adapter and bitfit', null, { above: 0 }),
   bottleneck: field.int('adapter: bottleneck width of each adapter', 64, { min: 1 }),
@@ -230,6 +230,8 @@ export function targetOptions(configFile: string | null, flags: Record<string, u
   if (!needsSource && o.source !== null) throw new ConfigError(`method '${o.method}' does not use a source; remove 'source'`);
   if (o.optimizer === 'svgd-rmsprop') throw new ConfigError("optimizer 'svgd-rmsprop' only applies to the SVGD source stage");
   if (WEIGHT_METHODS.includes(o.method) && o.tasks.length > 1) throw new ConfigError(`${o.method} trains one model per task; give one task`);
+  const stray = o.testRest.find((t) => !o.tasks.includes(t));
+  if (stray !== undefined) throw new ConfigError(`testRest names '${stray}', which is not one of tasks (${o.tasks.join(', ')})`);
   return o;
 }
 

@@ -228,7 +228,7 @@ export interface TargetOutcome {
 /** Runs (or continues) a target stage or baseline described by `o`; null when it stopped before the end (see runSource). */
 export async function runTarget(o: TargetOptions, resume: boolean): Promise<TargetOutcome | null> {
   Run.check(o.out, resume);
-  const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval, testRest: o.testRest }));
+  const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval, testRest: o.testRest.includes(key) }));
   const lm = loadModel(o.model, o.tokenizer);
   let tr: Trainable | null = null;
   let evaluator: Evaluator | null = null;

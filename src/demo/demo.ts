@@ -113,7 +113,7 @@ export function demoStages(o: DemoOptions): Stage[] {
           ...common, out: dir(`target-${key}-seed${seed}`), method, tasks: key === 'bpt-multi' ? p.multiTargets : [p.target],
           ...(method === 'pt' ? {} : { source: dir(`source-${method}`) }),
           maxTrain: p.shots, epochs: p.epochs, batchSize: p.batchSize, warmupSteps: perEpoch, seed, logEvery: 1, checkpointEvery: 0,
-          evalMode: 'rank', evalBatchSize: 50, maxEval: p.maxEval, testRest: p.testRest,
+          evalMode: 'rank', evalBatchSize: 50, maxEval: p.maxEval, testRest: p.testRest ? [p.target] : [],
         },
       });
     }

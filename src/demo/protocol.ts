@@ -27,7 +27,7 @@ export interface DemoProtocol {
   batchSize: number;
   /** Cap on validation / test examples per task (null: the whole split). */
   maxEval: number | null;
-  /** Test on every target row outside the training examples and validation. */
+  /** Test the target (not the other multi-target task, a source too) on every row outside its training examples and validation. */
   testRest: boolean;
 }
 
@@ -39,9 +39,9 @@ export const DEMO_PROTOCOL: DemoProtocol = {
   seeds: [1, 2, 3],
   promptLength: 20,
   maxInputLength: 128,
-  sourceSteps: 150,
+  sourceSteps: 120,
   particles: 5,
-  epochs: 8,
+  epochs: 6,
   batchSize: 8,
   maxEval: null,
   testRest: true,

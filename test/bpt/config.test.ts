@@ -75,6 +75,7 @@ t('errors name the option, where it came from, and what is allowed', () => {
   assert.is(sourceOptions(null, { ...base, init: 'text', 'init-text': 'a', method: 'vanilla' }).initText, 'a');
   assert.throws(() => sourceOptions(null, { ...base, method: 'spot', optimizer: 'svgd-rmsprop' }), /no SVGD direction/);
   assert.throws(() => targetOptions(null, base), /method 'bpt' needs 'source'/);
+  assert.throws(() => targetOptions(null, { ...base, source: 's', 'test-rest': 'sentiment:yelp' }), /testRest names 'sentiment:yelp', which is not one of tasks/);
   assert.throws(() => targetOptions(null, { ...base, method: 'pt', source: 's' }), /does not use a source/);
   assert.throws(() => targetOptions(null, { ...base, method: 'finetune' }), /one task/);
   assert.throws(() => evalOptions(null, { ...base, split: 'train' }), /one of validation, test/);
