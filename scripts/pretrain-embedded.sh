@@ -2,7 +2,7 @@
 # Builds, or continues, the next embedded model with one command: the 8k SentencePiece vocabulary
 # (`bpt vocab`, deterministic), then `bpt pretrain` with models/recipes/t5-8k.json into
 # runs/pretrain-t5-8k. A run there is resumed; on a fresh clone the run state committed in
-# models/t5-8k-state/ (checkpoint, run.json, log) is copied there first, so pretraining goes on
+# models/t5-8k-state/ (checkpoint, run.json, log, and the vocabulary it was trained on) is copied there first, so pretraining goes on
 # where the last machine stopped. Extra arguments go to `bpt pretrain` (e.g. --stop-after 2000).
 # Stop it with Ctrl-C or SIGTERM: the current step finishes and a checkpoint is written.
 set -euo pipefail
@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 RUN=runs/pretrain-t5-8k
 STATE=models/t5-8k-state
 node build.mjs
+# The committed run state trained on the committed vocabulary: use it rather than a retrained one.
+if [ ! -f runs/vocab-8k/spiece.model ] && [ -f "$STATE/vocab/spiece.model" ]; then
+  mkdir -p runs/vocab-8k
+  cp "$STATE/vocab/spiece.model" "$STATE/vocab/tokenizer_config.json" runs/vocab-8k/
+fi
 [ -f runs/vocab-8k/spiece.model ] || node dist/cli.js vocab --corpus brown,wordnet --size 8000 --heldout 2000 --out runs/vocab-8k
 if [ ! -f "$RUN/checkpoint.safetensors" ] && [ -f "$STATE/checkpoint.safetensors" ]; then
   mkdir -p "$RUN"
