@@ -86,12 +86,10 @@ export function tokenStream(tok: Tokenizer, documents: readonly string[]): Int32
   return out;
 }
 
-/** A batch of corrupted examples for the seq2seq step (labels = targets, decoder inputs shifted right). */
-export function corruptedBatch(examples: readonly CorruptedExample[], padId: number, decoderStartId: number): HostBatch {
-  return collate(examples.map((e) => ({ task: 0, input: e.inputs, target: e.targets })), { padId, decoderStartId, padMultiple: 8 });
-}
-
-/** Input/target rows padded to exactly `lengths` (one step shape for every batch of a run). */
+/**
+ * Input/target rows padded to exactly `lengths` (one step shape for every batch of a run), labels =
+ * targets and decoder inputs shifted right.
+ */
 export function corruptedBatchRows(rows: readonly { input: number[]; target: number[] }[], padId: number, decoderStartId: number,
   lengths: { input: number; target: number }): HostBatch {
   return collate(rows.map((r) => ({ task: 0, ...r })), { padId, decoderStartId, padMultiple: 1, lengths });

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ByT5Tokenizer } from '../../src/io/tokenizer/byt5_tokenizer.js';
 import { brownDocuments, detokenize, readCorpus, wordnetDocuments } from '../../src/pretrain/corpus.js';
-import { corruptedBatch, Segments, tokenStream } from '../../src/pretrain/data.js';
+import { corruptedBatchRows, Segments, tokenStream } from '../../src/pretrain/data.js';
 
 const t = suite('pretrain/corpus');
 
@@ -61,7 +61,7 @@ t('segments: held-out disjoint from training, examples pure functions of (seed, 
   const ex = a.trainExample(4);
   assert.is(ex.inputs.length, 32);
   assert.ok(ex.inputs.includes(tok.sentinel(0)) && ex.targets[0] === tok.sentinel(0));
-  const h = corruptedBatch([a.trainExample(0), a.trainExample(1)], 0, 0);
+  const h = corruptedBatchRows([a.trainExample(0), a.trainExample(1)].map((e) => ({ input: e.inputs, target: e.targets })), 0, 0, { input: 32, target: 16 });
   assert.is(h.inputLength, 32);
   assert.ok(h.attentionMask.every((m) => m === 1));
   assert.throws(() => new Segments(stream.subarray(0, 100), tok, o), /segments/);
