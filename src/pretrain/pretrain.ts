@@ -11,12 +11,12 @@ import { loadTokenizer } from '../io/tokenizer/load.js';
 import { saveTokenizerFiles } from '../io/tokenizer/save.js';
 import type { Tokenizer } from '../io/tokenizer/tokenizer.js';
 import { makeT5Config, t5ParameterCount } from '../nn/t5/config.js';
-import { capture, type CapturedInputs } from '../jit/capture.js';
+import { capture, type CapturedInputs, type CapturedStep } from '../jit/capture.js';
 import { seq2seq, type Seq2SeqBatch } from '../nn/t5/seq2seq.js';
 import { disposeModel, modelFromCheckpoint, modelToHost } from '../nn/t5/weights.js';
 import { tidy } from '../tensor/scope.js';
 import { tensor } from '../tensor/create.js';
-import { readAll } from '../tensor/tensor.js';
+import { readAll, type Tensor } from '../tensor/tensor.js';
 import type { Resolved } from '../train/config.js';
 import { IGNORE, lossWeights, uploadBatch } from '../train/data.js';
 import { disposeAll, namedToHost, restoreNamed } from '../train/host.js';
@@ -54,15 +54,18 @@ function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer
   return { ckpt: initCheckpoint(config, o.seed), tok };
 }
 
+/** The held-out loss of one batch, captured once per batch shape and replayed at every evaluation. */
+type LossStep = CapturedStep<Seq2SeqBatch, Tensor>;
+
 /** Mean NLL per target token of examples, in batches of the mixture's fixed lengths. */
-async function meanNll(lm: LoadedModel, mixture: Mixture, examples: readonly TokenPair[], batchSize: number): Promise<number> {
+async function meanNll(lm: LoadedModel, lossOf: LossStep, mixture: Mixture, examples: readonly TokenPair[], batchSize: number): Promise<number> {
   const { pad_token_id: pad, decoder_start_token_id: start } = lm.model.config;
   let total = 0;
   let tokens = 0;
   for (let at = 0; at < examples.length; at += batchSize) {
     const h = mixture.batch(examples.slice(at, at + batchSize), pad, start);
     const n = h.labels.reduce((a, l) => a + (l === IGNORE ? 0 : 1), 0);
-    const loss = noGrad(() => tidy(() => seq2seq(lm.model, uploadBatch(h)).loss));
+    const loss = noGrad(() => tidy(() => lossOf(uploadBatch(h))));
     total += (await loss.item()) * n;
     tokens += n;
     loss.dispose();
@@ -81,15 +84,15 @@ export interface HeldOutLosses {
   inputGain: Record<string, number>;
 }
 
-async function heldOutLosses(lm: LoadedModel, mixture: Mixture, batchSize: number): Promise<HeldOutLosses> {
+async function heldOutLosses(lm: LoadedModel, lossOf: LossStep, mixture: Mixture, batchSize: number): Promise<HeldOutLosses> {
   const objectives: Record<string, number> = {};
   const inputGain: Record<string, number> = {};
   let loss = 0;
   for (const [name, rate] of mixture.rates) {
     const own = mixture.heldOut(name);
     const rotated = own.map((e, i) => ({ input: own[(i + 1) % own.length]!.input, target: e.target }));
-    objectives[name] = await meanNll(lm, mixture, own, batchSize);
-    inputGain[name] = (await meanNll(lm, mixture, rotated, batchSize)) - objectives[name]!;
+    objectives[name] = await meanNll(lm, lossOf, mixture, own, batchSize);
+    inputGain[name] = (await meanNll(lm, lossOf, mixture, rotated, batchSize)) - objectives[name]!;
     loss += rate * objectives[name]!;
   }
   return { loss, objectives, inputGain };
@@ -129,6 +132,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     checked = recorded.checked;
     return { loss: recorded.values.loss, check: recorded.values.check };
   });
+  const heldOutLoss: LossStep = capture((batch: CapturedInputs<Seq2SeqBatch>) => seq2seq(lm.model, batch).loss);
   try {
     const c = lm.model.config;
     if (!run.resumed) {
@@ -150,7 +154,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     }
     const schedule = makeSchedule(o.schedule, o.warmupSteps, o.steps);
     const evaluate = async (done: number, say: (m: string) => void): Promise<number> => {
-      const { loss, objectives, inputGain } = await heldOutLosses(lm, mixture, o.batchSize);
+      const { loss, objectives, inputGain } = await heldOutLosses(lm, heldOutLoss, mixture, o.batchSize);
       run.log.write({ kind: 'eval', step: done, split: 'held-out', loss, objectives, input_gain: inputGain });
       const each = ` (${Object.entries(objectives).map(([k, v]) => `${k} ${v.toFixed(3)}, input gain ${inputGain[k]!.toFixed(3)}`).join('; ')})`;
       say(`step ${done}: held-out loss ${loss.toFixed(4)}${each}`);
@@ -206,6 +210,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
     run.complete({ files: PRETRAIN_FILES }, o.keepCheckpoint);
     return { out: o.out, model: run.path(PRETRAIN_FILES.model), steps: o.steps, heldOutLoss: loss };
   } finally {
+    heldOutLoss.dispose();
     step.dispose();
     opt.dispose();
     disposeModel(lm.model);
