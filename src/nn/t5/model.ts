@@ -10,7 +10,7 @@ import { GpuError } from '../../gpu/device.js';
 import { add, gelu, mul, relu, scale, sigmoid } from '../../ops/elementwise.js';
 import { dropout } from '../../ops/dropout.js';
 import { embedding } from '../../ops/embedding.js';
-import { concat, permute } from '../../ops/layout.js';
+import { concat } from '../../ops/layout.js';
 import { matmul } from '../../ops/matmul.js';
 import { rmsNorm } from '../../ops/rmsnorm.js';
 import type { Scalar } from '../../tensor/scalar.js';
@@ -118,16 +118,19 @@ export class T5Model {
     return rmsNorm(x, this.p(`${name}.weight`), this.config.layer_norm_epsilon);
   }
 
-  /** [B, T, H*dk] -> [B, H, T, dk]. */
+  /**
+   * [B, T, H*dk] -> [B, T, H, dk]: a view. Attention runs in its tokens-first layout ('bthd'), so
+   * no head split or merge copies the projections.
+   */
   private splitHeads(x: Tensor): Tensor {
     const [b, t] = x.shape as [number, number, number];
-    return permute(reshape(x, [b, t, this.config.num_heads, this.config.d_kv]), [0, 2, 1, 3]);
+    return reshape(x, [b, t, this.config.num_heads, this.config.d_kv]);
   }
 
-  /** [B, H, T, dk] -> [B, T, H*dk]. */
+  /** [B, T, H, dk] -> [B, T, H*dk]: a view. */
   private mergeHeads(x: Tensor): Tensor {
-    const [b, h, t, dk] = x.shape as [number, number, number, number];
-    return reshape(permute(x, [0, 2, 1, 3]), [b, t, h * dk]);
+    const [b, t, h, dk] = x.shape as [number, number, number, number];
+    return reshape(x, [b, t, h * dk]);
   }
 
   private biasFor(stack: 'encoder' | 'decoder', queryOffset = 0) {
@@ -164,7 +167,7 @@ export class T5Model {
         this.splitHeads(this.linear(h, `${a}.SelfAttention.q`)),
         this.splitHeads(this.linear(h, `${a}.SelfAttention.k`)),
         this.splitHeads(this.linear(h, `${a}.SelfAttention.v`)),
-        { bias, keyMask: mask },
+        { bias, keyMask: mask, layout: 'bthd' },
       );
       x = this.residual(x, this.linear(this.mergeHeads(att), `${a}.SelfAttention.o`), a, mode);
       x = this.feedForward(x, `encoder.block.${i}.layer.1`, mode);
@@ -191,22 +194,22 @@ export class T5Model {
       const layer = cache?.layers[i];
       if (layer) {
         if (layer.selfK && layer.selfV) {
-          k = concat([layer.selfK, k], 2);
-          v = concat([layer.selfV, v], 2);
+          k = concat([layer.selfK, k], 1);
+          v = concat([layer.selfV, v], 1);
           layer.selfK.dispose();
           layer.selfV.dispose();
         }
         layer.selfK = k.ref();
         layer.selfV = v.ref();
       }
-      const self = t5Attention(this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.q`)), k, v, { bias, causal: true });
+      const self = t5Attention(this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.q`)), k, v, { bias, causal: true, layout: 'bthd' });
       x = this.residual(x, this.linear(this.mergeHeads(self), `${b}.layer.0.SelfAttention.o`), `${b}.layer.0`, mode);
 
       const c = `${b}.layer.1`;
       const hc = this.norm(x, `${c}.layer_norm`);
       const ck = layer?.crossK ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.k`));
       const cv = layer?.crossV ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.v`));
-      const cross = t5Attention(this.splitHeads(this.linear(hc, `${c}.EncDecAttention.q`)), ck, cv, { keyMask: encoderMask });
+      const cross = t5Attention(this.splitHeads(this.linear(hc, `${c}.EncDecAttention.q`)), ck, cv, { keyMask: encoderMask, layout: 'bthd' });
       x = this.residual(x, this.linear(this.mergeHeads(cross), `${c}.EncDecAttention.o`), c, mode);
       x = this.feedForward(x, `${b}.layer.2`, mode);
     }
