@@ -7,7 +7,7 @@
 // cross-attention without position bias; relu (v1.0) or gated-gelu_new (v1.1, flan, mT5, ByT5)
 // feed-forward; a tied lm_head scales the decoder output by d_model^-0.5.
 import { GpuError } from '../../gpu/device.js';
-import { add, gelu, mul, relu, scale, sigmoid } from '../../ops/elementwise.js';
+import { add, gated, gelu, mul, relu, scale, sigmoid, type GateActivation } from '../../ops/elementwise.js';
 import { dropout } from '../../ops/dropout.js';
 import { embedding } from '../../ops/embedding.js';
 import { concat } from '../../ops/layout.js';
@@ -45,17 +45,18 @@ export interface DecoderCache {
 
 type Act = (x: Tensor) => Tensor;
 
-function activation(name: string): Act {
+/** The activation, and the `gated` kernel's name for it where it has one. */
+function activation(name: string): { act: Act; gate: GateActivation | null } {
   switch (name) {
     case 'relu':
-      return relu;
+      return { act: relu, gate: 'relu' };
     case 'gelu_new':
     case 'gelu_pytorch_tanh':
     case 'gelu_fast':
-      return gelu;
+      return { act: gelu, gate: 'gelu' };
     case 'silu':
     case 'swish':
-      return (x) => mul(x, sigmoid(x));
+      return { act: (x) => mul(x, sigmoid(x)), gate: null };
     default:
       throw new GpuError(`T5: feed-forward activation "${name}" is not supported (relu, gelu_new, silu are)`);
   }
@@ -72,12 +73,13 @@ export class T5Model {
    */
   readonly extras = new Map<string, Tensor>();
   private readonly act: Act;
+  private readonly gate: GateActivation | null;
   private dropoutSite = 0;
 
   constructor(config: T5Config, params: ReadonlyMap<string, Tensor>) {
     this.config = config;
     this.params = params;
-    this.act = activation(config.dense_act_fn);
+    ({ act: this.act, gate: this.gate } = activation(config.dense_act_fn));
   }
 
   /** A parameter by its Hugging Face name (T5's own, or one of the extras). */
@@ -143,12 +145,15 @@ export class T5Model {
     };
   }
 
+  /** act(a) * b: one kernel each way where the activation has one. */
+  private gated(a: Tensor, b: Tensor): Tensor {
+    return this.gate ? gated(this.gate, a, b) : mul(this.act(a), b);
+  }
+
   private feedForward(x: Tensor, prefix: string, mode: RunMode): Tensor {
     const h = this.norm(x, `${prefix}.layer_norm`);
     const ff = `${prefix}.DenseReluDense`;
-    const inner = this.config.is_gated_act
-      ? mul(this.act(this.linear(h, `${ff}.wi_0`)), this.linear(h, `${ff}.wi_1`))
-      : this.act(this.linear(h, `${ff}.wi`));
+    const inner = this.config.is_gated_act ? this.gated(this.linear(h, `${ff}.wi_0`), this.linear(h, `${ff}.wi_1`)) : this.act(this.linear(h, `${ff}.wi`));
     return this.residual(x, this.linear(this.drop(inner, mode), `${ff}.wo`), prefix, mode);
   }
 
