@@ -8,7 +8,7 @@
 // feed-forward; a tied lm_head scales the decoder output by d_model^-0.5.
 import { GpuError } from '../../gpu/device.js';
 import { add, gated, gelu, mul, relu, scale, sigmoid, type GateActivation } from '../../ops/elementwise.js';
-import { dropout } from '../../ops/dropout.js';
+import { dropout, dropoutAdd } from '../../ops/dropout.js';
 import { embedding } from '../../ops/embedding.js';
 import { concat } from '../../ops/layout.js';
 import { matmul } from '../../ops/matmul.js';
@@ -107,13 +107,19 @@ export class T5Model {
   private residual(x: Tensor, out: Tensor, site: string, mode: RunMode): Tensor {
     const a = `adapters.${site}`;
     const adapted = this.extras.has(`${a}.down.weight`) ? add(out, this.linear(relu(this.linear(out, `${a}.down`)), `${a}.up`)) : out;
-    return add(x, this.drop(adapted, mode));
+    // The dropout and the sum in one kernel while training.
+    return dropoutAdd(x, adapted, this.config.dropout_rate, this.dropOptions(mode));
   }
 
   private drop(x: Tensor, mode: RunMode): Tensor {
-    const site = this.dropoutSite++;
-    if (!mode.training || this.config.dropout_rate === 0) return x;
-    return dropout(x, this.config.dropout_rate, { seed: mode.seed ?? 0, offset: site, training: true });
+    const opts = this.dropOptions(mode);
+    return opts.training ? dropout(x, this.config.dropout_rate, opts) : x;
+  }
+
+  /** The next dropout site's options; training only while training with a nonzero rate. */
+  private dropOptions(mode: RunMode) {
+    const offset = this.dropoutSite++;
+    return { seed: mode.seed ?? 0, offset, training: mode.training && this.config.dropout_rate > 0 };
   }
 
   private norm(x: Tensor, name: string): Tensor {
