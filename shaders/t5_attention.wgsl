@@ -6,7 +6,7 @@
 // attention_forward, attention_backward_dq, attention_backward_dkdv, attention_backward_dq_ds,
 // backward_scores; subgroup the same with _sg, and attention_backward_dkdv_pds_sg; three backwards
 // (recompute, fused, matmul; below), which the flags select; and, for every layout, backward_prep
-// and the bias gradient's bias_grad_diag, bias_grad_rel, bias_grad_table. Every kernel reads q, k,
+// (which backward_scores_sg does itself) and the bias gradient's bias_grad_diag, bias_grad_rel, bias_grad_table. Every kernel reads q, k,
 // v and dO and writes the output and the gradients heads first ([B, H, L, dk]) or, with
 // FLAG_TOKENS_FIRST, tokens first ([B, L, H, dk], the projections' own layout: T5 runs it, with no
 // head split or merge copies). Overrides: DK, BQ, BK, TPR, WG.
@@ -523,7 +523,8 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 }
 
 // The backward by matmuls (backward_scores, backward_scores_sg) reads the forward's saved S^T at
-// binding 1 and writes P^T (at 0) and dS^T (at ds_off), [B, H, S, T]; stats and grad_out as above.
+// element s_off of binding 1 and writes P^T (at 0) and dS^T (at ds_off), [B, H, S, T]; stats and
+// grad_out as above.
 @group(0) @binding(1) var<storage, read> saved_st: array<f32>;
 @group(0) @binding(2) var<storage, read> sc_dp: array<f32>;
 
@@ -532,7 +533,7 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // reproduces the forward's probabilities exactly (the same scores, the same normaliser); a masked
 // score (NEG) gives 0, also in a row that sees no key at all, whose logsumexp is NEG as well.
 fn store_p_ds(at: u32, dp: f32, lse: f32, d: f32) {
-  let s = saved_st[at];
+  let s = saved_st[p.s_off + at];
   let pr = select(exp(s - lse), 0.0, is_masked(s));
   grad_out[at] = pr;
   grad_out[p.ds_off + at] = select(pr * (dp - d), 0.0, is_masked(s));
@@ -832,9 +833,13 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   }
 }
 
-// The backward by matmuls, its elementwise part fused with dP = dO v^T (backward_scores and the
-// dP matmul in one pass): a lane per query holds its dO row, v comes eight rows at a time as in
-// the forward, and the lanes write neighbouring words of P^T (at 0) and dS^T (at ds_off).
+@group(0) @binding(2) var<storage, read> o4: array<vec4f>;
+
+// The backward by matmuls, its elementwise part fused with dP = dO v^T and with backward_prep's
+// part (backward_scores, the dP matmul and the prep in one pass): a lane per query holds its dO
+// row, takes D = rowsum(dO * O) and its logsumexp (the forward's output at binding 2, its
+// logsumexp buffer, scores included, at 1), v comes eight rows at a time as in the forward, and
+// the lanes write neighbouring words of P^T (at 0) and dS^T (at ds_off).
 @compute @workgroup_size(BQ)
 fn backward_scores_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
   let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
@@ -842,10 +847,12 @@ fn backward_scores_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgr
   let qi = blk.first + min(lid, blk.rows - 1u);
   let row_ok = lid < blk.rows;
   let row = blk.bh * p.tq + qi;
-  load_row(&rb, &do4, row_at(rows_of(blk.bh, p.tq), qi));
+  let at = row_at(rows_of(blk.bh, p.tq), qi);
+  load_row(&rb, &do4, at);
   let krows = rows_of(blk.bh, p.sk);
-  let lse = stats[row];
-  let d = stats[p.batch * p.heads * p.tq + row];
+  let lse = saved_st[row];
+  var d = 0.0;
+  for (var x4 = 0u; x4 < DK4; x4++) { d += dot(rb[x4], o4[at * DK4 + x4]); }
   for (var c = 0u; c < p.sk; c += 8u) {
     let dp8 = dot8(&rb, &v4, krows, c, p.sk - 1u, sl);
     for (var e = 0u; e < 8u; e++) {

@@ -370,21 +370,13 @@ function attentionBackward(
   const { B, H, T, S } = g;
   const rows = B * H * T;
   const label = (what: string) => describeOp(`t5Attention.${what}`, s.q, s.k, s.v);
-  const stats = Tensor.empty([2 * rows + (s.mask ? B * S : 0)], 'f32', 't5Attention.stats');
-  launch(PREP, {
-    inputs: [s.dout, s.out, s.lse, s.mask ?? s.dout],
-    outputs: [stats],
-    params: paramsFor(g, flags, span, 1, 1),
-    overrides: { DK: g.dk, WG },
-    workgroups: grid(Math.ceil(Math.max(rows, B * S) / WG)),
-    label: label('backward_prep'),
-  });
+  const biasGrad = s.table !== null && needs[3] === true;
+  if (mode === 'matmul') return matmulBackward(g, tiles, flags, s, needs, sOff, biasGrad, span, label);
+  const stats = prepStats(g, flags, span, s, label);
   const inputs = [s.q, s.k, s.v, s.table ?? s.q, s.lookup ?? s.q, s.dout, stats];
   const none = (s.table ? [null] : []) as null[];
-  const biasGrad = s.table !== null && needs[3] === true;
   const keys = needs[1] === true || needs[2] === true || biasGrad;
 
-  if (mode === 'matmul') return matmulBackward(g, tiles, flags, s, needs, stats, sOff, biasGrad, span, label);
   const bk = tiles.bk;
   const nkb = Math.ceil(S / bk);
   const { padded, partOff, dsOff } = dkdvLayout(g, bk, biasGrad);
@@ -411,6 +403,24 @@ function attentionBackward(
 }
 
 type Label = (what: string) => string;
+
+/**
+ * stats = [logsumexp (B*H*T) | D = rowsum(dO * O) (B*H*T) | key keep mask as 0/1 (B*S, if
+ * masked)] for the backward kernels.
+ */
+function prepStats(g: Geometry, flags: number, span: number, s: Saved, label: Label): Tensor {
+  const rows = g.B * g.H * g.T;
+  const stats = Tensor.empty([2 * rows + (s.mask ? g.B * g.S : 0)], 'f32', 't5Attention.stats');
+  launch(PREP, {
+    inputs: [s.dout, s.out, s.lse, s.mask ?? s.dout],
+    outputs: [stats],
+    params: paramsFor(g, flags, span, 1, 1),
+    overrides: { DK: g.dk, WG },
+    workgroups: grid(Math.ceil(Math.max(rows, g.B * g.S) / WG)),
+    label: label('backward_prep'),
+  });
+  return stats;
+}
 
 /** Rounds an element offset up to where a view of the same storage may start. */
 const align = (n: number) => Math.ceil(n / VIEW_ALIGN) * VIEW_ALIGN;
@@ -460,7 +470,6 @@ function matmulBackward(
   flags: number,
   s: Saved,
   needs: boolean[],
-  stats: Tensor,
   sOff: number,
   biasGrad: boolean,
   span: number,
@@ -472,16 +481,16 @@ function matmulBackward(
   const pds = Tensor.empty([2 * half], 'f32', 't5Attention.p_ds');
   // Relative positions in the diagonal sums: one per (query, key) offset, as for key blocks of 1.
   const params = paramsFor(g, flags, span, 1, 1, { dsOff: half, nBuckets: s.table?.shape[0] ?? 0 });
-  const sT = s.lse.view([B, H, S, T], sOff);
   let grads: Array<Tensor | null>;
-  // Both kernels bind like the other backward kernels (S^T at 1, stats at 7); unused bindings get q.
+  // Both kernels bind like the other backward kernels (S^T at 1, stats at 7, the subgroup one reads
+  // the logsumexps before S^T and the output at 2 instead of stats); unused bindings get q.
   if (tiles.subgroup) {
     // dP^T and the elementwise step in one kernel, laid out like the forward.
     const nqb = Math.ceil(T / tiles.bq);
     launch(SCORES_SG, {
-      inputs: [sT, s.q, s.v, s.q, s.q, s.dout, stats],
+      inputs: [s.lse, s.out, s.v, s.q, s.q, s.dout, s.q],
       outputs: [pds],
-      params: paramsFor(g, flags, span, nqb, tiles.bk, { dsOff: half }),
+      params: paramsFor(g, flags, span, nqb, tiles.bk, { dsOff: half, sOff }),
       overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
       workgroups: grid(B * H * nqb),
       label: label('backward_scores'),
@@ -494,6 +503,8 @@ function matmulBackward(
       needs[2] ? dkv!.view(s.v.shape, dkdvLayout(g, tiles.bk, false).padded) : null,
     ];
   } else {
+    const stats = prepStats(g, flags, span, s, label);
+    const sT = s.lse.view([B, H, S, T], sOff);
     noGrad(() => {
       const dp = matmul(s.v, s.dout, { transB: true });
       launch(SCORES, {
@@ -506,6 +517,7 @@ function matmulBackward(
       });
       dp.dispose();
     });
+    sT.dispose();
     const pT = pds.view([B, H, S, T], 0);
     const dsT = pds.view([B, H, S, T], half);
     grads = noGrad(() => [
@@ -514,7 +526,6 @@ function matmulBackward(
       needs[2] ? matmul(pT, s.dout) : null,
     ]);
   }
-  sT.dispose();
   if (!s.table) return grads;
   return [...grads, biasGrad ? biasTableGrad(g, s, pds, BIAS_REL, params, label, 1) : null];
 }
