@@ -456,6 +456,9 @@ fn ds_index(bh: u32, qi: u32, kj: u32) -> u32 {
   return p.ds_off + (bh * p.tq + qi) * p.sk + kj;
 }
 
+// Elements between the dS of neighbouring keys of one query.
+fn ds_key_stride() -> u32 { return select(1u, p.tq, flag(FLAG_DS_T)); }
+
 @group(0) @binding(1) var<storage, read> ds_in: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dq_out: array<f32>;
 
@@ -862,6 +865,22 @@ fn backward_scores_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgr
   }
 }
 
+// Weights of rows c .. c + 7 for axpy8, read from `src` at first, first + stride, ...; rows from
+// `end` on are not live (and not read).
+struct Weights8 { w: array<vec4f, 2>, live: array<vec4<bool>, 2> }
+
+fn load8(src: ptr<storage, array<f32>, read>, first: u32, stride: u32, c: u32, end: u32) -> Weights8 {
+  // Explicit zeros (see attention_backward_dkdv_sg).
+  var r = Weights8(array(vec4(0.0), vec4(0.0)), array(vec4(false), vec4(false)));
+  for (var e = 0u; e < 8u; e++) {
+    if (c + e < end) {
+      r.w[e / 4u][e % 4u] = (*src)[first + e * stride];
+      r.live[e / 4u][e % 4u] = true;
+    }
+  }
+  return r;
+}
+
 // attention_backward_dq_ds on the subgroup layout: a lane per query, k eight rows at a time.
 @compute @workgroup_size(BQ)
 fn attention_backward_dq_ds_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
@@ -872,15 +891,8 @@ fn attention_backward_dq_ds_sg(@builtin(local_invocation_index) lid: u32, @built
   let kend = key_end(blk);
   var acc: Row;
   for (var c = 0u; c < kend; c += 8u) {
-    var ds8 = array(vec4(0.0), vec4(0.0));
-    var live8 = array(vec4(false), vec4(false));
-    for (var e = 0u; e < 8u; e++) {
-      if (c + e < kend) {
-        ds8[e / 4u][e % 4u] = ds_in[ds_index(blk.bh, qi, c + e)];
-        live8[e / 4u][e % 4u] = true;
-      }
-    }
-    axpy8(&acc, ds8, live8, &k4, krows, c, kend - 1u, sl);
+    let ds8 = load8(&ds_in, ds_index(blk.bh, qi, c), ds_key_stride(), c, kend);
+    axpy8(&acc, ds8.w, ds8.live, &k4, krows, c, kend - 1u, sl);
   }
   if (lid < blk.rows) {
     let qg = row_at(rows_of(blk.bh, p.tq), qi) * DK;
@@ -903,18 +915,10 @@ fn attention_backward_dkdv_pds_sg(@builtin(local_invocation_index) lid: u32, @bu
   var dk: Row;
   var dv: Row;
   for (var c = 0u; c < p.tq; c += 8u) {
-    var p8 = array(vec4(0.0), vec4(0.0));
-    var ds8 = array(vec4(0.0), vec4(0.0));
-    var live8 = array(vec4(false), vec4(false));
-    for (var e = 0u; e < 8u; e++) {
-      if (c + e < p.tq) {
-        p8[e / 4u][e % 4u] = pds_in[at + c + e];
-        ds8[e / 4u][e % 4u] = pds_in[p.ds_off + at + c + e];
-        live8[e / 4u][e % 4u] = true;
-      }
-    }
-    axpy8(&dv, p8, live8, &do4, qrows, c, p.tq - 1u, sl);
-    axpy8(&dk, ds8, live8, &q4, qrows, c, p.tq - 1u, sl);
+    let p8 = load8(&pds_in, at + c, 1u, c, p.tq);
+    let ds8 = load8(&pds_in, p.ds_off + at + c, 1u, c, p.tq);
+    axpy8(&dv, p8.w, p8.live, &do4, qrows, c, p.tq - 1u, sl);
+    axpy8(&dk, ds8.w, ds8.live, &q4, qrows, c, p.tq - 1u, sl);
   }
   if (lid < blk.rows) {
     let kg = row_at(rows_of(blk.bh, p.sk), kj) * DK;
