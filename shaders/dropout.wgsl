@@ -1,7 +1,9 @@
 // Kernel family `dropout`: host src/ops/dropout.ts, reference test/ref/dropout.ts (host Philox),
 // test test/ops/dropout.test.ts, benchmark bench/dropout.ts.
 //
-// Variants: main, the one kernel, for the forward and (on the gradient) the backward.
+// Variants: main, for the forward and (on the gradient) the backward; add_main, residual +
+// dropout(x) in one pass (a pre-norm block's residual update while training), whose backward is
+// main on the gradient.
 //
 // Measured, --quick run of 2026-12-07
 // (bench/results/dropout-2026-12-07T*.json; lavapipe on 2 cores shared with other jobs, so
@@ -53,14 +55,35 @@ fn philox(counter: vec4u, key: vec2u) -> vec4u {
   return c;
 }
 
+// The four words of an invocation's block: element first + e uses word e.
+fn block_words(block: u32) -> vec4u { return philox(vec4u(block, p.offset, 0u, 0u), vec2u(p.seed_lo, p.seed_hi)); }
+
+fn dropped(v: f32, word: u32) -> f32 { return select(0.0, v * p.scale, word >= p.threshold); }
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let block = gid.x + gid.y * nwg.x * WG;
   let first = block * 4u;
   if (first >= p.n) { return; }
-  let words = philox(vec4u(block, p.offset, 0u, 0u), vec2u(p.seed_lo, p.seed_hi));
+  let words = block_words(block);
   for (var e = 0u; e < 4u; e++) {
     let i = first + e;
-    if (i < p.n) { y[i] = select(0.0, x[i] * p.scale, words[e] >= p.threshold); }
+    if (i < p.n) { y[i] = dropped(x[i], words[e]); }
+  }
+}
+
+// residual + dropout(x): the sum binary_main's add computes from dropout's output, bit for bit.
+@group(0) @binding(2) var<storage, read> residual: array<f32>;
+@group(0) @binding(3) var<storage, read_write> sum_out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn add_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let block = gid.x + gid.y * nwg.x * WG;
+  let first = block * 4u;
+  if (first >= p.n) { return; }
+  let words = block_words(block);
+  for (var e = 0u; e < 4u; e++) {
+    let i = first + e;
+    if (i < p.n) { sum_out[i] = residual[i] + dropped(x[i], words[e]); }
   }
 }

@@ -3,7 +3,8 @@
 //
 // Variants: unary_main and unary_backward, each specialised by OP (15 unary ops: a pipeline
 // each); binary_main by OP (7 arithmetic ops and the comparisons equal, greater, less) with
-// BROADCAST off (equal shapes) or on.
+// BROADCAST off (equal shapes) or on; gated_main and gated_backward (f(a) * b, T5 v1.1's gated
+// feed-forward) by the OP of f.
 //
 // Measured, --quick run of 2026-12-07
 // (bench/results/elementwise-2026-12-07T*.json; lavapipe on 2 cores shared with other jobs, so
@@ -148,4 +149,32 @@ fn binary_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     ib += c * dim(p.b_strides, u32(d));
   }
   b_out[i] = binary(b_a[ia], b_b[ib]);
+}
+
+// Gated unary, y = f(a) * b over equal shapes, and its backward da = (g * b) * f'(a, f(a)),
+// db = g * f(a): the float operations of unary_main, binary_main (mul) and their backwards in one
+// pass each, so the results are those of the composite bit for bit.
+@group(0) @binding(1) var<storage, read> gt_a: array<f32>;
+@group(0) @binding(2) var<storage, read> gt_b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gt_out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn gated_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i < p.n) { gt_out[i] = unary(gt_a[i]) * gt_b[i]; }
+}
+
+@group(0) @binding(3) var<storage, read> gb_g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gb_da: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gb_db: array<f32>;
+
+@compute @workgroup_size(WG)
+fn gated_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= p.n) { return; }
+  let x = gt_a[i];
+  let y = unary(x);
+  let g = gb_g[i];
+  gb_da[i] = (g * gt_b[i]) * unary_grad(x, y);
+  gb_db[i] = g * y;
 }

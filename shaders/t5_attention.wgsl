@@ -2,11 +2,14 @@
 // test/ref/t5_attention.ts, test test/nn/t5_attention.test.ts, benchmark bench/t5_attention.ts
 // (`npm run bench -- t5_attention`: every layout and backward, checked before timing).
 //
-// Variants: two layouts (below) of the forward, dq, dk/dv and scores kernels: staged
-// attention_forward, attention_backward_dq, attention_backward_dkdv, backward_scores; subgroup the
-// same with _sg; three backwards (recompute, fused, matmul; below), which the flags select; and,
-// for every layout, backward_prep and the bias gradient's bias_grad_diag, bias_grad_rel,
-// bias_grad_table. Overrides: DK, BQ, BK, TPR, WG.
+// Variants: two layouts (below) of the forward, dq, dk/dv, dq-from-dS and scores kernels: staged
+// attention_forward, attention_backward_dq, attention_backward_dkdv, attention_backward_dq_ds,
+// backward_scores; subgroup the same with _sg, and attention_backward_dkdv_pds_sg; three backwards
+// (recompute, fused, matmul; below), which the flags select; and, for every layout, backward_prep
+// (which backward_scores_sg does itself) and the bias gradient's bias_grad_diag, bias_grad_rel, bias_grad_table. Every kernel reads q, k,
+// v and dO and writes the output and the gradients heads first ([B, H, L, dk]) or, with
+// FLAG_TOKENS_FIRST, tokens first ([B, L, H, dk], the projections' own layout: T5 runs it, with no
+// head split or merge copies). Overrides: DK, BQ, BK, TPR, WG.
 //
 // Measured (lavapipe, 2 cores, 2026-11-25 13:10-13:17, load ~1.3; B 8, H 8, T = S = 228, dk 64,
 // bias + key mask), subgroup layout: forward 65-69 ms; forward + backward for q, k, v: 'matmul'
@@ -52,10 +55,12 @@
 // Three backwards (T5AttentionBackward in src/nn/t5/attention.ts), by score-sized memory:
 //   recompute  dk/dv and dq kernels, each recomputing P from q, k and the logsumexp.
 //   fused      FLAG_STORE_DS: the dk/dv kernel also writes dS ([B, H, T, S], zero where masked)
-//              and the host gets dq = dS k from one batched matmul.
+//              and attention_backward_dq_ds gets dq = dS k from it.
 //   matmul     FLAG_SAVE_S: the forward writes its scores transposed ([B, H, S, T]); the backward
 //              turns them into P^T and dS^T (backward_scores after a dP matmul, or
-//              backward_scores_sg computing dP itself) and the host does dq, dk, dv by matmul.
+//              backward_scores_sg computing dP itself); then dq, dk, dv are plain products: the
+//              engine's matmul on the staged layout (heads first only), attention_backward_dq_ds_sg
+//              (FLAG_DS_T) and attention_backward_dkdv_pds_sg on the subgroup one.
 //
 // Bias gradient without float atomics: the dk/dv kernel sums dS along each diagonal (fixed k - q)
 // of its key block; `bias_grad_diag` adds those partial sums over batch and key blocks per
@@ -79,7 +84,22 @@ const FLAG_CAUSAL: u32 = 8u;
 const FLAG_BIAS_GRAD: u32 = 16u;
 const FLAG_STORE_DS: u32 = 32u;
 const FLAG_SAVE_S: u32 = 64u;
+const FLAG_TOKENS_FIRST: u32 = 128u;
+const FLAG_DS_T: u32 = 256u;
 fn flag(f: u32) -> bool { return (p.flags & f) != 0u; }
+
+// Rows of q, k, v, dO, the output and the gradients: row i of (batch, head) `bh` in a sequence of
+// `len` is row base + i * step, heads first ([B, H, L, dk]) or, with FLAG_TOKENS_FIRST, tokens
+// first ([B, L, H, dk]: a projection's [B, L, H * dk] output as it is, so that no head split or
+// merge copies it).
+struct Rows { base: u32, step: u32 }
+
+fn rows_of(bh: u32, len: u32) -> Rows {
+  if (flag(FLAG_TOKENS_FIRST)) { return Rows((bh / p.heads) * len * p.heads + bh % p.heads, p.heads); }
+  return Rows(bh * len, 1u);
+}
+
+fn row_at(r: Rows, i: u32) -> u32 { return r.base + i * r.step; }
 
 // Output columns one invocation owns; MAXC bounds them (the host picks TPR >= dk / MAXC).
 override NCOL: u32 = (DK + TPR - 1u) / TPR;
@@ -115,9 +135,9 @@ fn bias(h: u32, rel: i32) -> f32 {
   return table[u32(bucket) * p.heads + h];
 }
 
-// Copies `rows` rows starting at element g0 of `src` into a tile.
-fn stage(tile: ptr<workgroup, Tile>, src: ptr<storage, array<f32>, read>, g0: u32, rows: u32, lid: u32, nt: u32) {
-  for (var e = lid; e < rows * DK; e += nt) { (*tile)[(e / DK) * RS + e % DK] = (*src)[g0 + e]; }
+// Copies rows first .. first + n - 1 of `src` into a tile.
+fn stage(tile: ptr<workgroup, Tile>, src: ptr<storage, array<f32>, read>, rows: Rows, first: u32, n: u32, lid: u32, nt: u32) {
+  for (var e = lid; e < n * DK; e += nt) { (*tile)[(e / DK) * RS + e % DK] = (*src)[row_at(rows, first + e / DK) * DK + e % DK]; }
 }
 
 fn causal_ok(kj: u32, qpos: i32) -> bool { return !flag(FLAG_CAUSAL) || i32(kj) <= qpos; }
@@ -181,8 +201,9 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
   let qi = blk.first + r;
   let row_ok = r < blk.rows;
   let qpos = i32(qi) + p.q_offset;
-  let kbase = blk.bh * p.sk * DK;
-  stage(&tq, &q_in, (blk.bh * p.tq + blk.first) * DK, blk.rows, lid, BQ * TPR);
+  let qrows = rows_of(blk.bh, p.tq);
+  let krows = rows_of(blk.bh, p.sk);
+  stage(&tq, &q_in, qrows, blk.first, blk.rows, lid, BQ * TPR);
   let kend = key_end(blk);
   let save = flag(FLAG_SAVE_S);
   if (save && row_ok) { save_s_tail(blk.bh, qi, kend, t, TPR); }
@@ -194,8 +215,8 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
     let kn = min(BK, kend - k0);
     // The first barrier also keeps this tile's writes of `ts` behind the last tile's reads.
     workgroupBarrier();
-    stage(&tk, &k_in, kbase + k0 * DK, kn, lid, BQ * TPR);
-    stage(&tv, &v_in, kbase + k0 * DK, kn, lid, BQ * TPR);
+    stage(&tk, &k_in, krows, k0, kn, lid, BQ * TPR);
+    stage(&tv, &v_in, krows, k0, kn, lid, BQ * TPR);
     workgroupBarrier();
     for (var c = t; c < kn; c += TPR) {
       let kj = k0 + c;
@@ -230,7 +251,7 @@ fn attention_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
     m = mt;
   }
   if (row_ok) {
-    let qg = (blk.bh * p.tq + qi) * DK;
+    let qg = row_at(qrows, qi) * DK;
     for (var j = 0u; j < NCOL; j++) {
       let x = t + j * TPR;
       if (x < DK) { out[qg + x] = finish(acc[j], l); }
@@ -288,17 +309,18 @@ fn attention_backward_dq(@builtin(local_invocation_index) lid: u32, @builtin(wor
   let qi = blk.first + r;
   let row_ok = r < blk.rows;
   let qpos = i32(qi) + p.q_offset;
-  let kbase = blk.bh * p.sk * DK;
-  stage(&tq, &q_in, (blk.bh * p.tq + blk.first) * DK, blk.rows, lid, BQ * TPR);
-  stage(&tdo, &do_in, (blk.bh * p.tq + blk.first) * DK, blk.rows, lid, BQ * TPR);
+  let qrows = rows_of(blk.bh, p.tq);
+  let krows = rows_of(blk.bh, p.sk);
+  stage(&tq, &q_in, qrows, blk.first, blk.rows, lid, BQ * TPR);
+  stage(&tdo, &do_in, qrows, blk.first, blk.rows, lid, BQ * TPR);
   let kend = key_end(blk);
 
   var acc: array<f32, MAXC>;
   for (var k0 = 0u; k0 < kend; k0 += BK) {
     let kn = min(BK, kend - k0);
     workgroupBarrier();
-    stage(&tk, &k_in, kbase + k0 * DK, kn, lid, BQ * TPR);
-    stage(&tv, &v_in, kbase + k0 * DK, kn, lid, BQ * TPR);
+    stage(&tk, &k_in, krows, k0, kn, lid, BQ * TPR);
+    stage(&tv, &v_in, krows, k0, kn, lid, BQ * TPR);
     workgroupBarrier();
     for (var c = t; c < kn; c += TPR) {
       let kj = k0 + c;
@@ -318,7 +340,7 @@ fn attention_backward_dq(@builtin(local_invocation_index) lid: u32, @builtin(wor
     }
   }
   if (row_ok) {
-    let qg = (blk.bh * p.tq + qi) * DK;
+    let qg = row_at(qrows, qi) * DK;
     for (var j = 0u; j < NCOL; j++) {
       let x = t + j * TPR;
       if (x < DK) { grad_out[qg + x] = acc[j]; }
@@ -355,9 +377,10 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
   let key_ok = r < blk.rows;
   // The key's own mask, read once: a masked key gets dS = 0 from every query.
   let key_live = key_ok && key_kept(blk.b, min(kj, p.sk - 1u));
-  let qbase = blk.bh * p.tq * DK;
-  stage(&tk, &k_in, (blk.bh * p.sk + blk.first) * DK, blk.rows, lid, BK * TPR);
-  stage(&tv, &v_in, (blk.bh * p.sk + blk.first) * DK, blk.rows, lid, BK * TPR);
+  let qrows = rows_of(blk.bh, p.tq);
+  let krows = rows_of(blk.bh, p.sk);
+  stage(&tk, &k_in, krows, blk.first, blk.rows, lid, BK * TPR);
+  stage(&tv, &v_in, krows, blk.first, blk.rows, lid, BK * TPR);
   let part = p.part_off + blk.index * (p.nqt + 1u) * BK;
   let bias_grad = flag(FLAG_BIAS_GRAD);
   let store = flag(FLAG_STORE_DS);
@@ -371,8 +394,8 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
     let live = tile_live(blk.first, q0, qn);
     if (live) {
       workgroupBarrier();
-      stage(&tq, &q_in, qbase + q0 * DK, qn, lid, BK * TPR);
-      stage(&tdo, &do_in, qbase + q0 * DK, qn, lid, BK * TPR);
+      stage(&tq, &q_in, qrows, q0, qn, lid, BK * TPR);
+      stage(&tdo, &do_in, qrows, q0, qn, lid, BK * TPR);
       workgroupBarrier();
       // Every entry of the tile is written (0 outside it): the diagonal sums read them all.
       for (var c = t; c < BK; c += TPR) {
@@ -414,13 +437,63 @@ fn attention_backward_dkdv(@builtin(local_invocation_index) lid: u32, @builtin(w
   }
   if (bias_grad && lid < BK) { grad_out[part + lid] = carry; }
   if (key_ok) {
-    let kg = (blk.bh * p.sk + kj) * DK;
+    let kg = row_at(krows, kj) * DK;
     for (var jj = 0u; jj < NCOL; jj++) {
       let x = t + jj * TPR;
       if (x < DK) {
         grad_out[kg + x] = dk[jj];
         grad_out[p.dv_off + kg + x] = dv[jj];
       }
+    }
+  }
+}
+
+// dS of query qi and key kj as a backward stored it at ds_off: [B, H, T, S] (the fused dk/dv
+// kernel) or, with FLAG_DS_T, [B, H, S, T] (backward_scores, backward_scores_sg). It is 0 at
+// masked pairs.
+fn ds_index(bh: u32, qi: u32, kj: u32) -> u32 {
+  if (flag(FLAG_DS_T)) { return p.ds_off + (bh * p.sk + kj) * p.tq + qi; }
+  return p.ds_off + (bh * p.tq + qi) * p.sk + kj;
+}
+
+// Elements between the dS of neighbouring keys of one query.
+fn ds_key_stride() -> u32 { return select(1u, p.tq, flag(FLAG_DS_T)); }
+
+@group(0) @binding(1) var<storage, read> ds_in: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dq_out: array<f32>;
+
+// dq = dS k from a stored dS (the fused and matmul backwards), in the layout of the dq kernel
+// without its recomputed scores: a matmul over k in either row layout. Keys past the causal end of
+// the block are skipped (their dS is 0); every other pair adds dS times its key row, as a matmul
+// would.
+@compute @workgroup_size(BQ * TPR)
+fn attention_backward_dq_ds(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
+  if (!blk.live) { return; }
+  let r = lid / TPR;
+  let t = lid % TPR;
+  let qi = blk.first + min(r, blk.rows - 1u);
+  let krows = rows_of(blk.bh, p.sk);
+  let kend = key_end(blk);
+  var acc: array<f32, MAXC>;
+  for (var k0 = 0u; k0 < kend; k0 += BK) {
+    let kn = min(BK, kend - k0);
+    workgroupBarrier();
+    stage(&tk, &k_in, krows, k0, kn, lid, BQ * TPR);
+    workgroupBarrier();
+    for (var c = 0u; c < kn; c++) {
+      let ds = ds_in[ds_index(blk.bh, qi, k0 + c)];
+      for (var j = 0u; j < NCOL; j++) {
+        let x = t + j * TPR;
+        if (x < DK) { acc[j] += ds * tk[c * RS + x]; }
+      }
+    }
+  }
+  if (r < blk.rows) {
+    let qg = row_at(rows_of(blk.bh, p.tq), qi) * DK;
+    for (var j = 0u; j < NCOL; j++) {
+      let x = t + j * TPR;
+      if (x < DK) { dq_out[qg + x] = acc[j]; }
     }
   }
 }
@@ -441,8 +514,9 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let i = flat(gid, nwg);
   let rows = p.batch * p.heads * p.tq;
   if (i < rows) {
+    let at = row_at(rows_of(i / p.tq, p.tq), i % p.tq) * DK;
     var d = 0.0;
-    for (var x = 0u; x < DK; x++) { d += pr_do[i * DK + x] * pr_o[i * DK + x]; }
+    for (var x = 0u; x < DK; x++) { d += pr_do[at + x] * pr_o[at + x]; }
     pr_stats[i] = pr_lse[i];
     pr_stats[rows + i] = d;
   }
@@ -452,7 +526,8 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 }
 
 // The backward by matmuls (backward_scores, backward_scores_sg) reads the forward's saved S^T at
-// binding 1 and writes P^T (at 0) and dS^T (at ds_off), [B, H, S, T]; stats and grad_out as above.
+// element s_off of binding 1 and writes P^T (at 0) and dS^T (at ds_off), [B, H, S, T]; stats and
+// grad_out as above.
 @group(0) @binding(1) var<storage, read> saved_st: array<f32>;
 @group(0) @binding(2) var<storage, read> sc_dp: array<f32>;
 
@@ -461,7 +536,7 @@ fn backward_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // reproduces the forward's probabilities exactly (the same scores, the same normaliser); a masked
 // score (NEG) gives 0, also in a row that sees no key at all, whose logsumexp is NEG as well.
 fn store_p_ds(at: u32, dp: f32, lse: f32, d: f32) {
-  let s = saved_st[at];
+  let s = saved_st[p.s_off + at];
   let pr = select(exp(s - lse), 0.0, is_masked(s));
   grad_out[at] = pr;
   grad_out[p.ds_off + at] = select(pr * (dp - d), 0.0, is_masked(s));
@@ -558,17 +633,17 @@ fn load_row(regs: ptr<private, Row>, src: ptr<storage, array<vec4f>, read>, row:
   for (var x4 = 0u; x4 < DK4; x4++) { (*regs)[x4] = (*src)[row * DK4 + x4]; }
 }
 
-// Vec4 x4 of lane l's row among rows c .. c + 7 of a run starting at row `first`, clamped to `last`.
-fn lane_row(src: ptr<storage, array<vec4f>, read>, first: u32, c: u32, last: u32, x4: u32, sl: u32) -> vec4f {
-  return (*src)[(first + min(c + sl % 8u, last)) * DK4 + x4];
+// Vec4 x4 of lane l's row among rows c .. c + 7 of `rows`, clamped to `last`.
+fn lane_row(src: ptr<storage, array<vec4f>, read>, rows: Rows, c: u32, last: u32, x4: u32, sl: u32) -> vec4f {
+  return (*src)[row_at(rows, min(c + sl % 8u, last)) * DK4 + x4];
 }
 
 // The dot products of the private row with rows c .. c + 7 of `src` (rows c..c+3, then c+4..c+7).
-fn dot8(regs: ptr<private, Row>, src: ptr<storage, array<vec4f>, read>, first: u32, c: u32, last: u32, sl: u32) -> array<vec4f, 2> {
+fn dot8(regs: ptr<private, Row>, src: ptr<storage, array<vec4f>, read>, rows: Rows, c: u32, last: u32, sl: u32) -> array<vec4f, 2> {
   var d0 = vec4(0.0);
   var d1 = vec4(0.0);
   for (var x4 = 0u; x4 < DK4; x4++) {
-    let v = lane_row(src, first, c, last, x4, sl);
+    let v = lane_row(src, rows, c, last, x4, sl);
     let r = (*regs)[x4];
     d0 += vec4(dot(r, subgroupBroadcast(v, 0u)), dot(r, subgroupBroadcast(v, 1u)), dot(r, subgroupBroadcast(v, 2u)), dot(r, subgroupBroadcast(v, 3u)));
     d1 += vec4(dot(r, subgroupBroadcast(v, 4u)), dot(r, subgroupBroadcast(v, 5u)), dot(r, subgroupBroadcast(v, 6u)), dot(r, subgroupBroadcast(v, 7u)));
@@ -578,14 +653,14 @@ fn dot8(regs: ptr<private, Row>, src: ptr<storage, array<vec4f>, read>, first: u
 
 // acc += w . rows c .. c + 7 of `src` (their sum weighted by w[0] for the first four, w[1] after).
 // Keys whose `live` is false (masked) add nothing, whatever their rows hold (0 * inf would be NaN).
-fn axpy8(acc: ptr<function, Row>, w: array<vec4f, 2>, live: array<vec4<bool>, 2>, src: ptr<storage, array<vec4f>, read>, first: u32, c: u32, last: u32, sl: u32) {
+fn axpy8(acc: ptr<function, Row>, w: array<vec4f, 2>, live: array<vec4<bool>, 2>, src: ptr<storage, array<vec4f>, read>, rows: Rows, c: u32, last: u32, sl: u32) {
   let w0 = w[0];
   let w1 = w[1];
   let l0 = live[0];
   let l1 = live[1];
   let z = vec4(0.0);
   for (var x4 = 0u; x4 < DK4; x4++) {
-    let v = lane_row(src, first, c, last, x4, sl);
+    let v = lane_row(src, rows, c, last, x4, sl);
     (*acc)[x4] += select(z, w0.x * subgroupBroadcast(v, 0u), l0.x) + select(z, w0.y * subgroupBroadcast(v, 1u), l0.y)
                 + select(z, w0.z * subgroupBroadcast(v, 2u), l0.z) + select(z, w0.w * subgroupBroadcast(v, 3u), l0.w)
                 + select(z, w1.x * subgroupBroadcast(v, 4u), l1.x) + select(z, w1.y * subgroupBroadcast(v, 5u), l1.y)
@@ -605,7 +680,9 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
   let qi = blk.first + min(lid, blk.rows - 1u);
   let row_ok = lid < blk.rows;
   let qpos = i32(qi) + p.q_offset;
-  load_row(&ra, &q4, blk.bh * p.tq + qi);
+  let qrows = rows_of(blk.bh, p.tq);
+  let krows = rows_of(blk.bh, p.sk);
+  load_row(&ra, &q4, row_at(qrows, qi));
   let kend = key_end(blk);
   let save = flag(FLAG_SAVE_S);
   if (save && row_ok) { save_s_tail(blk.bh, qi, kend, 0u, 1u); }
@@ -618,7 +695,7 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
     let kn = min(KSTEP, kend - k0);
     var mt = m;
     for (var c = 0u; c < kn; c += 8u) {
-      let s8 = dot8(&ra, &k4, blk.bh * p.sk, k0 + c, kend - 1u, sl);
+      let s8 = dot8(&ra, &k4, krows, k0 + c, kend - 1u, sl);
       for (var e = 0u; e < 8u; e++) {
         let kj = k0 + c + e;
         var s = NEG;
@@ -640,12 +717,12 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
         p8[half] = select(vec4(0.0), exp(s4 - mt), live8[half]);
         l += p8[half].x + p8[half].y + p8[half].z + p8[half].w;
       }
-      axpy8(&acc, p8, live8, &v4, blk.bh * p.sk, k0 + c, kend - 1u, sl);
+      axpy8(&acc, p8, live8, &v4, krows, k0 + c, kend - 1u, sl);
     }
     m = mt;
   }
   if (row_ok) {
-    let qg = (blk.bh * p.tq + qi) * DK;
+    let qg = row_at(qrows, qi) * DK;
     for (var x = 0u; x < DK; x++) { out[qg + x] = finish(acc[x / 4u][x % 4u], l); }
     lse_out[blk.bh * p.tq + qi] = logsumexp(m, l);
   }
@@ -658,14 +735,16 @@ fn attention_backward_dq_sg(@builtin(local_invocation_index) lid: u32, @builtin(
   let qi = blk.first + min(lid, blk.rows - 1u);
   let row_ok = lid < blk.rows;
   let qpos = i32(qi) + p.q_offset;
-  load_row(&ra, &q4, blk.bh * p.tq + qi);
-  load_row(&rb, &do4, blk.bh * p.tq + qi);
+  let qrows = rows_of(blk.bh, p.tq);
+  let krows = rows_of(blk.bh, p.sk);
+  load_row(&ra, &q4, row_at(qrows, qi));
+  load_row(&rb, &do4, row_at(qrows, qi));
   let kend = key_end(blk);
 
   var acc: Row;
   for (var c = 0u; c < kend; c += 8u) {
-    let s8 = dot8(&ra, &k4, blk.bh * p.sk, c, kend - 1u, sl);
-    let dp8 = dot8(&rb, &v4, blk.bh * p.sk, c, kend - 1u, sl);
+    let s8 = dot8(&ra, &k4, krows, c, kend - 1u, sl);
+    let dp8 = dot8(&rb, &v4, krows, c, kend - 1u, sl);
     var ds8 = array(vec4(0.0), vec4(0.0));
     var live8 = array(vec4(false), vec4(false));
     for (var e = 0u; e < 8u; e++) {
@@ -675,10 +754,10 @@ fn attention_backward_dq_sg(@builtin(local_invocation_index) lid: u32, @builtin(
         live8[e / 4u][e % 4u] = true;
       }
     }
-    axpy8(&acc, ds8, live8, &k4, blk.bh * p.sk, c, kend - 1u, sl);
+    axpy8(&acc, ds8, live8, &k4, krows, c, kend - 1u, sl);
   }
   if (row_ok) {
-    let qg = (blk.bh * p.tq + qi) * DK;
+    let qg = row_at(qrows, qi) * DK;
     for (var x = 0u; x < DK; x++) { grad_out[qg + x] = acc[x / 4u][x % 4u]; }
   }
 }
@@ -690,8 +769,10 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   let kj = blk.first + min(lid, blk.rows - 1u);
   let key_ok = lid < blk.rows;
   let key_live = key_ok && key_kept(blk.b, kj);
-  load_row(&ra, &k4, blk.bh * p.sk + kj);
-  load_row(&rb, &v4, blk.bh * p.sk + kj);
+  let qrows = rows_of(blk.bh, p.tq);
+  let krows = rows_of(blk.bh, p.sk);
+  load_row(&ra, &k4, row_at(krows, kj));
+  load_row(&rb, &v4, row_at(krows, kj));
   let part = p.part_off + blk.index * (p.nqt + 1u) * BK;
   let bias_grad = flag(FLAG_BIAS_GRAD);
   let store = flag(FLAG_STORE_DS);
@@ -711,8 +792,8 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
         for (var c = qn8; c < BK; c++) { ts[lid * BK + c] = 0.0; }
       }
       for (var c = 0u; c < qn8; c += 8u) {
-        let s8 = dot8(&ra, &q4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
-        let dp8 = dot8(&rb, &do4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
+        let s8 = dot8(&ra, &q4, qrows, q0 + c, p.tq - 1u, sl);
+        let dp8 = dot8(&rb, &do4, qrows, q0 + c, p.tq - 1u, sl);
         // Explicit zeros: with Dawn on lavapipe, arrays declared in a loop body without an
         // initialiser kept the previous iteration's values (measured: wrong dk, dq, dtable).
         var p8 = array(vec4(0.0), vec4(0.0));
@@ -730,8 +811,8 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
           if (bias_grad) { ts[lid * BK + c + e] = at8(ds8, e); }
           if (store && key_ok && c + e < qn) { store_ds(blk.bh, qi, kj, at8(ds8, e)); }
         }
-        axpy8(&dv, p8, live8, &do4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
-        axpy8(&dk, ds8, live8, &q4, blk.bh * p.tq, q0 + c, p.tq - 1u, sl);
+        axpy8(&dv, p8, live8, &do4, qrows, q0 + c, p.tq - 1u, sl);
+        axpy8(&dk, ds8, live8, &q4, qrows, q0 + c, p.tq - 1u, sl);
       }
     } else if (store && key_ok) {
       for (var c = 0u; c < qn; c++) { store_ds(blk.bh, q0 + c, kj, 0.0); }
@@ -747,7 +828,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   }
   if (bias_grad) { grad_out[part + lid] = carry; }
   if (key_ok) {
-    let kg = (blk.bh * p.sk + kj) * DK;
+    let kg = row_at(krows, kj) * DK;
     for (var x = 0u; x < DK; x++) {
       grad_out[kg + x] = dk[x / 4u][x % 4u];
       grad_out[p.dv_off + kg + x] = dv[x / 4u][x % 4u];
@@ -755,9 +836,13 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
   }
 }
 
-// The backward by matmuls, its elementwise part fused with dP = dO v^T (backward_scores and the
-// dP matmul in one pass): a lane per query holds its dO row, v comes eight rows at a time as in
-// the forward, and the lanes write neighbouring words of P^T (at 0) and dS^T (at ds_off).
+@group(0) @binding(2) var<storage, read> o4: array<vec4f>;
+
+// The backward by matmuls, its elementwise part fused with dP = dO v^T and with backward_prep's
+// part (backward_scores, the dP matmul and the prep in one pass): a lane per query holds its dO
+// row, takes D = rowsum(dO * O) and its logsumexp (the forward's output at binding 2, its
+// logsumexp buffer, scores included, at 1), v comes eight rows at a time as in the forward, and
+// the lanes write neighbouring words of P^T (at 0) and dS^T (at ds_off).
 @compute @workgroup_size(BQ)
 fn backward_scores_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
   let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
@@ -765,14 +850,81 @@ fn backward_scores_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgr
   let qi = blk.first + min(lid, blk.rows - 1u);
   let row_ok = lid < blk.rows;
   let row = blk.bh * p.tq + qi;
-  load_row(&rb, &do4, row);
-  let lse = stats[row];
-  let d = stats[p.batch * p.heads * p.tq + row];
+  let at = row_at(rows_of(blk.bh, p.tq), qi);
+  load_row(&rb, &do4, at);
+  let krows = rows_of(blk.bh, p.sk);
+  let lse = saved_st[row];
+  var d = 0.0;
+  for (var x4 = 0u; x4 < DK4; x4++) { d += dot(rb[x4], o4[at * DK4 + x4]); }
   for (var c = 0u; c < p.sk; c += 8u) {
-    let dp8 = dot8(&rb, &v4, blk.bh * p.sk, c, p.sk - 1u, sl);
+    let dp8 = dot8(&rb, &v4, krows, c, p.sk - 1u, sl);
     for (var e = 0u; e < 8u; e++) {
       let kj = c + e;
       if (row_ok && kj < p.sk) { store_p_ds((blk.bh * p.sk + kj) * p.tq + qi, at8(dp8, e), lse, d); }
+    }
+  }
+}
+
+// Weights of rows c .. c + 7 for axpy8, read from `src` at first, first + stride, ...; rows from
+// `end` on are not live (and not read).
+struct Weights8 { w: array<vec4f, 2>, live: array<vec4<bool>, 2> }
+
+fn load8(src: ptr<storage, array<f32>, read>, first: u32, stride: u32, c: u32, end: u32) -> Weights8 {
+  // Explicit zeros (see attention_backward_dkdv_sg).
+  var r = Weights8(array(vec4(0.0), vec4(0.0)), array(vec4(false), vec4(false)));
+  for (var e = 0u; e < 8u; e++) {
+    if (c + e < end) {
+      r.w[e / 4u][e % 4u] = (*src)[first + e * stride];
+      r.live[e / 4u][e % 4u] = true;
+    }
+  }
+  return r;
+}
+
+// attention_backward_dq_ds on the subgroup layout: a lane per query, k eight rows at a time.
+@compute @workgroup_size(BQ)
+fn attention_backward_dq_ds_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
+  let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
+  if (!blk.live) { return; }
+  let qi = blk.first + min(lid, blk.rows - 1u);
+  let krows = rows_of(blk.bh, p.sk);
+  let kend = key_end(blk);
+  var acc: Row;
+  for (var c = 0u; c < kend; c += 8u) {
+    let ds8 = load8(&ds_in, ds_index(blk.bh, qi, c), ds_key_stride(), c, kend);
+    axpy8(&acc, ds8.w, ds8.live, &k4, krows, c, kend - 1u, sl);
+  }
+  if (lid < blk.rows) {
+    let qg = row_at(rows_of(blk.bh, p.tq), qi) * DK;
+    for (var x = 0u; x < DK; x++) { dq_out[qg + x] = acc[x / 4u][x % 4u]; }
+  }
+}
+
+@group(0) @binding(2) var<storage, read> pds_in: array<f32>;
+
+// The backward by matmuls' dk = dS^T q and dv = P^T dO from P^T (at 0) and dS^T (at ds_off): a
+// lane per key holds its own row of both, q and dO come eight rows at a time. Outputs as the dk/dv
+// kernel writes them (dk at 0, dv at dv_off, rows laid out like k).
+@compute @workgroup_size(BK)
+fn attention_backward_dkdv_pds_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
+  let blk = block_of(wid, nwg, p.nkb, BK, p.sk);
+  if (!blk.live) { return; }
+  let kj = blk.first + min(lid, blk.rows - 1u);
+  let qrows = rows_of(blk.bh, p.tq);
+  let at = (blk.bh * p.sk + kj) * p.tq;
+  var dk: Row;
+  var dv: Row;
+  for (var c = 0u; c < p.tq; c += 8u) {
+    let p8 = load8(&pds_in, at + c, 1u, c, p.tq);
+    let ds8 = load8(&pds_in, p.ds_off + at + c, 1u, c, p.tq);
+    axpy8(&dv, p8.w, p8.live, &do4, qrows, c, p.tq - 1u, sl);
+    axpy8(&dk, ds8.w, ds8.live, &q4, qrows, c, p.tq - 1u, sl);
+  }
+  if (lid < blk.rows) {
+    let kg = row_at(rows_of(blk.bh, p.sk), kj) * DK;
+    for (var x = 0u; x < DK; x++) {
+      grad_out[kg + x] = dk[x / 4u][x % 4u];
+      grad_out[p.dv_off + kg + x] = dv[x / 4u][x % 4u];
     }
   }
 }

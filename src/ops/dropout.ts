@@ -9,11 +9,13 @@ import { uniformStruct } from '../gpu/params.js';
 import { recorder } from '../gpu/recorder.js';
 import { valueOf, type Scalar } from '../tensor/scalar.js';
 import { Tensor } from '../tensor/tensor.js';
-import { describeOp, expectDType, launch } from './launch.js';
+import { add } from './elementwise.js';
+import { describeOp, expectDType, expectShape, launch } from './launch.js';
 
 /** Philox key (seed_lo, seed_hi) and counter offset; elements whose word is below `threshold` drop. */
 const DROPOUT_PARAMS = uniformStruct('Params', { n: 'u32', seed_lo: 'u32', seed_hi: 'u32', offset: 'u32', threshold: 'u32', scale: 'f32' });
 const KERNEL = { name: 'dropout', code, params: DROPOUT_PARAMS, inputs: 1, outputs: 1 };
+const ADD_KERNEL = { name: 'dropout.add', code, entry: 'add_main', params: DROPOUT_PARAMS, inputs: 2, outputs: 1 };
 const WG = 256;
 const TWO_32 = 2 ** 32;
 
@@ -47,14 +49,15 @@ function checkSeed(seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new GpuError(`dropout: seed must be an integer in [0, 2^53), got ${seed}`);
 }
 
-function apply(x: Tensor, p: number, seed: number | Scalar, offset: number, what: string): Tensor {
+/** dropout(x), or residual + dropout(x) in one kernel. */
+function apply(x: Tensor, p: number, seed: number | Scalar, offset: number, what: string, residual?: Tensor): Tensor {
   const out = Tensor.empty(x.shape, 'f32', what);
   recorder().dynamic(() => {
     const s = valueOf(seed);
     checkSeed(s);
     const { key, threshold, scale } = dropoutConstants(p, s);
-    launch(KERNEL, {
-      inputs: [x],
+    launch(residual ? ADD_KERNEL : KERNEL, {
+      inputs: residual ? [x, residual] : [x],
       outputs: [out],
       params: { n: x.size, seed_lo: key[0], seed_hi: key[1], offset, threshold, scale },
       overrides: { WG },
@@ -71,11 +74,29 @@ function apply(x: Tensor, p: number, seed: number | Scalar, offset: number, what
  * the identity (a view of x).
  */
 export function dropout(x: Tensor, p: number, { seed, offset = 0, training }: DropoutOptions): Tensor {
-  expectDType('dropout', 'f32', x);
-  if (!(p >= 0 && p <= 1)) throw new GpuError(`dropout: p must be in [0, 1], got ${p}`);
-  checkSeed(valueOf(seed));
-  if (!Number.isInteger(offset) || offset < 0 || offset >= TWO_32) throw new GpuError(`dropout: offset must be an integer in [0, 2^32), got ${offset}`);
+  checkArgs('dropout', x, p, seed, offset);
   if (!training || p === 0) return record('dropout', [x], x.view(x.shape), (g) => [g]);
   const out = apply(x, p, seed, offset, 'dropout');
   return record('dropout', [x], out, (g) => [apply(g, p, seed, offset, 'dropout.backward')]);
+}
+
+function checkArgs(op: string, x: Tensor, p: number, seed: number | Scalar, offset: number): void {
+  expectDType(op, 'f32', x);
+  if (!(p >= 0 && p <= 1)) throw new GpuError(`${op}: p must be in [0, 1], got ${p}`);
+  checkSeed(valueOf(seed));
+  if (!Number.isInteger(offset) || offset < 0 || offset >= TWO_32) throw new GpuError(`${op}: offset must be an integer in [0, 2^32), got ${offset}`);
+}
+
+/**
+ * residual + dropout(x, p, options) in one kernel, bit for bit add(residual, dropout(x, ...)):
+ * the residual update of a pre-norm block while training, one dispatch instead of two. The VJP is
+ * dropout's for x and the identity for the residual. Not training, or p = 0, it is add(residual, x).
+ */
+export function dropoutAdd(residual: Tensor, x: Tensor, p: number, { seed, offset = 0, training }: DropoutOptions): Tensor {
+  checkArgs('dropoutAdd', x, p, seed, offset);
+  expectDType('dropoutAdd', 'f32', residual);
+  expectShape('dropoutAdd', residual, x.shape, 'residual');
+  if (!training || p === 0) return add(residual, x);
+  const out = apply(x, p, seed, offset, 'dropoutAdd', residual);
+  return record('dropoutAdd', [residual, x], out, (g, { needs }) => [needs[0] ? g.view(g.shape) : null, needs[1] ? apply(g, p, seed, offset, 'dropout.backward') : null]);
 }

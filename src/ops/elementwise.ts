@@ -20,7 +20,8 @@ const UNARY_OPS = {
   neg: 0, exp: 1, log: 2, sqrt: 3, rsqrt: 4, relu: 5, gelu: 6, tanh: 7, sigmoid: 8, abs: 9, square: 10,
   scale: 11, shift: 12, powScalar: 13, reciprocal: 14,
 } as const;
-type UnaryName = keyof typeof UNARY_OPS;
+/** The unary ops by name. */
+export type UnaryName = keyof typeof UNARY_OPS;
 
 const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, equal: 7, greater: 8, less: 9 } as const;
 type BinaryName = keyof typeof BINARY_OPS;
@@ -40,12 +41,14 @@ const ELEMENTWISE_PARAMS = uniformStruct('Params', {
   shape: ['vec4<u32>', 2], a_strides: ['vec4<u32>', 2], b_strides: ['vec4<u32>', 2],
 });
 const source = `${code}\n// Op codes, from src/ops/elementwise.ts:\n${opConstants('UNARY', UNARY_OPS)}${opConstants('BINARY', BINARY_OPS)}`;
-const kernel = (name: string, entry: string, inputs: number): Kernel<typeof ELEMENTWISE_PARAMS.spec> => ({
-  name: `elementwise.${name}`, code: source, entry, params: ELEMENTWISE_PARAMS, inputs, outputs: 1,
+const kernel = (name: string, entry: string, inputs: number, outputs = 1): Kernel<typeof ELEMENTWISE_PARAMS.spec> => ({
+  name: `elementwise.${name}`, code: source, entry, params: ELEMENTWISE_PARAMS, inputs, outputs,
 });
 const UNARY = kernel('unary', 'unary_main', 1);
 const UNARY_BACKWARD = kernel('unary_backward', 'unary_backward', 3);
 const BINARY = kernel('binary', 'binary_main', 2);
+const GATED = kernel('gated', 'gated_main', 2);
+const GATED_BACKWARD = kernel('gated_backward', 'gated_backward', 3, 2);
 /** Unary ops leave the broadcasting fields empty. */
 const flat = (n: number, alpha: number) => ({ n, rank: 0, alpha, shape: [], a_strides: [], b_strides: [] });
 
@@ -110,6 +113,39 @@ export const scale = (x: Tensor, alpha: number): Tensor => unary('scale', x, alp
 export const shift = (x: Tensor, alpha: number): Tensor => unary('shift', x, alpha);
 /** x ** alpha. */
 export const powScalar = (x: Tensor, alpha: number): Tensor => unary('powScalar', x, alpha);
+
+/** The activations `gated` takes. */
+export type GateActivation = Extract<UnaryName, 'relu' | 'gelu' | 'sigmoid' | 'tanh'>;
+
+/**
+ * act(a) * b over equal shapes in one kernel, its VJP in one more: T5 v1.1's gated feed-forward
+ * (gelu(x W0) * (x W1)) without the separate activation, product and their three backward
+ * dispatches. The results equal mul(act(a), b) and its gradients bit for bit.
+ */
+export function gated(act: GateActivation, a: Tensor, b: Tensor): Tensor {
+  const op = `gated ${act}`;
+  expectDType(op, 'f32', a, b);
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new GpuError(`${op}: a ${a.describe()} and b ${b.describe()} must have one shape`);
+  }
+  const out = Tensor.empty(a.shape, 'f32', op);
+  const run = { params: flat(a.size, 0), overrides: { OP: UNARY_OPS[act], WG }, workgroups: grid(Math.ceil(a.size / WG)) };
+  launch(GATED, { ...run, inputs: [a, b], outputs: [out], label: describeOp(op, a, b) });
+  return record(
+    op,
+    [a, b],
+    out,
+    (g, { saved: [sa, sb], needs }) => {
+      const da = Tensor.empty(a.shape, 'f32', `${op}.da`);
+      const db = Tensor.empty(b.shape, 'f32', `${op}.db`);
+      launch(GATED_BACKWARD, { ...run, inputs: [sa!, sb!, g], outputs: [da, db], label: describeOp(`${op}.backward`, a, b) });
+      if (!needs[0]) da.dispose();
+      if (!needs[1]) db.dispose();
+      return [needs[0] ? da : null, needs[1] ? db : null];
+    },
+    [a, b],
+  );
+}
 
 function binaryForward(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   expectDType(name, 'f32', a, b);

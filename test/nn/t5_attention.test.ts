@@ -10,6 +10,7 @@ import {
   t5Attention,
   t5AttentionVariants,
   type T5AttentionBackward,
+  type T5AttentionLayout,
   type T5AttentionOptions,
   type T5AttentionVariant,
 } from '../../src/nn/t5/attention.js';
@@ -19,7 +20,7 @@ import { softmax } from '../../src/ops/softmax.js';
 import { tensor } from '../../src/tensor/create.js';
 import { keep, tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { t5Attention64, type AttentionCase, type AttentionData } from '../ref/t5_attention.js';
+import { swapHeads, t5Attention64, type AttentionCase, type AttentionData } from '../ref/t5_attention.js';
 import { assertClose, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sharedTest } from '../util/shared.js';
@@ -70,21 +71,35 @@ function randomData(r: () => number, c: AttentionCase): AttentionData {
   };
 }
 
-function options(c: AttentionCase, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant, backward?: T5AttentionBackward): T5AttentionOptions {
+function options(c: AttentionCase, table: Tensor | null, mask: Tensor | null, variant?: T5AttentionVariant, backward?: T5AttentionBackward, layout?: T5AttentionLayout): T5AttentionOptions {
   return {
     ...(c.bias && table ? { bias: { table, ...c.bias, queryOffset: c.offset } } : { queryOffset: c.offset }),
     ...(mask ? { keyMask: mask } : {}),
     causal: c.causal,
     ...(variant ? { variant } : {}),
     ...(backward ? { backward } : {}),
+    ...(layout ? { layout } : {}),
   };
 }
 
 /** Every way of running the backward. */
 const BACKWARDS: T5AttentionBackward[] = ['matmul', 'fused', 'recompute'];
+const LAYOUTS: T5AttentionLayout[] = ['bhtd', 'bthd'];
 
-const describe = (c: AttentionCase, variant: string, backward?: T5AttentionBackward) =>
-  `${variant}${backward ? ` ${backward}` : ''} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
+/** Every (layout, backward) a kernel layout runs: the staged backward by matmuls reads heads first. */
+const modes = (variant: T5AttentionVariant) =>
+  LAYOUTS.flatMap((l) => BACKWARDS.filter((b) => !(variant === 'staged' && b === 'matmul' && l === 'bthd')).map((b) => [l, b] as const));
+
+/**
+ * The tensors of a [B, H, L, dk] array (in float64, heads first) in `layout`, and back: host data
+ * for 'bthd' runs is the reference's with the middle axes swapped.
+ */
+const inLayout = (layout: T5AttentionLayout, x: ArrayLike<number>, [B, H, L, dk]: number[]) =>
+  layout === 'bthd' ? tensor(swapHeads(x, B!, H!, L!, dk!), [B!, L!, H!, dk!]) : tensor(Float64Array.from(x), [B!, H!, L!, dk!]);
+const headsFirst = (layout: T5AttentionLayout, x: Float64Array, [B, H, L, dk]: number[]) => (layout === 'bthd' ? swapHeads(x, B!, L!, H!, dk!) : x);
+
+const describe = (c: AttentionCase, variant: string, backward?: T5AttentionBackward, layout?: T5AttentionLayout) =>
+  `${variant}${backward ? ` ${backward}` : ''}${layout ? ` ${layout}` : ''} B${c.B} H${c.H} T${c.T} S${c.S} dk${c.dk} off${c.offset}${c.causal ? ' causal' : ''}` +
   `${c.bias ? ` ${c.bias.bidirectional ? 'bi' : 'uni'} ${c.bias.numBuckets}/${c.bias.maxDistance}` : ' nobias'}${c.mask ? (c.maskI32 ? ' mask-i32' : ' mask-f32') : ''}`;
 
 const maskTensor = (c: AttentionCase) => (c.mask ? (c.maskI32 ? tensor(Int32Array.from(c.mask), [c.B, c.S]) : tensor(c.mask, [c.B, c.S])) : null);
@@ -96,15 +111,19 @@ async function readAll(ts: Tensor[]): Promise<Float64Array[]> {
   return out;
 }
 
-/** Runs the op under valueAndGrad of sum(w * out); returns the output and the gradients. */
-async function gpuRun(c: AttentionCase, d: AttentionData, variant: T5AttentionVariant, backward: T5AttentionBackward) {
+/**
+ * Runs the op under valueAndGrad of sum(w * out); returns the output and the gradients, heads
+ * first whatever the layout.
+ */
+async function gpuRun(c: AttentionCase, d: AttentionData, variant: T5AttentionVariant, backward: T5AttentionBackward, layout: T5AttentionLayout = 'bhtd') {
+  const qs = [c.B, c.H, c.T, c.dk], ks = [c.B, c.H, c.S, c.dk];
   const res = tidy(() => {
-    const q = tensor(d.q, [c.B, c.H, c.T, c.dk]);
-    const k = tensor(d.k, [c.B, c.H, c.S, c.dk]);
-    const v = tensor(d.v, [c.B, c.H, c.S, c.dk]);
+    const q = inLayout(layout, d.q, qs);
+    const k = inLayout(layout, d.k, ks);
+    const v = inLayout(layout, d.v, ks);
     const table = c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null;
-    const opts = options(c, table, maskTensor(c), variant, backward);
-    const w = tensor(d.w, [c.B, c.H, c.T, c.dk]);
+    const opts = options(c, table, maskTensor(c), variant, backward, layout);
+    const w = inLayout(layout, d.w, qs);
     let out: Tensor | null = null;
     const wrt = table ? [q, k, v, table] : [q, k, v];
     const { grads } = valueAndGrad(() => {
@@ -114,7 +133,8 @@ async function gpuRun(c: AttentionCase, d: AttentionData, variant: T5AttentionVa
     return [out!, ...grads];
   });
   const [out, ...grads] = await readAll(res);
-  return { out: out!, grads };
+  const back = [qs, qs, ks, ks];
+  return { out: headsFirst(layout, out!, qs), grads: grads.map((g, i) => (i < 3 ? headsFirst(layout, g, back[i + 1]!) : g)) };
 }
 
 sharedTest(t, 'relativePositionBucket matches Hugging Face for -200..200', ['fixtures', 't5-parity', 't5_v10_relu_tied', 'reference.safetensors'], (path) => {
@@ -155,10 +175,11 @@ t('forward and gradients match float64 over random odd shapes, every variant and
     const d = randomData(r, c);
     const ref = t5Attention64(c, d);
     for (const variant of variants(c)) {
-      // The ways of running the backward take turns over the cases.
-      const backward = BACKWARDS[n % BACKWARDS.length]!;
-      const what = describe(c, variant, backward);
-      const { out, grads } = await gpuRun(c, d, variant, backward);
+      // The ways of running the backward and the layouts take turns over the cases.
+      const all = modes(variant);
+      const [layout, backward] = all[n % all.length]!;
+      const what = describe(c, variant, backward, layout);
+      const { out, grads } = await gpuRun(c, d, variant, backward, layout);
       assertClose(out, ref.out, { rtol: 1e-5, atol: 1e-6, what: `out ${what}` });
       assertClose(grads[0]!, ref.dq, { rtol: 2e-5, atol: 1e-6, what: `dq ${what}` });
       assertClose(grads[1]!, ref.dk, { rtol: 2e-5, atol: 1e-6, what: `dk ${what}` });
@@ -224,13 +245,13 @@ t('matches the composite of matmul and masked softmax, gradients included', asyn
     const d = randomData(r, c);
     const { mask, bucket } = scoreMask(c, d.table);
     const qs = [c.B, c.H, c.T, c.dk], ks = [c.B, c.H, c.S, c.dk];
-    const run = (fn: (q: Tensor, k: Tensor, v: Tensor, extra: Tensor | null) => Tensor, extra: () => Tensor | null) =>
+    const run = (fn: (q: Tensor, k: Tensor, v: Tensor, extra: Tensor | null) => Tensor, extra: () => Tensor | null, layout: T5AttentionLayout = 'bhtd') =>
       tidy(() => {
-        const q = tensor(d.q, qs), k = tensor(d.k, ks), v = tensor(d.v, ks), e = extra();
+        const q = inLayout(layout, d.q, qs), k = inLayout(layout, d.k, ks), v = inLayout(layout, d.v, ks), e = extra();
         let out: Tensor | null = null;
         const { grads } = valueAndGrad(() => {
           out = keep(fn(q, k, v, e));
-          return sum(mul(out, tensor(d.w, qs)));
+          return sum(mul(out, inLayout(layout, d.w, qs)));
         }, e ? [q, k, v, e] : [q, k, v]);
         return [out!, ...grads];
       });
@@ -242,12 +263,12 @@ t('matches the composite of matmul and masked softmax, gradients included', asyn
     bucket.forEach((bk, at) => {
       if (bk >= 0) dtable[bk * c.H + (Math.floor(at / (c.T * c.S)) % c.H)] += composite[4]![at]!;
     });
-    for (const [variant, backward] of variants(c).flatMap((v) => BACKWARDS.map((b) => [v, b] as const))) {
+    for (const [variant, layout, backward] of variants(c).flatMap((v) => modes(v).map(([l, b]) => [v, l, b] as const))) {
       const fused = await readAll(
-        run((q, k, v, table) => t5Attention(q, k, v, options(c, table, maskTensor(c), variant, backward)), () => (c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null)),
+        run((q, k, v, table) => t5Attention(q, k, v, options(c, table, maskTensor(c), variant, backward, layout)), () => (c.bias ? tensor(d.table, [c.bias.numBuckets, c.H]) : null), layout),
       );
-      const what = describe(c, variant, backward);
-      ['out', 'dq', 'dk', 'dv'].forEach((name, i) => assertClose(fused[i]!, composite[i]!, { rtol: 2e-5, atol: 1e-6, what: `${name} ${what}` }));
+      const what = describe(c, variant, backward, layout);
+      ['out', 'dq', 'dk', 'dv'].forEach((name, i) => assertClose(headsFirst(layout, fused[i]!, i < 2 ? qs : ks), composite[i]!, { rtol: 2e-5, atol: 1e-6, what: `${name} ${what}` }));
       if (c.bias) assertClose(fused[4]!, dtable, { rtol: 2e-5, atol: 1e-6, what: `dtable ${what}` });
     }
   }
@@ -261,13 +282,15 @@ t('gradcheck: q, k, v and the bias table', async () => {
   ];
   for (const c of cases) {
     const d = randomData(r, c);
-    for (const [variant, backward] of variants(c).flatMap((v) => BACKWARDS.map((b) => [v, b] as const))) {
+    for (const [variant, layout, backward] of variants(c).flatMap((v) => modes(v).map(([l, b]) => [v, l, b] as const))) {
+      // Inputs in the layout's own shapes: a reshape of random data is random data.
+      const [L1, L2] = layout === 'bthd' ? [[c.B, c.T, c.H, c.dk], [c.B, c.S, c.H, c.dk]] : [[c.B, c.H, c.T, c.dk], [c.B, c.H, c.S, c.dk]];
       await gradcheck(
-        ([q, k, v, table]) => t5Attention(q!, k!, v!, options(c, table!, maskTensor(c), variant, backward)),
+        ([q, k, v, table]) => t5Attention(q!, k!, v!, options(c, table!, maskTensor(c), variant, backward, layout)),
         [
-          { shape: [c.B, c.H, c.T, c.dk], data: d.q },
-          { shape: [c.B, c.H, c.S, c.dk], data: d.k },
-          { shape: [c.B, c.H, c.S, c.dk], data: d.v },
+          { shape: L1!, data: d.q },
+          { shape: L2!, data: d.k },
+          { shape: L2!, data: d.v },
           { shape: [c.bias!.numBuckets, c.H], data: d.table },
         ],
         { eps: 1e-2, rtol: 1e-2 },
@@ -321,11 +344,14 @@ t('each backward mode runs its own kernels; q alone needs only the dq kernel (fu
   // The matmul kernel variant depends on the adapter: compare without it.
   const attention = (ks: Set<string>) => new Set([...ks].filter((k) => !k.startsWith('matmul.')));
   const fused = await kernels([0, 1, 2], 'fused');
-  same(attention(fused), ['forward', 'backward_prep', 'backward_dkdv'], 'fused');
-  assert.ok(fused.size > attention(fused).size, 'fused: dq by a matmul');
-  same(attention(await kernels([0, 1, 2, 3], 'fused')), ['forward', 'backward_prep', 'backward_dkdv', ...table], 'fused, table');
+  same(fused, ['forward', 'backward_prep', 'backward_dkdv', 'backward_dq_ds'], 'fused: dq from the stored dS');
+  same(await kernels([0, 1, 2, 3], 'fused'), ['forward', 'backward_prep', 'backward_dkdv', 'backward_dq_ds', ...table], 'fused, table');
+  // The subgroup layout does the backward's products in its own kernels, the staged one by matmul.
   const viaMatmul = await kernels([0, 1, 2, 3], 'matmul');
-  same(attention(viaMatmul), ['forward', 'backward_prep', 'backward_scores', 'bias_grad_rel', 'bias_grad_table'], 'matmul, table');
+  const subgroup = gpu().report.isSoftware && t5AttentionVariants(8).includes('subgroup');
+  // The subgroup scores kernel does backward_prep's part itself.
+  same(attention(viaMatmul), ['forward', 'backward_scores', ...(subgroup ? ['backward_dkdv_pds', 'backward_dq_ds'] : ['backward_prep']), 'bias_grad_rel', 'bias_grad_table'], 'matmul, table');
+  assert.is(viaMatmul.size > attention(viaMatmul).size, !subgroup, 'matmul: products by matmul on the staged layout only');
   same(await kernels([0, 1, 2]), [...(gpu().report.isSoftware ? viaMatmul : fused)].filter((k) => !k.startsWith('bias_')), 'the default');
   for (const mode of ['fused', 'recompute'] as const) {
     same(await kernels([0], mode), ['forward', 'backward_prep', 'backward_dq'], `q alone, ${mode}`);
@@ -365,6 +391,11 @@ t('errors name the op and the shapes', () => {
   assert.match(messageOf(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 128 } })), /bias table has shape \[32,2\], expected \[32,3\]/);
   assert.match(messageOf(() => t5Attention(q(), k(), k(), { bias: { table: table(), bidirectional: true, numBuckets: 32, maxDistance: 8 } })), /maxDistance 8/);
   assert.match(messageOf(() => t5Attention(q(), k(), k(), { queryOffset: -1 })), /queryOffset must be a non-negative integer/);
+  // Tokens first: q [B, T, H, dk], k [B, S, H, dk].
+  assert.match(messageOf(() => t5Attention(q(), k(), k(), { layout: 'bthd' })), /t5Attention: k has shape \[2,3,6,5\], expected \[2,3,4,5\]/);
+  const tq = tensor(new Float32Array(2 * 4 * 3 * 8), [2, 4, 3, 8]);
+  const tk = tensor(new Float32Array(2 * 6 * 3 * 8), [2, 6, 3, 8]);
+  assert.match(messageOf(() => valueAndGrad(() => sum(t5Attention(tq, tk, tk, { layout: 'bthd', variant: 'staged', backward: 'matmul' })), [tq])), /backward 'matmul' on the staged kernels needs layout 'bhtd'/);
 });
 
 t.run();

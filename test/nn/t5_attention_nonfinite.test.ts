@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
-import { t5Attention, t5AttentionVariants, type T5AttentionBackward } from '../../src/nn/t5/attention.js';
+import { t5Attention, t5AttentionVariants, type T5AttentionBackward, type T5AttentionLayout } from '../../src/nn/t5/attention.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/sum.js';
 import { tensor } from '../../src/tensor/create.js';
@@ -13,12 +13,16 @@ import { keep, tidy } from '../../src/tensor/scope.js';
 import { readAll, type Tensor } from '../../src/tensor/tensor.js';
 import { randArray, rng } from '../util/check.js';
 import { initGpu } from '../util/gpu.js';
+import { swapHeads } from '../ref/t5_attention.js';
 
 const t = suite('t5_attention nonfinite');
 t.before(async () => void (await initGpu()));
 
 const B = 2, H = 2, T = 6, S = 6, DK = 12;
 const BACKWARDS: T5AttentionBackward[] = ['matmul', 'fused', 'recompute'];
+// Every (layout, backward) of a kernel layout: the staged backward by matmuls reads heads first.
+const modes = (variant: string) =>
+  (['bhtd', 'bthd'] as const).flatMap((l) => BACKWARDS.filter((b) => !(variant === 'staged' && b === 'matmul' && l === 'bthd')).map((b) => [l, b] as const));
 // Where a backward is a plain matmul over all pairs (dq = dS k in 'matmul' and 'fused'; dk = dS^T q
 // and dv = P^T dO in 'matmul'), a masked pair adds 0 times its row, and 0 * NaN is NaN: there a
 // NaN at a masked position still reaches the gradient (docs/FAILURES.md). The kernels that loop
@@ -34,10 +38,15 @@ function inputs(seed: number): Inputs {
   return { q: randArray(r, n), k: randArray(r, n), v: randArray(r, n), w: randArray(r, n), table: randArray(r, 8 * H) };
 }
 
-/** Output and gradients (q, k, v, table) of sum(w * attention), as float32 arrays in one list. */
-async function run(d: Inputs, causal: boolean, variant: string, backward: T5AttentionBackward): Promise<Float32Array[]> {
+/**
+ * Output and gradients (q, k, v, table) of sum(w * attention), as float32 arrays in one list, heads
+ * first whatever the layout.
+ */
+async function run(d: Inputs, causal: boolean, variant: string, backward: T5AttentionBackward, layout: T5AttentionLayout): Promise<Float32Array[]> {
+  const tokensFirst = layout === 'bthd';
+  const put = (x: Float64Array) => (tokensFirst ? tensor(swapHeads(x, B, H, T, DK), [B, T, H, DK]) : tensor(x, [B, H, T, DK]));
   const res = tidy(() => {
-    const [q, k, v] = [d.q, d.k, d.v].map((x) => tensor(x, [B, H, T, DK])) as [Tensor, Tensor, Tensor];
+    const [q, k, v] = [d.q, d.k, d.v].map(put) as [Tensor, Tensor, Tensor];
     const table = tensor(d.table, [8, H]);
     // Batch 0 masks its keys 4 and 5; batch 1 masks none.
     const mask = tensor(Float64Array.from([1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1]), [B, S]);
@@ -45,13 +54,14 @@ async function run(d: Inputs, causal: boolean, variant: string, backward: T5Atte
     const { grads } = valueAndGrad(() => {
       out = keep(t5Attention(q, k, v, {
         bias: { table, bidirectional: !causal, numBuckets: 8, maxDistance: 16, queryOffset: 0 },
-        keyMask: mask, causal, variant: variant as never, backward,
+        keyMask: mask, causal, variant: variant as never, backward, layout,
       }));
-      return sum(mul(out, tensor(d.w, [B, H, T, DK])));
+      return sum(mul(out, put(d.w)));
     }, [q, k, v, table]);
     return [out!, ...grads];
   });
-  return (await readAll(res)) as Float32Array[];
+  const got = (await readAll(res)) as Float32Array[];
+  return tokensFirst ? got.map((x, i) => (i < 4 ? Float32Array.from(swapHeads(x, B, T, H, DK)) : x)) : got;
 }
 
 const sameBits = (a: Float32Array, b: Float32Array, from: number, to: number) => {
@@ -62,16 +72,16 @@ const sameBits = (a: Float32Array, b: Float32Array, from: number, to: number) =>
 
 t('NaN/Inf at masked keys change nothing; a NaN at a visible key makes the rows that see it NaN', async () => {
   for (const variant of t5AttentionVariants(DK)) {
-    for (const backward of BACKWARDS) {
-      const what = `${variant} ${backward}`;
+    for (const [layout, backward] of modes(variant)) {
+      const what = `${variant} ${backward} ${layout}`;
       const clean = inputs(5);
-      const base = await run(clean, false, variant, backward);
+      const base = await run(clean, false, variant, backward, layout);
       // Masked keys of batch 0 (keys 4, 5) hold NaN and infinities in k and v.
       const masked = inputs(5);
       masked.k[at(0, 0, 4, 3)] = NaN;
       masked.v[at(0, 1, 5, 0)] = Infinity;
       masked.k[at(0, 1, 4, 7)] = -Infinity;
-      const m = await run(masked, false, variant, backward);
+      const m = await run(masked, false, variant, backward, layout);
       const checked = dqByMatmul(backward) ? ['out', 'dk', 'dv', 'dtable'] : ['out', 'dq', 'dk', 'dv', 'dtable'];
       for (const [i, name] of ['out', 'dq', 'dk', 'dv', 'dtable'].entries()) {
         if (!checked.includes(name)) continue;
@@ -80,7 +90,7 @@ t('NaN/Inf at masked keys change nothing; a NaN at a visible key makes the rows 
       // A NaN in key 2 of (b 1, h 0): each of that head's query rows sees it.
       const visible = inputs(5);
       visible.k[at(1, 0, 2, 5)] = NaN;
-      const v = await run(visible, false, variant, backward);
+      const v = await run(visible, false, variant, backward, layout);
       const head = [at(1, 0, 0), at(1, 1, 0)];
       assert.ok(v[0]!.subarray(head[0], head[1]).every(Number.isNaN), `${what}: every output of the head is NaN`);
       assert.ok(v[1]!.subarray(head[0], head[1]).every(Number.isNaN), `${what}: every dq of the head is NaN`);
@@ -91,14 +101,14 @@ t('NaN/Inf at masked keys change nothing; a NaN at a visible key makes the rows 
 
 t('a NaN hidden by the causal mask reaches only the queries that see it', async () => {
   for (const variant of t5AttentionVariants(DK)) {
-    for (const backward of BACKWARDS) {
-      const what = `${variant} ${backward}`;
-      const base = await run(inputs(9), true, variant, backward);
+    for (const [layout, backward] of modes(variant)) {
+      const what = `${variant} ${backward} ${layout}`;
+      const base = await run(inputs(9), true, variant, backward, layout);
       // Key 3 of (b 1, h 1): queries 3.. see it. Query 1 of (b 0, h 1): keys 2.. are hidden from it.
       const d = inputs(9);
       d.k[at(1, 1, 3, 2)] = NaN;
       d.q[at(0, 1, 1, 4)] = NaN;
-      const [out, dq, dk, dv] = (await run(d, true, variant, backward)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const [out, dq, dk, dv] = (await run(d, true, variant, backward, layout)) as [Float32Array, Float32Array, Float32Array, Float32Array];
       assert.ok(sameBits(out, base[0]!, at(1, 1, 0), at(1, 1, 3)), `${what}: queries before key 3 unchanged`);
       assert.ok(out.subarray(at(1, 1, 3), at(1, 1, T)).every(Number.isNaN), `${what}: queries 3.. of the head are NaN`);
       assert.ok(out.subarray(at(0, 1, 1), at(0, 1, 2)).every(Number.isNaN), `${what}: the NaN query's output is NaN`);

@@ -1,10 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
-import { dropout } from '../../src/ops/dropout.js';
-import { mul } from '../../src/ops/elementwise.js';
+import { dropout, dropoutAdd } from '../../src/ops/dropout.js';
+import { add, mul } from '../../src/ops/elementwise.js';
 import { tensor } from '../../src/tensor/create.js';
-import { tidy } from '../../src/tensor/scope.js';
+import { keep, tidy } from '../../src/tensor/scope.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 import { dropout64, keepMask, philox } from '../ref/dropout.js';
 import { assertClose, randArray, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
@@ -86,6 +87,40 @@ t('not training or p = 0 is the identity; p = 1 gives zeros', async () => {
     y.dispose();
   }
   assert.ok((await run(x, 1, 5)).every((v) => v === 0), 'p = 1 drops everything');
+});
+
+t('dropoutAdd: residual + dropout(x) in one kernel, bit for bit the composite (NaN/Inf included), its gradients too', async () => {
+  const r = rng(12);
+  const bits = (x: Float64Array) => new Uint32Array(Float32Array.from(x).buffer);
+  for (const [n, p, seed, offset] of [[1, 0.5, 3, 0], [37, 0.1, 2 ** 40 + 5, 9], [1031, 0.3, 77, 2]] as const) {
+    const x = randArray(r, n), res = randArray(r, n), g = randArray(r, n);
+    if (n > 8) [x[1], x[2], res[3], res[5]] = [NaN, Infinity, -Infinity, NaN];
+    const opts = { seed, offset, training: true };
+    const run = (fn: (a: Tensor, b: Tensor) => Tensor) =>
+      tidy(() => {
+        const a = tensor(res, [n]), b = tensor(x, [n]);
+        let out: Tensor | null = null;
+        const { grads } = valueAndGrad(() => {
+          out = keep(fn(a, b));
+          return sum(mul(out, tensor(g, [n])));
+        }, [a, b]);
+        return [out!, ...grads];
+      });
+    const fused = await Promise.all(run((a, b) => dropoutAdd(a, b, p, opts)).map(read));
+    const composite = await Promise.all(run((a, b) => add(a, dropout(b, p, opts))).map(read));
+    ['out', 'd residual', 'dx'].forEach((name, i) => assert.equal(bits(fused[i]!), bits(composite[i]!), `n=${n} ${name}: bits of the composite`));
+    const at = [...x.keys()].filter((i) => Number.isFinite(x[i]!) && Number.isFinite(res[i]!));
+    const pick = (v: ArrayLike<number>) => Float64Array.from(at, (i) => v[i]!);
+    const want = dropout64(x, p, seed, offset).map((v, i) => v + res[i]!);
+    assertClose(pick(fused[0]!), pick(want), { rtol: 1e-6, atol: 1e-7, what: `dropoutAdd n=${n} p=${p}` });
+  }
+  const d = randArray(r, 2 * 19);
+  await gradcheck(([a, b]) => dropoutAdd(a!, b!, 0.4, { seed: 8, offset: 1, training: true }), [{ shape: [2, 19], data: d }, { shape: [2, 19], data: randArray(r, 38) }]);
+  // Not training it is the sum.
+  const y = tidy(() => dropoutAdd(tensor(d.subarray(0, 5), [5]), tensor(d.subarray(5, 10), [5]), 0.5, { seed: 1, training: false }));
+  assertClose(await read(y), Float64Array.from({ length: 5 }, (_, i) => Math.fround(Math.fround(d[i]!) + Math.fround(d[5 + i]!))), { rtol: 0, atol: 0, what: 'not training' });
+  y.dispose();
+  assert.throws(() => tidy(() => dropoutAdd(tensor([1, 2], [2]), tensor([1, 2, 3], [3]), 0.5, { seed: 1, training: true })), /^dropoutAdd: residual has shape \[2\], expected \[3\]/);
 });
 
 t('bad arguments are reported with the op', () => {

@@ -1,14 +1,20 @@
 import { suite } from 'uvu';
 import * as ew from '../../src/ops/elementwise.js';
 import { tensor } from '../../src/tensor/create.js';
-import { tidy } from '../../src/tensor/scope.js';
+import { keep, tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { BINARY64, broadcast64, COMPARE64, UNARY64 } from '../ref/elementwise.js';
+import * as assert from 'uvu/assert';
+import { valueAndGrad } from '../../src/autograd/grad.js';
+import { sum } from '../../src/ops/sum.js';
+import { BINARY64, broadcast64, COMPARE64, UNARY64, unaryGrad64 } from '../ref/elementwise.js';
+import { messageOf } from '../util/throws.js';
 import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 
 const t = suite('elementwise');
 t.before(async () => void (await initGpu()));
+
+const UNARY_FNS = { gelu: ew.gelu, relu: ew.relu, sigmoid: ew.sigmoid, tanh: ew.tanh };
 
 const UNARY: Array<[string, (x: Tensor) => Tensor, (x: number) => number, [number, number]]> = [
   ['neg', ew.neg, UNARY64.neg, [-3, 3]],
@@ -42,6 +48,55 @@ for (const [name, op, ref, [lo, hi]] of UNARY) {
     await gradcheck(([a]) => op(a!), [{ shape: [37], data: x }]);
   });
 }
+
+const GATES = ['gelu', 'relu', 'sigmoid', 'tanh'] as const;
+
+/** Float32 bits of a float64 array read back from float32 tensors. */
+const bits = (x: Float64Array) => new Uint32Array(Float32Array.from(x).buffer);
+
+for (const act of GATES) {
+  t(`gated ${act}: act(a) * b matches float64 over odd shapes, its gradients too; bit for bit the composite; gradcheck`, async () => {
+    const r = rng(act.length * 53 + 7);
+    const f = UNARY64[act];
+    for (const shape of [[1], [7, 13], [3, 5, 33], [1031]]) {
+      const n = numel(shape);
+      const a = randArray(r, n, -4, 4), b = randArray(r, n, -2, 2), w = randArray(r, n, -1, 1);
+      // NaN and infinities in a and b: the fused kernel must do what the composite does.
+      if (n > 8) [a[1], a[3], b[5], b[7]] = [NaN, Infinity, -Infinity, NaN];
+      const run = (fn: (x: Tensor, y: Tensor) => Tensor) =>
+        tidy(() => {
+          const x = tensor(a, shape), y = tensor(b, shape);
+          let out: Tensor | null = null;
+          const { grads } = valueAndGrad(() => {
+            out = keep(fn(x, y));
+            return sum(ew.mul(out, tensor(w, shape)));
+          }, [x, y]);
+          return [out!, ...grads];
+        });
+      const fused = await Promise.all(run((x, y) => ew.gated(act, x, y)).map(read));
+      const composite = await Promise.all(run((x, y) => ew.mul(UNARY_FNS[act](x), y)).map(read));
+      ['out', 'da', 'db'].forEach((name, i) => assert.equal(bits(fused[i]!), bits(composite[i]!), `${act} ${name} ${shape}: bits of the composite`));
+      // Against float64 where the inputs are finite (the composite's NaN/Inf behaviour is its own tests').
+      const at = [...a.keys()].filter((i) => Number.isFinite(a[i]!) && Number.isFinite(b[i]!));
+      const pick = (x: ArrayLike<number>) => Float64Array.from(at, (i) => x[i]!);
+      const out64 = a.map((v, i) => f(v) * b[i]!);
+      const da64 = unaryGrad64(f, a, w.map((v, i) => v * b[i]!));
+      const db64 = w.map((v, i) => v * f(a[i]!));
+      assertClose(pick(fused[0]!), pick(out64), { rtol: 2e-6, atol: 1e-6, what: `${act} out ${shape}` });
+      // relu's float64 derivative by differences is wrong only within 1e-5 of its kink.
+      assertClose(pick(fused[1]!), pick(da64), { rtol: 2e-5, atol: 1e-5, what: `${act} da ${shape}` });
+      assertClose(pick(fused[2]!), pick(db64), { rtol: 2e-6, atol: 1e-6, what: `${act} db ${shape}` });
+    }
+    const a = randArray(r, 29, -3, 3).map((v) => (Math.abs(v) < 0.1 ? v + 0.3 : v)), b = randArray(r, 29, -2, 2);
+    await gradcheck(([x, y]) => ew.gated(act, x!, y!), [{ shape: [29], data: a }, { shape: [29], data: b }]);
+  });
+}
+
+t('gated refuses inputs of different shapes', () => {
+  const a = tensor(new Float32Array(6), [2, 3]), b = tensor(new Float32Array(3), [3]);
+  assert.match(messageOf(() => ew.gated('gelu', a, b)), /gated gelu: a f32\[2,3\] and b f32\[3\] must have one shape/);
+  [a, b].forEach((x) => x.dispose());
+});
 
 const BINARY: Array<[string, (a: Tensor, b: Tensor) => Tensor, (a: number, b: number) => number, number]> = [
   ['add', ew.add, BINARY64.add, -2],

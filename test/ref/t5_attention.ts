@@ -85,3 +85,19 @@ export function t5Attention64(c: AttentionCase, d: AttentionData) {
   }
   return { out, dq, dk: dkk, dv, dtable, dtableMag };
 }
+
+/**
+ * x [B, A, C, dk] as [B, C, A, dk]: q, k, v and the gradients between the layouts 'bhtd' and
+ * 'bthd' (A = H, C = the sequence, or back).
+ */
+export function swapHeads(x: ArrayLike<number>, B: number, A: number, C: number, dk: number): Float64Array {
+  const y = new Float64Array(B * A * C * dk);
+  for (let b = 0; b < B; b++) {
+    for (let a = 0; a < A; a++) {
+      for (let c = 0; c < C; c++) {
+        for (let e = 0; e < dk; e++) y[((b * C + c) * A + a) * dk + e] = x[((b * A + a) * C + c) * dk + e]!;
+      }
+    }
+  }
+  return y;
+}

@@ -64,6 +64,9 @@ const BIAS_REL = kernel('bias_grad_rel', 'bias_grad_rel', 1, 1);
 const SCORES = kernel('backward_scores', 'backward_scores', 7, 1);
 const SCORES_SG = kernel('backward_scores_sg', 'backward_scores_sg', 7, 1, true);
 const BIAS_TABLE = kernel('bias_grad_table', 'bias_grad_table', 2, 1);
+const DQ_DS = kernel('backward_dq_ds', 'attention_backward_dq_ds', 2, 1);
+const DQ_DS_SG = kernel('backward_dq_ds_sg', 'attention_backward_dq_ds_sg', 2, 1, true);
+const DKDV_PDS_SG = kernel('backward_dkdv_pds_sg', 'attention_backward_dkdv_pds_sg', 7, 1, true);
 
 const WG = 64;
 /** Output columns one invocation may own (MAXC in the shader): a staged row's share, a subgroup lane's row. */
@@ -110,6 +113,14 @@ export interface T5AttentionBias {
  */
 export type T5AttentionVariant = 'staged' | 'subgroup';
 
+/**
+ * Where the heads sit in q, k, v, the output and their gradients: 'bhtd' ([B, H, T, dk], heads
+ * first) or 'bthd' ([B, T, H, dk], tokens first: a projection's [B, T, H * dk] output reshaped
+ * without a copy; the output reshapes to [B, T, H * dk] for the next projection). The kernels read
+ * and write rows in either layout, so 'bthd' needs no head split or merge copies.
+ */
+export type T5AttentionLayout = 'bhtd' | 'bthd';
+
 export interface T5AttentionOptions {
   /** Relative position bias; absent for cross-attention. */
   bias?: T5AttentionBias;
@@ -123,6 +134,8 @@ export interface T5AttentionOptions {
   variant?: T5AttentionVariant;
   /** How the backward runs (see T5AttentionBackward); by default chosen per adapter and size. */
   backward?: T5AttentionBackward;
+  /** Layout of q, k, v and the output; default 'bhtd'. */
+  layout?: T5AttentionLayout;
 }
 
 /**
@@ -130,12 +143,14 @@ export interface T5AttentionOptions {
  * score-sized products (q k^T, P v).
  *   'matmul'    the forward keeps its scores (when q, k, v or the table need gradients); the
  *               backward gets P and dS from them and dO v^T (one kernel on the subgroup layout;
- *               a matmul and an elementwise kernel on the staged one), then dq, dk, dv by matmul:
- *               four products, the scores kept from forward to backward and two or three
- *               transient buffers (all transposed, [B, H, S, T], for the forward's writes). The
- *               default on software adapters (lavapipe), whose matmul kernels outrun the fused ones.
+ *               a matmul and an elementwise kernel on the staged one), then dq, dk, dv as plain
+ *               products (two kernels on the subgroup layout; the engine's matmul on the staged
+ *               one, which therefore needs 'bhtd'): four products, the scores kept from forward
+ *               to backward and two or three transient buffers (all transposed, [B, H, S, T], for
+ *               the forward's writes). The default on software adapters (lavapipe), whose plain
+ *               products outrun the fused kernels.
  *   'fused'     the dk/dv kernel recomputes the scores from the logsumexp and stores dS; dq = dS k
- *               is one matmul: five products, one transient buffer. The default on GPUs.
+ *               is one more kernel: five products, one transient buffer. The default on GPUs.
  *   'recompute' a dq kernel recomputes the scores once more: seven products, no score-sized memory.
  * Beyond 256 MiB of scores the default is 'recompute'; in 'fused' and 'recompute' q alone gets
  * the dq kernel.
@@ -171,6 +186,8 @@ interface Geometry {
   S: number;
   dk: number;
   offset: number;
+  /** Layout 'bthd'. */
+  tokensFirst: boolean;
 }
 
 interface Tiles {
@@ -217,7 +234,7 @@ function chooseTiles(variant: T5AttentionVariant | undefined, dk: number): Tiles
 }
 
 /** Bits of Params.flags (FLAG_* in the shader). */
-const FLAG = { bias: 1, mask: 2, maskF32: 4, causal: 8, biasGrad: 16, storeDs: 32, saveS: 64 } as const;
+const FLAG = { bias: 1, mask: 2, maskF32: 4, causal: 8, biasGrad: 16, storeDs: 32, saveS: 64, tokensFirst: 128, dsT: 256 } as const;
 
 function paramsFor(
   g: Geometry,
@@ -239,11 +256,16 @@ function paramsFor(
 function validate(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOptions): Geometry {
   const op = 't5Attention';
   expectDType(op, 'f32', q, k, v);
-  if (q.rank !== 4 || k.rank !== 4) throw new GpuError(`${op}: q and k must be [B,H,T,dk] and [B,H,S,dk], got ${q.describe()} and ${k.describe()}`);
-  const [B, H, T, dk] = q.shape as [number, number, number, number];
-  const S = k.shape[2]!;
-  expectShape(op, k, [B, H, S, dk], 'k');
-  expectShape(op, v, [B, H, S, dk], 'v');
+  const tokensFirst = opts.layout === 'bthd';
+  if (opts.layout !== undefined && !tokensFirst && opts.layout !== 'bhtd') throw new GpuError(`${op}: layout must be 'bhtd' or 'bthd', got '${String(opts.layout)}'`);
+  const [tAxis, hAxis] = tokensFirst ? [1, 2] : [2, 1];
+  const dims = tokensFirst ? '[B,T,H,dk] and [B,S,H,dk]' : '[B,H,T,dk] and [B,H,S,dk]';
+  if (q.rank !== 4 || k.rank !== 4) throw new GpuError(`${op}: q and k must be ${dims}, got ${q.describe()} and ${k.describe()}`);
+  const [B, , , dk] = q.shape as [number, number, number, number];
+  const H = q.shape[hAxis]!, T = q.shape[tAxis]!, S = k.shape[tAxis]!;
+  const kShape = tokensFirst ? [B, S, H, dk] : [B, H, S, dk];
+  expectShape(op, k, kShape, 'k');
+  expectShape(op, v, kShape, 'v');
   if (B < 1 || H < 1 || T < 1 || S < 1 || dk < 1) throw new GpuError(`${op}: empty attention q ${fmtShape(q.shape)} k ${fmtShape(k.shape)}`);
   const { bias, keyMask } = opts;
   if (bias && opts.queryOffset !== undefined && bias.queryOffset !== undefined && bias.queryOffset !== opts.queryOffset) {
@@ -264,12 +286,13 @@ function validate(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOptions): Ge
     keyMask.assertAlive(op);
     expectShape(op, keyMask, [B, S], 'keyMask');
   }
-  return { B, H, T, S, dk, offset };
+  return { B, H, T, S, dk, offset, tokensFirst };
 }
 
 /**
  * T5 attention: softmax(q k^T + bias + masks) v over [B, H, T, dk] queries and [B, H, S, dk]
- * keys and values, without T5's absent 1/sqrt(dk) scaling. The bias is
+ * keys and values (or, with layout 'bthd', [B, T, H, dk] and [B, S, H, dk]; the output has q's
+ * shape), without T5's absent 1/sqrt(dk) scaling. The bias is
  * table[bucket(key position - query position), head]; masked keys get probability 0, and a query
  * that sees no key at all gets a zero output. Differentiable in q, k, v and the bias table.
  */
@@ -284,8 +307,9 @@ export function t5Attention(q: Tensor, k: Tensor, v: Tensor, opts: T5AttentionOp
     (bias ? FLAG.bias : 0) |
     (keyMask ? FLAG.mask : 0) |
     (keyMask?.dtype === 'f32' ? FLAG.maskF32 : 0) |
-    (opts.causal ? FLAG.causal : 0);
-  const mode = backwardMode(opts.backward, g, tiles.bk);
+    (opts.causal ? FLAG.causal : 0) |
+    (g.tokensFirst ? FLAG.tokensFirst : 0);
+  const mode = backwardMode(opts.backward, g, tiles);
   // The backward by matmuls reads the forward's scores: kept after the logsumexps when it will run.
   const rows = g.B * g.H * g.T;
   const sOff = mode === 'matmul' && needsGrad(q, k, v, ...(bias ? [bias.table] : [])) ? align(rows) : 0;
@@ -346,21 +370,13 @@ function attentionBackward(
   const { B, H, T, S } = g;
   const rows = B * H * T;
   const label = (what: string) => describeOp(`t5Attention.${what}`, s.q, s.k, s.v);
-  const stats = Tensor.empty([2 * rows + (s.mask ? B * S : 0)], 'f32', 't5Attention.stats');
-  launch(PREP, {
-    inputs: [s.dout, s.out, s.lse, s.mask ?? s.dout],
-    outputs: [stats],
-    params: paramsFor(g, flags, span, 1, 1),
-    overrides: { DK: g.dk, WG },
-    workgroups: grid(Math.ceil(Math.max(rows, B * S) / WG)),
-    label: label('backward_prep'),
-  });
+  const biasGrad = s.table !== null && needs[3] === true;
+  if (mode === 'matmul') return matmulBackward(g, tiles, flags, s, needs, sOff, biasGrad, span, label);
+  const stats = prepStats(g, flags, span, s, label);
   const inputs = [s.q, s.k, s.v, s.table ?? s.q, s.lookup ?? s.q, s.dout, stats];
   const none = (s.table ? [null] : []) as null[];
-  const biasGrad = s.table !== null && needs[3] === true;
   const keys = needs[1] === true || needs[2] === true || biasGrad;
 
-  if (mode === 'matmul') return matmulBackward(g, tiles, s, needs, stats, sOff, biasGrad, span, label);
   const bk = tiles.bk;
   const nkb = Math.ceil(S / bk);
   const { padded, partOff, dsOff } = dkdvLayout(g, bk, biasGrad);
@@ -379,7 +395,7 @@ function attentionBackward(
     label: label('backward_dkdv'),
   });
   return [
-    storeDs ? noGrad(() => matmul(dkv.view([B, H, T, S], dsOff), s.k)) : dq,
+    storeDs ? dqFromDs(g, tiles, flags, span, dkv, s.k, dsOff, label) : dq,
     needs[1] ? dkv.view(s.k.shape, 0) : null,
     needs[2] ? dkv.view(s.v.shape, padded) : null,
     ...(s.table ? [biasGrad ? biasTableGrad(g, s, dkv, BIAS_DIAG, p, label, bk) : null] : []),
@@ -387,6 +403,24 @@ function attentionBackward(
 }
 
 type Label = (what: string) => string;
+
+/**
+ * stats = [logsumexp (B*H*T) | D = rowsum(dO * O) (B*H*T) | key keep mask as 0/1 (B*S, if
+ * masked)] for the backward kernels.
+ */
+function prepStats(g: Geometry, flags: number, span: number, s: Saved, label: Label): Tensor {
+  const rows = g.B * g.H * g.T;
+  const stats = Tensor.empty([2 * rows + (s.mask ? g.B * g.S : 0)], 'f32', 't5Attention.stats');
+  launch(PREP, {
+    inputs: [s.dout, s.out, s.lse, s.mask ?? s.dout],
+    outputs: [stats],
+    params: paramsFor(g, flags, span, 1, 1),
+    overrides: { DK: g.dk, WG },
+    workgroups: grid(Math.ceil(Math.max(rows, g.B * g.S) / WG)),
+    label: label('backward_prep'),
+  });
+  return stats;
+}
 
 /** Rounds an element offset up to where a view of the same storage may start. */
 const align = (n: number) => Math.ceil(n / VIEW_ALIGN) * VIEW_ALIGN;
@@ -403,35 +437,39 @@ function dkdvLayout(g: Geometry, bk: number, biasGrad: boolean) {
 }
 
 /** The backward mode: as requested (if it can run) or the default for this adapter and size. */
-function backwardMode(requested: T5AttentionBackward | undefined, g: Geometry, bk: number): T5AttentionBackward {
+function backwardMode(requested: T5AttentionBackward | undefined, g: Geometry, tiles: Tiles): T5AttentionBackward {
   const scores = g.B * g.H * g.T * g.S;
   const limit = gpu().device.limits.maxStorageBufferBindingSize;
   // The largest binding of each mode: logsumexps + scores and P + dS; dk, dv, partials + dS.
   const fits = {
     matmul: (align(g.B * g.H * g.T) + scores) * 4 <= limit && 2 * align(scores) * 4 <= limit,
-    fused: (dkdvLayout(g, bk, true).dsOff + scores) * 4 <= limit,
+    fused: (dkdvLayout(g, tiles.bk, true).dsOff + scores) * 4 <= limit,
     recompute: true,
   };
+  // The staged layout's backward by matmuls runs the engine's matmul, which reads heads first.
+  const matmulLayout = tiles.subgroup || !g.tokensFirst;
   if (requested) {
     if (!fits[requested]) throw new GpuError(`t5Attention: backward '${requested}' needs ${scores * 4}-byte score buffers; a binding holds at most ${limit}`);
+    if (requested === 'matmul' && !matmulLayout) throw new GpuError(`t5Attention: backward 'matmul' on the staged kernels needs layout 'bhtd'`);
     return requested;
   }
   if (scores * 4 > SCORES_MAX_BYTES) return 'recompute';
-  if (gpu().report.isSoftware && fits.matmul) return 'matmul';
+  if (gpu().report.isSoftware && fits.matmul && matmulLayout) return 'matmul';
   return fits.fused ? 'fused' : 'recompute';
 }
 
 /**
  * The backward by matmuls, in the transposed layout [B, H, S, T] the forward saved its scores in:
  * dP^T = v dO^T, then P^T and dS^T (one elementwise kernel), dq = (dS^T)^T k, dk = dS^T q,
- * dv = P^T dO, and the table's gradient from dS^T.
+ * dv = P^T dO, and the table's gradient from dS^T. The subgroup layout does the products in its
+ * own kernels (q, k, v in either layout), the staged one by the engine's matmul ('bhtd' only).
  */
 function matmulBackward(
   g: Geometry,
   tiles: Tiles,
+  flags: number,
   s: Saved,
   needs: boolean[],
-  stats: Tensor,
   sOff: number,
   biasGrad: boolean,
   span: number,
@@ -442,21 +480,31 @@ function matmulBackward(
   const half = align(scores);
   const pds = Tensor.empty([2 * half], 'f32', 't5Attention.p_ds');
   // Relative positions in the diagonal sums: one per (query, key) offset, as for key blocks of 1.
-  const params = paramsFor(g, 0, span, 1, 1, { dsOff: half, nBuckets: s.table?.shape[0] ?? 0 });
-  const sT = s.lse.view([B, H, S, T], sOff);
-  // Both kernels bind like the other backward kernels (S^T at 1, stats at 7); unused bindings get q.
+  const params = paramsFor(g, flags, span, 1, 1, { dsOff: half, nBuckets: s.table?.shape[0] ?? 0 });
+  let grads: Array<Tensor | null>;
+  // Both kernels bind like the other backward kernels (S^T at 1, stats at 7, the subgroup one reads
+  // the logsumexps before S^T and the output at 2 instead of stats); unused bindings get q.
   if (tiles.subgroup) {
     // dP^T and the elementwise step in one kernel, laid out like the forward.
     const nqb = Math.ceil(T / tiles.bq);
     launch(SCORES_SG, {
-      inputs: [sT, s.q, s.v, s.q, s.q, s.dout, stats],
+      inputs: [s.lse, s.out, s.v, s.q, s.q, s.dout, s.q],
       outputs: [pds],
-      params: paramsFor(g, 0, span, nqb, tiles.bk, { dsOff: half }),
+      params: paramsFor(g, flags, span, nqb, tiles.bk, { dsOff: half, sOff }),
       overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
       workgroups: grid(B * H * nqb),
       label: label('backward_scores'),
     });
+    const keys = needs[1] === true || needs[2] === true;
+    const dkv = keys ? dkdvFromPds(g, tiles, flags, s, pds, half, label) : null;
+    grads = [
+      needs[0] ? dqFromDs(g, tiles, flags | FLAG.dsT, span, pds, s.k, half, label) : null,
+      needs[1] ? dkv!.view(s.k.shape, 0) : null,
+      needs[2] ? dkv!.view(s.v.shape, dkdvLayout(g, tiles.bk, false).padded) : null,
+    ];
   } else {
+    const stats = prepStats(g, flags, span, s, label);
+    const sT = s.lse.view([B, H, S, T], sOff);
     noGrad(() => {
       const dp = matmul(s.v, s.dout, { transB: true });
       launch(SCORES, {
@@ -469,23 +517,57 @@ function matmulBackward(
       });
       dp.dispose();
     });
+    sT.dispose();
+    const pT = pds.view([B, H, S, T], 0);
+    const dsT = pds.view([B, H, S, T], half);
+    grads = noGrad(() => [
+      needs[0] ? matmul(dsT, s.k, { transA: true }) : null,
+      needs[1] ? matmul(dsT, s.q) : null,
+      needs[2] ? matmul(pT, s.dout) : null,
+    ]);
   }
-  sT.dispose();
-  const pT = pds.view([B, H, S, T], 0);
-  const dsT = pds.view([B, H, S, T], half);
-  const grads = noGrad(() => [
-    needs[0] ? matmul(dsT, s.k, { transA: true }) : null,
-    needs[1] ? matmul(dsT, s.q) : null,
-    needs[2] ? matmul(pT, s.dout) : null,
-  ]);
   if (!s.table) return grads;
   return [...grads, biasGrad ? biasTableGrad(g, s, pds, BIAS_REL, params, label, 1) : null];
 }
 
+/** dq = dS k from the dS stored at element `dsOff` of `ds` ([B, H, T, S], or [B, H, S, T] with FLAG.dsT). */
+function dqFromDs(g: Geometry, tiles: Tiles, flags: number, span: number, ds: Tensor, k: Tensor, dsOff: number, label: Label): Tensor {
+  const nqb = Math.ceil(g.T / tiles.bq);
+  const dq = Tensor.empty(qShape(g), 'f32', 't5Attention.dq');
+  launch(tiles.subgroup ? DQ_DS_SG : DQ_DS, {
+    inputs: [ds, k],
+    outputs: [dq],
+    params: paramsFor(g, flags, span, nqb, tiles.bk, { dsOff }),
+    overrides: { ...tiles.overrides, BQ: tiles.bq, BK: tiles.bk },
+    workgroups: grid(g.B * g.H * nqb),
+    label: label('backward_dq_ds'),
+  });
+  return dq;
+}
+
+/** dk and dv (at 0 and at the dk/dv kernel's dv offset) from P^T and dS^T (at `dsOff` of `pds`). */
+function dkdvFromPds(g: Geometry, tiles: Tiles, flags: number, s: Saved, pds: Tensor, dsOff: number, label: Label): Tensor {
+  const { padded } = dkdvLayout(g, tiles.bk, false);
+  const nkb = Math.ceil(g.S / tiles.bk);
+  const dkv = Tensor.empty([2 * padded], 'f32', 't5Attention.dkdv');
+  launch(DKDV_PDS_SG, {
+    inputs: [s.q, pds, s.q, s.q, s.q, s.dout, s.q],
+    outputs: [dkv],
+    params: paramsFor(g, flags, 0, 1, tiles.bk, { dvOff: padded, dsOff }),
+    overrides: { ...tiles.overrides, BQ: tiles.bk, BK: tiles.bk },
+    workgroups: grid(g.B * g.H * nkb),
+    label: label('backward_dkdv_pds'),
+  });
+  return dkv;
+}
+
+/** The shape of q (and of dq) in the call's layout. */
+const qShape = (g: Geometry) => (g.tokensFirst ? [g.B, g.T, g.H, g.dk] : [g.B, g.H, g.T, g.dk]);
+
 /** dq by the kernel that recomputes the scores. */
 function dqKernel(g: Geometry, tiles: Tiles, flags: number, span: number, inputs: Tensor[], label: Label): Tensor {
   const nqb = Math.ceil(g.T / tiles.bq);
-  const dq = Tensor.empty([g.B, g.H, g.T, g.dk], 'f32', 't5Attention.dq');
+  const dq = Tensor.empty(qShape(g), 'f32', 't5Attention.dq');
   launch(tiles.subgroup ? DQ_SG : DQ, {
     inputs,
     outputs: [dq],

@@ -7,10 +7,10 @@
 // cross-attention without position bias; relu (v1.0) or gated-gelu_new (v1.1, flan, mT5, ByT5)
 // feed-forward; a tied lm_head scales the decoder output by d_model^-0.5.
 import { GpuError } from '../../gpu/device.js';
-import { add, gelu, mul, relu, scale, sigmoid } from '../../ops/elementwise.js';
-import { dropout } from '../../ops/dropout.js';
+import { add, gated, gelu, mul, relu, scale, sigmoid, type GateActivation } from '../../ops/elementwise.js';
+import { dropout, dropoutAdd } from '../../ops/dropout.js';
 import { embedding } from '../../ops/embedding.js';
-import { concat, permute } from '../../ops/layout.js';
+import { concat } from '../../ops/layout.js';
 import { matmul } from '../../ops/matmul.js';
 import { rmsNorm } from '../../ops/rmsnorm.js';
 import type { Scalar } from '../../tensor/scalar.js';
@@ -45,17 +45,18 @@ export interface DecoderCache {
 
 type Act = (x: Tensor) => Tensor;
 
-function activation(name: string): Act {
+/** The activation, and the `gated` kernel's name for it where it has one. */
+function activation(name: string): { act: Act; gate: GateActivation | null } {
   switch (name) {
     case 'relu':
-      return relu;
+      return { act: relu, gate: 'relu' };
     case 'gelu_new':
     case 'gelu_pytorch_tanh':
     case 'gelu_fast':
-      return gelu;
+      return { act: gelu, gate: 'gelu' };
     case 'silu':
     case 'swish':
-      return (x) => mul(x, sigmoid(x));
+      return { act: (x) => mul(x, sigmoid(x)), gate: null };
     default:
       throw new GpuError(`T5: feed-forward activation "${name}" is not supported (relu, gelu_new, silu are)`);
   }
@@ -72,12 +73,13 @@ export class T5Model {
    */
   readonly extras = new Map<string, Tensor>();
   private readonly act: Act;
+  private readonly gate: GateActivation | null;
   private dropoutSite = 0;
 
   constructor(config: T5Config, params: ReadonlyMap<string, Tensor>) {
     this.config = config;
     this.params = params;
-    this.act = activation(config.dense_act_fn);
+    ({ act: this.act, gate: this.gate } = activation(config.dense_act_fn));
   }
 
   /** A parameter by its Hugging Face name (T5's own, or one of the extras). */
@@ -105,29 +107,38 @@ export class T5Model {
   private residual(x: Tensor, out: Tensor, site: string, mode: RunMode): Tensor {
     const a = `adapters.${site}`;
     const adapted = this.extras.has(`${a}.down.weight`) ? add(out, this.linear(relu(this.linear(out, `${a}.down`)), `${a}.up`)) : out;
-    return add(x, this.drop(adapted, mode));
+    // The dropout and the sum in one kernel while training.
+    return dropoutAdd(x, adapted, this.config.dropout_rate, this.dropOptions(mode));
   }
 
   private drop(x: Tensor, mode: RunMode): Tensor {
-    const site = this.dropoutSite++;
-    if (!mode.training || this.config.dropout_rate === 0) return x;
-    return dropout(x, this.config.dropout_rate, { seed: mode.seed ?? 0, offset: site, training: true });
+    const opts = this.dropOptions(mode);
+    return opts.training ? dropout(x, this.config.dropout_rate, opts) : x;
+  }
+
+  /** The next dropout site's options; training only while training with a nonzero rate. */
+  private dropOptions(mode: RunMode) {
+    const offset = this.dropoutSite++;
+    return { seed: mode.seed ?? 0, offset, training: mode.training && this.config.dropout_rate > 0 };
   }
 
   private norm(x: Tensor, name: string): Tensor {
     return rmsNorm(x, this.p(`${name}.weight`), this.config.layer_norm_epsilon);
   }
 
-  /** [B, T, H*dk] -> [B, H, T, dk]. */
+  /**
+   * [B, T, H*dk] -> [B, T, H, dk]: a view. Attention runs in its tokens-first layout ('bthd'), so
+   * no head split or merge copies the projections.
+   */
   private splitHeads(x: Tensor): Tensor {
     const [b, t] = x.shape as [number, number, number];
-    return permute(reshape(x, [b, t, this.config.num_heads, this.config.d_kv]), [0, 2, 1, 3]);
+    return reshape(x, [b, t, this.config.num_heads, this.config.d_kv]);
   }
 
-  /** [B, H, T, dk] -> [B, T, H*dk]. */
+  /** [B, T, H, dk] -> [B, T, H*dk]: a view. */
   private mergeHeads(x: Tensor): Tensor {
-    const [b, h, t, dk] = x.shape as [number, number, number, number];
-    return reshape(permute(x, [0, 2, 1, 3]), [b, t, h * dk]);
+    const [b, t, h, dk] = x.shape as [number, number, number, number];
+    return reshape(x, [b, t, h * dk]);
   }
 
   private biasFor(stack: 'encoder' | 'decoder', queryOffset = 0) {
@@ -140,12 +151,15 @@ export class T5Model {
     };
   }
 
+  /** act(a) * b: one kernel each way where the activation has one. */
+  private gated(a: Tensor, b: Tensor): Tensor {
+    return this.gate ? gated(this.gate, a, b) : mul(this.act(a), b);
+  }
+
   private feedForward(x: Tensor, prefix: string, mode: RunMode): Tensor {
     const h = this.norm(x, `${prefix}.layer_norm`);
     const ff = `${prefix}.DenseReluDense`;
-    const inner = this.config.is_gated_act
-      ? mul(this.act(this.linear(h, `${ff}.wi_0`)), this.linear(h, `${ff}.wi_1`))
-      : this.act(this.linear(h, `${ff}.wi`));
+    const inner = this.config.is_gated_act ? this.gated(this.linear(h, `${ff}.wi_0`), this.linear(h, `${ff}.wi_1`)) : this.act(this.linear(h, `${ff}.wi`));
     return this.residual(x, this.linear(this.drop(inner, mode), `${ff}.wo`), prefix, mode);
   }
 
@@ -164,7 +178,7 @@ export class T5Model {
         this.splitHeads(this.linear(h, `${a}.SelfAttention.q`)),
         this.splitHeads(this.linear(h, `${a}.SelfAttention.k`)),
         this.splitHeads(this.linear(h, `${a}.SelfAttention.v`)),
-        { bias, keyMask: mask },
+        { bias, keyMask: mask, layout: 'bthd' },
       );
       x = this.residual(x, this.linear(this.mergeHeads(att), `${a}.SelfAttention.o`), a, mode);
       x = this.feedForward(x, `encoder.block.${i}.layer.1`, mode);
@@ -191,22 +205,22 @@ export class T5Model {
       const layer = cache?.layers[i];
       if (layer) {
         if (layer.selfK && layer.selfV) {
-          k = concat([layer.selfK, k], 2);
-          v = concat([layer.selfV, v], 2);
+          k = concat([layer.selfK, k], 1);
+          v = concat([layer.selfV, v], 1);
           layer.selfK.dispose();
           layer.selfV.dispose();
         }
         layer.selfK = k.ref();
         layer.selfV = v.ref();
       }
-      const self = t5Attention(this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.q`)), k, v, { bias, causal: true });
+      const self = t5Attention(this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.q`)), k, v, { bias, causal: true, layout: 'bthd' });
       x = this.residual(x, this.linear(this.mergeHeads(self), `${b}.layer.0.SelfAttention.o`), `${b}.layer.0`, mode);
 
       const c = `${b}.layer.1`;
       const hc = this.norm(x, `${c}.layer_norm`);
       const ck = layer?.crossK ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.k`));
       const cv = layer?.crossV ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.v`));
-      const cross = t5Attention(this.splitHeads(this.linear(hc, `${c}.EncDecAttention.q`)), ck, cv, { keyMask: encoderMask });
+      const cross = t5Attention(this.splitHeads(this.linear(hc, `${c}.EncDecAttention.q`)), ck, cv, { keyMask: encoderMask, layout: 'bthd' });
       x = this.residual(x, this.linear(this.mergeHeads(cross), `${c}.EncDecAttention.o`), c, mode);
       x = this.feedForward(x, `${b}.layer.2`, mode);
     }
