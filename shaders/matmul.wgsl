@@ -266,6 +266,152 @@ fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
   }
 }
 
+// ---- mm_pack_a: op(A)'s rows (flattened over the batch) -> windows of [rb][kp] (row r, k), window
+// (kc, w) at (kc * nwg.y + w) * 16384, kp and rb powers of two (kp = 1 << kps); rows past the last
+// and k past K are zero. Grid: x over a window's elements, y = w, z = kc.
+@group(0) @binding(1) var<storage, read> pa4: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> po4: array<vec4f>;
+
+@compute @workgroup_size(256)
+fn mm_pack_a(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+             @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  if (e >= p.rb * p.panel) { return; }
+  let r = wid.y * p.rb + (e >> p.kps);
+  let k = wid.z * p.panel + (e & (p.panel - 1u));
+  var v = 0.0;
+  if (r < p.batch * p.m && k < p.k) { v = pk_b[a_row(r) + k * p.sak]; }
+  pk_out[(wid.z * nwg.y + wid.y) * 16384u + e] = v;
+}
+
+// The same for contiguous rows (A[r, k] at r * K + k, K % 4 == 0), a vec4 of k per lane.
+@compute @workgroup_size(256)
+fn mm_pack_a4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+              @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  if (e >= p.rb * p.panel / 4u) { return; }
+  let r = wid.y * p.rb + (e >> (p.kps - 2u));
+  let k = wid.z * p.panel + (e & (p.panel / 4u - 1u)) * 4u;
+  var v = vec4f(0.0);
+  if (r < p.batch * p.m && k < p.k) { v = pa4[(r * p.k + k) / 4u]; }
+  po4[(wid.z * nwg.y + wid.y) * 4096u + e] = v;
+}
+
+// mm_pack for a row-major op(B) with N % 4 == 0: a vec4 of a panel row per lane.
+@compute @workgroup_size(256)
+fn mm_pack4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+            @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  let per = p.panel * 4u;
+  if (e >= per) { return; }
+  let k = wid.z * p.panel + e / 4u;
+  let n = wid.y * 16u + (e % 4u) * 4u;
+  var v = vec4f(0.0);
+  if (k < p.k && n < p.n) { v = pa4[(k * p.n + n) / 4u]; }
+  po4[(wid.z * nwg.y + wid.y) * per + e] = v;
+}
+
+// ---- mm_dual ------------------------------------------------------------------------------------
+// Up to four K chunks per dispatch, each an A window (rows x kp) and a B window (panels of kp x 16)
+// of its own: a chunk past K has kn 0.
+@group(0) @binding(1) var<uniform> da0: array<vec4f, 4096>;
+@group(0) @binding(2) var<uniform> da1: array<vec4f, 4096>;
+@group(0) @binding(3) var<uniform> da2: array<vec4f, 4096>;
+@group(0) @binding(4) var<uniform> da3: array<vec4f, 4096>;
+@group(0) @binding(5) var<uniform> db0: array<vec4f, 4096>;
+@group(0) @binding(6) var<uniform> db1: array<vec4f, 4096>;
+@group(0) @binding(7) var<uniform> db2: array<vec4f, 4096>;
+@group(0) @binding(8) var<uniform> db3: array<vec4f, 4096>;
+@group(0) @binding(9) var<storage, read_write> dc: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dc4: array<vec4f>;
+
+// 4 k of rows a, b (a lane's two rows) against the 16 columns in u, w (as mm_uniform's panel).
+fn dual_step(acc: ptr<function, array<vec4f, 8>>, u: vec4f, w: vec4f, a: vec4f, b: vec4f) {
+  var x0 = subgroupBroadcast(u, 0u); var x1 = subgroupBroadcast(u, 4u);
+  var x2 = subgroupBroadcast(w, 0u); var x3 = subgroupBroadcast(w, 4u);
+  (*acc)[0] += a.x * x0 + a.y * x1 + a.z * x2 + a.w * x3;
+  (*acc)[4] += b.x * x0 + b.y * x1 + b.z * x2 + b.w * x3;
+  x0 = subgroupBroadcast(u, 1u); x1 = subgroupBroadcast(u, 5u);
+  x2 = subgroupBroadcast(w, 1u); x3 = subgroupBroadcast(w, 5u);
+  (*acc)[1] += a.x * x0 + a.y * x1 + a.z * x2 + a.w * x3;
+  (*acc)[5] += b.x * x0 + b.y * x1 + b.z * x2 + b.w * x3;
+  x0 = subgroupBroadcast(u, 2u); x1 = subgroupBroadcast(u, 6u);
+  x2 = subgroupBroadcast(w, 2u); x3 = subgroupBroadcast(w, 6u);
+  (*acc)[2] += a.x * x0 + a.y * x1 + a.z * x2 + a.w * x3;
+  (*acc)[6] += b.x * x0 + b.y * x1 + b.z * x2 + b.w * x3;
+  x0 = subgroupBroadcast(u, 3u); x1 = subgroupBroadcast(u, 7u);
+  x2 = subgroupBroadcast(w, 3u); x3 = subgroupBroadcast(w, 7u);
+  (*acc)[3] += a.x * x0 + a.y * x1 + a.z * x2 + a.w * x3;
+  (*acc)[7] += b.x * x0 + b.y * x1 + b.z * x2 + b.w * x3;
+}
+
+// Rows rl, rl + 1 of the A windows against the 16 columns of panel z of the B windows.
+fn dual_tile(rl: u32, z: u32, sl: u32) -> array<vec4f, 8> {
+  let q = min(rl, p.rb - 2u) * (p.panel / 4u);
+  let q1 = q + p.panel / 4u;
+  let pb = z * p.panel * 4u;
+  var acc: array<vec4f, 8>;
+  for (var k = 0u; k < p.kns.x; k += 4u) {
+    dual_step(&acc, db0[pb + k * 4u + sl], db0[pb + k * 4u + 8u + sl], da0[q + k / 4u], da0[q1 + k / 4u]);
+  }
+  for (var k = 0u; k < p.kns.y; k += 4u) {
+    dual_step(&acc, db1[pb + k * 4u + sl], db1[pb + k * 4u + 8u + sl], da1[q + k / 4u], da1[q1 + k / 4u]);
+  }
+  for (var k = 0u; k < p.kns.z; k += 4u) {
+    dual_step(&acc, db2[pb + k * 4u + sl], db2[pb + k * 4u + 8u + sl], da2[q + k / 4u], da2[q1 + k / 4u]);
+  }
+  for (var k = 0u; k < p.kns.w; k += 4u) {
+    dual_step(&acc, db3[pb + k * 4u + sl], db3[pb + k * 4u + 8u + sl], da3[q + k / 4u], da3[q1 + k / 4u]);
+  }
+  return acc;
+}
+
+@compute @workgroup_size(WG)
+fn mm_dual(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+           @builtin(subgroup_invocation_id) sl: u32) {
+  let rl = (wid.x * WG + lid.x) * 2u;
+  let acc = dual_tile(rl, wid.z, sl);
+  let rows = p.batch * p.m;
+  let r = p.r0 + rl;
+  for (var h = 0u; h < 2u; h++) {
+    if (rl + h < p.rb && r + h < rows) {
+      for (var j = 0u; j < 16u; j++) {
+        let n = (p.jb + wid.z) * 16u + j;
+        if (n < p.n) {
+          let at = (r + h) * p.n + n;
+          var v = acc[h * 4u + j / 4u][j % 4u];
+          if (p.accum != 0u) { v += dc[at]; }
+          dc[at] = v;
+        }
+      }
+    }
+  }
+}
+
+// N % 4 == 0: a lane stores its 2 x 16 outputs as 8 vec4s.
+@compute @workgroup_size(WG)
+fn mm_dual4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+            @builtin(subgroup_invocation_id) sl: u32) {
+  let rl = (wid.x * WG + lid.x) * 2u;
+  let acc = dual_tile(rl, wid.z, sl);
+  let rows = p.batch * p.m;
+  let r = p.r0 + rl;
+  let n4 = p.n / 4u;
+  for (var h = 0u; h < 2u; h++) {
+    if (rl + h < p.rb && r + h < rows) {
+      for (var j = 0u; j < 4u; j++) {
+        let n = (p.jb + wid.z) * 4u + j;
+        if (n < n4) {
+          let at = (r + h) * n4 + n;
+          var v = acc[h * 4u + j];
+          if (p.accum != 0u) { v += dc4[at]; }
+          dc4[at] = v;
+        }
+      }
+    }
+  }
+}
+
 // ---- mm_subgroup -------------------------------------------------------------------------------
 @group(0) @binding(1) var<storage, read> sga: array<f32>;
 @group(0) @binding(2) var<storage, read> sgb: array<f32>;
