@@ -297,6 +297,27 @@ fn mm_pack_a4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) 
   po4[(wid.z * nwg.y + wid.y) * 4096u + e] = v;
 }
 
+// The same for a transposed A read in place (op(A)[m, k] at k * M + m, M % 4 == 0, no batch): a
+// lane moves a 4 x 4 block, reading four vec4 along m and writing four along k.
+@compute @workgroup_size(256)
+fn mm_pack_at4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+               @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  if (e >= p.rb * p.panel / 16u) { return; }
+  let br = e >> (p.kps - 2u);
+  let bk = e & (p.panel / 4u - 1u);
+  let r = wid.y * p.rb + br * 4u;
+  let k = wid.z * p.panel + bk * 4u;
+  var v: array<vec4f, 4>;
+  for (var i = 0u; i < 4u; i++) {
+    if (r < p.m && k + i < p.k) { v[i] = pa4[((k + i) * p.m + r) / 4u]; }
+  }
+  let o = (wid.z * nwg.y + wid.y) * 4096u + br * p.panel + bk;
+  for (var j = 0u; j < 4u; j++) {
+    po4[o + j * p.panel / 4u] = vec4f(v[0][j], v[1][j], v[2][j], v[3][j]);
+  }
+}
+
 // mm_pack for a row-major op(B) with N % 4 == 0: a vec4 of a panel row per lane.
 @compute @workgroup_size(256)
 fn mm_pack4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,

@@ -54,6 +54,7 @@ const PACK = kernel('pack', SUBGROUP_CODE, 1);
 const UNIFORM = kernel('uniform', SUBGROUP_CODE, 2, 1);
 const PACK_A = { ...kernel('pack', SUBGROUP_CODE, 1), name: 'matmul.pack_a', entry: 'mm_pack_a' };
 const PACK_A4 = { ...PACK_A, name: 'matmul.pack_a4', entry: 'mm_pack_a4' };
+const PACK_AT4 = { ...PACK_A, name: 'matmul.pack_at4', entry: 'mm_pack_at4' };
 const PACK4 = { ...PACK, name: 'matmul.pack4', entry: 'mm_pack4' };
 const DUAL = kernel('dual', SUBGROUP_CODE, 2 * 4, 2 * 4);
 const DUAL4 = { ...DUAL, name: 'matmul.dual4', entry: 'mm_dual4' };
@@ -190,10 +191,9 @@ function heuristic(g: Geometry, avail: readonly MatmulVariant[]): MatmulVariant 
     // Measured on lavapipe: uniform panels win from 128 rows (1824x512x512: 25 GFLOP/s against 8
     // for subgroup and 5 for tiled; a d_model-128 weight's gradient [2048,128]^T x [2048,384]: half
     // the CPU time of subgroup); below that the subgroup kernel does, split-K never. Dual windows
-    // beat uniform panels by 1.2-1.6x (CPU time) except where packing a transposed A costs more
-    // than the product gains: a transposed A against fewer than 256 columns ([8192,512]^T x
-    // [512,128]: 0.8x) stays on uniform panels.
-    if (has('uniform') && g.batch * g.m >= 128) return g.sak === 1 || g.n >= 256 ? 'dual' : 'uniform';
+    // beat uniform panels wherever those do (GFLOP per CPU second, in turns: 1.2x on the
+    // pretraining step's widths, 1.2-1.8x on its products).
+    if (has('dual') && g.batch * g.m >= 128) return 'dual';
     return has('subgroup') ? 'subgroup' : 'tiled';
   }
   if (has('splitk') && fewTiles) return 'splitk';
@@ -356,9 +356,11 @@ function dualWindows(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: stri
   const packedA = Tensor.empty([nkc * nrb * PANEL_FLOATS], 'f32', 'matmul.awindows');
   // Rows one after the other (A[r, k] at r * K + k over the flattened batch): a vec4 of k per lane.
   const vecA = g.sak === 1 && g.sam === g.k && g.k % 4 === 0 && g.aBatchStrides.every((s, i) => s === g.m * g.k * numel(g.batchShape.slice(i + 1)));
-  const aElems = vecA ? (rb * kp) / 4 : rb * kp;
+  // A transposed in place with M % 4 == 0: 4 x 4 blocks per lane (rb, kp >= 4 are powers of two).
+  const vecAT = !vecA && g.sam === 1 && g.sak === g.m && g.m % 4 === 0 && g.batch === 1 && rb >= 4;
+  const aElems = vecA ? (rb * kp) / 4 : vecAT ? (rb * kp) / 16 : rb * kp;
   checkGrid(g, [cdiv(aElems, 256), nrb, nkc]);
-  launch(vecA ? PACK_A4 : PACK_A, { inputs: [a], outputs: [packedA], params: params(g, { panel: kp, rb, kps }), workgroups: [cdiv(aElems, 256), nrb, nkc], label: `${label} pack A` });
+  launch(vecA ? PACK_A4 : vecAT ? PACK_AT4 : PACK_A, { inputs: [a], outputs: [packedA], params: params(g, { panel: kp, rb, kps }), workgroups: [cdiv(aElems, 256), nrb, nkc], label: `${label} pack A` });
   const lanes = rb / 2;
   const wgSize = Math.min(UNIFORM_WG, Math.max(8, lanes));
   const perWindow = PANEL_FLOATS / per;
