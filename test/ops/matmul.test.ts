@@ -51,6 +51,12 @@ function cases(seed: number): MatmulCase[] {
   // and 1 at K 300 (each window one dispatch, its panels over grid z).
   out.push(makeCase(11, 97, 197, false, true));
   out.push(makeCase(13, 300, 100, true, false));
+  // Dual windows: a transposed A of M % 4 == 0 (packed in 4 x 4 blocks) against N % 4 == 0 (vec4
+  // panels and stores); K past four chunks (passes add into C); rows past one A window.
+  out.push(makeCase(12, 50, 24, true, false));
+  out.push(makeCase(36, 301, 8, true, true));
+  out.push(makeCase(9, 5000, 20, false, false));
+  out.push(makeCase(1100, 300, 20, false, false));
   return out;
 }
 
