@@ -4,7 +4,8 @@
 //
 // Variants (entry points; the host picks one per shape class and adapter, or the tuner does):
 // mm_tiled, splitk (mm_tiled over z = batch x split + a reduce), mm_shared, mm_subgroup,
-// mm_uniform (with mm_pack). Described below.
+// mm_uniform (with mm_pack), dual (mm_dual / mm_dual4 with mm_pack_a / mm_pack_a4 / mm_pack_at4
+// and mm_pack / mm_pack4). Described below.
 //
 // Measured (lavapipe, 2 cores, 2026-11-25 11:25, load 4.0 -> 5.1, matmul-2026-11-25T11-25-31.json;
 // the variant the tuner chose, against tfjs-webgpu on the same device and OpenBLAS through NumPy):
@@ -35,6 +36,21 @@
 //   384: K 128, 512, 1024 -> 5.0, 4.7, 5.7). Tried, not kept: four rows a lane (same gathers per
 //   FMA) 7.55 / 7.92; two panels (32 columns) a lane, half the gathers per FMA, 1.0-1.25x on
 //   isolated products but not proven on the pretraining step (docs/BENCHMARKS.md, issue 15).
+//   dual windows (issue 15, 2026-12-08): what the JIT makes of mm_uniform (perf on the process,
+//   the hot code disassembled through gdb): its 4-k loop is ~3,000 instructions for 128 vector
+//   multiplies and 128 adds (no FMA contraction). A storage load is a loop over the 8 lanes
+//   (exec-mask test, the descriptor's base and size reloaded, bounds compare and branch, load,
+//   insert), ~190 instructions per 8-lane gather; a uniform-buffer gather is branch-free (extract,
+//   load, insert), ~25. mm_dual reads A through uniform windows as well: ~1,200 instructions a
+//   4-k loop (9.5 per vector FMA against 23), the rest mostly spills of the 32 accumulators.
+//   Paired in one process on the pretraining step (bench/pretrain.ts, replayed, 9 rounds, load
+//   5.2 -> 4.9): main's choices 3,670 ms, dual 3,025 ms, 0.824 wall / 0.828 CPU (1.21x); alone at
+//   the step's shapes (GPU GFLOP/s, uniform / dual, load 5.6 -> 4.4): [2048,128]x[128,384] 4.07 /
+//   6.02, lm_head [512,128]x[128,8192] 3.48 / 6.88, its dW [512,128]^T x [512,8192] 3.18 / 9.31.
+//   Tried, not kept: lanes over columns with A at a lane-uniform address (Mesa 25.0 has no scalar
+//   load inside a loop: every such load is a full gather; 0.3-0.9 GFLOP/s); A as vec4 in
+//   mm_uniform (1.0-1.5x, superseded); dual with 2 rows x 8 columns a lane (16 accumulators, no
+//   spills but twice the gathers per FMA: 13.4 instructions per vector FMA).
 //
 // Batched matrix multiplication C[z] = op(A)[z] x op(B)[z] in f32, in several variants chosen per
 // shape and per adapter by src/ops/matmul.ts (and src/gpu/tune.ts). op() is a transpose or not:
@@ -52,10 +68,16 @@
 //   mm_uniform   software adapters (lavapipe): B comes through a 64 KiB uniform-buffer panel, each
 //                lane of an 8-lane subgroup loads a quarter row of it and subgroupBroadcast hands
 //                it to the others; every lane owns two rows of A and 16 columns.
-// On lavapipe every storage load is a per-lane scalar gather with a bounds check (the costliest
-// thing a kernel does there), a uniform-buffer gather costs about half, a broadcast is one shuffle,
-// and every loop-carried variable is blended with the loop mask once per iteration: the lavapipe
-// kernels load as little per FMA as they can and fold several k into each accumulator update.
+//   mm_dual      mm_uniform's tile with A through uniform windows too: op(A) packed into windows of
+//                [rb][kp] (mm_pack_a; mm_pack_a4 for contiguous rows, mm_pack_at4 for a transposed
+//                A in 4 x 4 blocks), op(B) into panels of [kp][16] (mm_pack, mm_pack4 row-major),
+//                four K chunks of both per dispatch (8 of the 12 uniform bindings), so that a
+//                short K fills a dispatch; mm_dual4 stores vec4s where N % 4 == 0.
+// On lavapipe every storage load is a per-lane loop with a bounds branch (~190 instructions for
+// 8 lanes, the costliest thing a kernel does there), a uniform-buffer gather is branch-free (~25),
+// a broadcast is a shuffle, and every loop-carried variable is blended with the loop mask once per
+// iteration: the lavapipe kernels read through uniform buffers, load as little per FMA as they
+// can and fold several k into each accumulator update.
 
 // Params: declared in src/ops/matmul.ts (MATMUL_PARAMS), appended when the pipeline is created.
 

@@ -6,9 +6,11 @@
 //   splitk    tiled over K chunks into partial sums, then a reduction: few output tiles, long K
 //   shared    workgroup-memory tiling: what real GPUs want for large outputs
 //   subgroup  A handed out by subgroupBroadcast (subgroups of >= 8 lanes)
-//   uniform   B read through 64 KiB uniform-buffer panels and shared by subgroupBroadcast: the fast
-//             path on lavapipe, where a storage load is a branchy per-lane gather (subgroups of
-//             >= 8 lanes, one B for every batch)
+//   uniform   B read through 64 KiB uniform-buffer panels and shared by subgroupBroadcast
+//             (subgroups of >= 8 lanes, one B for every batch)
+//   dual      uniform's tile with A packed into 64 KiB uniform windows too, four K chunks per
+//             dispatch: the fast path on lavapipe, where a storage load is a branchy per-lane
+//             gather and a uniform-buffer one is not
 import code from '../../shaders/matmul.wgsl';
 import { needsGrad, record } from '../autograd/tape.js';
 import { gpu, GpuError } from '../gpu/device.js';
