@@ -322,16 +322,24 @@ function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: st
 const DUAL_CHUNKS = 4;
 
 /**
- * The dual variant's chunk length kp (a power of two): the fewest dispatches (row windows of
- * 16384 / kp rows x column windows of 1024 / kp panels x passes of four K chunks), then the fewest
- * passes (each pass past the first adds into C).
+ * A dispatch costs lavapipe about what adding this many outputs into C does (~100 us against
+ * ~4 ns an output), the two things a chunk length trades.
  */
-function dualChunk(rows: number, k: number, njb: number): number {
+const DISPATCH_OUTPUTS = 25000;
+
+/**
+ * The dual variant's chunk length kp (a power of two): the cheapest in dispatches (row windows of
+ * 16384 / kp rows x column windows of 1024 / kp panels x passes of four K chunks) and in adding
+ * into C (every pass past the first).
+ */
+function dualChunk(rows: number, k: number, n: number): number {
+  const njb = cdiv(n, PANEL_COLS);
   let best = 4, bestCost = Infinity;
   for (let kp = 4; kp <= 1024; kp *= 2) {
     if (kp > 4 && kp / 2 >= k) break;
     const passes = cdiv(cdiv(k, kp), DUAL_CHUNKS);
-    const cost = (cdiv(rows, PANEL_FLOATS / kp) * cdiv(njb, PANEL_MAX_ROWS / kp) * passes) * 1e6 + passes;
+    const dispatches = cdiv(rows, PANEL_FLOATS / kp) * cdiv(njb, PANEL_MAX_ROWS / kp) * passes;
+    const cost = dispatches * DISPATCH_OUTPUTS + (passes - 1) * rows * n;
     if (cost < bestCost) { best = kp; bestCost = cost; }
   }
   return best;
@@ -345,7 +353,7 @@ function dualChunk(rows: number, k: number, njb: number): number {
 function dualWindows(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: string): void {
   const rows = g.batch * g.m;
   const njb = cdiv(g.n, PANEL_COLS);
-  const kp = dualChunk(rows, g.k, njb);
+  const kp = dualChunk(rows, g.k, g.n);
   const kps = Math.log2(kp);
   const nkc = cdiv(g.k, kp);
   const per = kp * PANEL_COLS;
