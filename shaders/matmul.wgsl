@@ -44,13 +44,16 @@
 //   load, insert), ~25. mm_dual reads A through uniform windows as well: ~1,200 instructions a
 //   4-k loop (9.5 per vector FMA against 23), the rest mostly spills of the 32 accumulators.
 //   Paired in one process on the pretraining step (bench/pretrain.ts, replayed, 9 rounds, load
-//   5.2 -> 4.9): main's choices 3,670 ms, dual 3,025 ms, 0.824 wall / 0.828 CPU (1.21x); alone at
-//   the step's shapes (GPU GFLOP/s, uniform / dual, load 5.6 -> 4.4): [2048,128]x[128,384] 4.07 /
-//   6.02, lm_head [512,128]x[128,8192] 3.48 / 6.88, its dW [512,128]^T x [512,8192] 3.18 / 9.31.
+//   4.3 -> 3.3): main's choices 2,603 ms, dual 2,071 ms, 0.796 wall / 0.806 CPU (1.26x); alone at
+//   the step's shapes (GPU GFLOP/s, uniform / dual, load 3.3 -> 2.3): [2048,128]x[128,384] 9.06 /
+//   10.41, lm_head [512,128]x[128,8192] 7.09 / 9.43, its dW [512,128]^T x [512,8192] 5.44 / 10.77;
+//   1024^3 252 / 214 GPU ms once the chunk length weighs the passes that add into C (16 passes
+//   before: 376 / 401).
 //   Tried, not kept: lanes over columns with A at a lane-uniform address (Mesa 25.0 has no scalar
 //   load inside a loop: every such load is a full gather; 0.3-0.9 GFLOP/s); A as vec4 in
 //   mm_uniform (1.0-1.5x, superseded); dual with 2 rows x 8 columns a lane (16 accumulators, no
-//   spills but twice the gathers per FMA: 13.4 instructions per vector FMA).
+//   spills but twice the gathers per FMA: 13.4 instructions per vector FMA); fma() in dual's
+//   update (paired 0.876 / 0.874 on the step, within the runs' spread).
 //
 // Batched matrix multiplication C[z] = op(A)[z] x op(B)[z] in f32, in several variants chosen per
 // shape and per adapter by src/ops/matmul.ts (and src/gpu/tune.ts). op() is a transpose or not:

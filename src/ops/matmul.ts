@@ -193,8 +193,8 @@ function heuristic(g: Geometry, avail: readonly MatmulVariant[]): MatmulVariant 
     // Measured on lavapipe: uniform panels win from 128 rows (1824x512x512: 25 GFLOP/s against 8
     // for subgroup and 5 for tiled; a d_model-128 weight's gradient [2048,128]^T x [2048,384]: half
     // the CPU time of subgroup); below that the subgroup kernel does, split-K never. Dual windows
-    // beat uniform panels wherever those do (GFLOP per CPU second, in turns: 1.2x on the
-    // pretraining step's widths, 1.2-1.8x on its products).
+    // beat uniform panels wherever those do (the pretraining step 1.26x paired; its products
+    // 1.3-2x by CPU time; 1024^3 1.25x).
     if (has('dual') && g.batch * g.m >= 128) return 'dual';
     return has('subgroup') ? 'subgroup' : 'tiled';
   }
@@ -322,8 +322,9 @@ function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: st
 const DUAL_CHUNKS = 4;
 
 /**
- * A dispatch costs lavapipe about what adding this many outputs into C does (~100 us against
- * ~4 ns an output), the two things a chunk length trades.
+ * A dispatch costs lavapipe roughly what adding this many outputs into C does (90-160 us of CPU
+ * per small dispatch measured under load, against ~4 ns an output estimated from the JIT code's
+ * vec4 load and store), the two things a chunk length trades.
  */
 const DISPATCH_OUTPUTS = 25000;
 
