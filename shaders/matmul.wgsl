@@ -297,13 +297,19 @@ fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
 @group(0) @binding(1) var<storage, read> pa4: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> po4: array<vec4f>;
 
+// (row, k) of a lane's first element when every lane moves 1 << w consecutive k of a window.
+fn window_rk(e: u32, wid: vec3u, w: u32) -> vec2u {
+  return vec2u(wid.y * p.rb + (e >> (p.kps - w)), wid.z * p.panel + ((e << w) & (p.panel - 1u)));
+}
+
 @compute @workgroup_size(256)
 fn mm_pack_a(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
              @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x;
   if (e >= p.rb * p.panel) { return; }
-  let r = wid.y * p.rb + (e >> p.kps);
-  let k = wid.z * p.panel + (e & (p.panel - 1u));
+  let rk = window_rk(e, wid, 0u);
+  let r = rk.x;
+  let k = rk.y;
   var v = 0.0;
   if (r < p.batch * p.m && k < p.k) { v = pk_b[a_row(r) + k * p.sak]; }
   pk_out[(wid.z * nwg.y + wid.y) * 16384u + e] = v;
@@ -315,8 +321,9 @@ fn mm_pack_a4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) 
               @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x;
   if (e >= p.rb * p.panel / 4u) { return; }
-  let r = wid.y * p.rb + (e >> (p.kps - 2u));
-  let k = wid.z * p.panel + (e & (p.panel / 4u - 1u)) * 4u;
+  let rk = window_rk(e, wid, 2u);
+  let r = rk.x;
+  let k = rk.y;
   var v = vec4f(0.0);
   if (r < p.batch * p.m && k < p.k) { v = pa4[(r * p.k + k) / 4u]; }
   po4[(wid.z * nwg.y + wid.y) * 4096u + e] = v;
