@@ -4,7 +4,8 @@
 //
 // Variants (entry points; the host picks one per shape class and adapter, or the tuner does):
 // mm_tiled, splitk (mm_tiled over z = batch x split + a reduce), mm_shared, mm_subgroup,
-// mm_uniform (with mm_pack). Described below.
+// mm_uniform (with mm_pack), dual (mm_dual / mm_dual4 with mm_pack_a / mm_pack_a4 / mm_pack_at4
+// and mm_pack / mm_pack4). Described below.
 //
 // Measured (lavapipe, 2 cores, 2026-11-25 11:25, load 4.0 -> 5.1, matmul-2026-11-25T11-25-31.json;
 // the variant the tuner chose, against tfjs-webgpu on the same device and OpenBLAS through NumPy):
@@ -35,6 +36,24 @@
 //   384: K 128, 512, 1024 -> 5.0, 4.7, 5.7). Tried, not kept: four rows a lane (same gathers per
 //   FMA) 7.55 / 7.92; two panels (32 columns) a lane, half the gathers per FMA, 1.0-1.25x on
 //   isolated products but not proven on the pretraining step (docs/BENCHMARKS.md, issue 15).
+//   dual windows (issue 15, 2026-12-08): what the JIT makes of mm_uniform (perf on the process,
+//   the hot code disassembled through gdb): its 4-k loop is ~3,000 instructions for 128 vector
+//   multiplies and 128 adds (no FMA contraction). A storage load is a loop over the 8 lanes
+//   (exec-mask test, the descriptor's base and size reloaded, bounds compare and branch, load,
+//   insert), ~190 instructions per 8-lane gather; a uniform-buffer gather is branch-free (extract,
+//   load, insert), ~25. mm_dual reads A through uniform windows as well: ~1,200 instructions a
+//   4-k loop (9.5 per vector FMA against 23), the rest mostly spills of the 32 accumulators.
+//   Paired in one process on the pretraining step (bench/pretrain.ts, replayed, 9 rounds, load
+//   4.3 -> 3.3): main's choices 2,603 ms, dual 2,071 ms, 0.796 wall / 0.806 CPU (1.26x); alone at
+//   the step's shapes (GPU GFLOP/s, uniform / dual, load 3.3 -> 2.3): [2048,128]x[128,384] 9.06 /
+//   10.41, lm_head [512,128]x[128,8192] 7.09 / 9.43, its dW [512,128]^T x [512,8192] 5.44 / 10.77;
+//   1024^3 252 / 214 GPU ms once the chunk length weighs the passes that add into C (16 passes
+//   before: 376 / 401).
+//   Tried, not kept: lanes over columns with A at a lane-uniform address (Mesa 25.0 has no scalar
+//   load inside a loop: every such load is a full gather; 0.3-0.9 GFLOP/s); A as vec4 in
+//   mm_uniform (1.0-1.5x, superseded); dual with 2 rows x 8 columns a lane (16 accumulators, no
+//   spills but twice the gathers per FMA: 13.4 instructions per vector FMA); fma() in dual's
+//   update (paired 0.876 / 0.874 on the step, within the runs' spread).
 //
 // Batched matrix multiplication C[z] = op(A)[z] x op(B)[z] in f32, in several variants chosen per
 // shape and per adapter by src/ops/matmul.ts (and src/gpu/tune.ts). op() is a transpose or not:
@@ -52,10 +71,16 @@
 //   mm_uniform   software adapters (lavapipe): B comes through a 64 KiB uniform-buffer panel, each
 //                lane of an 8-lane subgroup loads a quarter row of it and subgroupBroadcast hands
 //                it to the others; every lane owns two rows of A and 16 columns.
-// On lavapipe every storage load is a per-lane scalar gather with a bounds check (the costliest
-// thing a kernel does there), a uniform-buffer gather costs about half, a broadcast is one shuffle,
-// and every loop-carried variable is blended with the loop mask once per iteration: the lavapipe
-// kernels load as little per FMA as they can and fold several k into each accumulator update.
+//   mm_dual      mm_uniform's tile with A through uniform windows too: op(A) packed into windows of
+//                [rb][kp] (mm_pack_a; mm_pack_a4 for contiguous rows, mm_pack_at4 for a transposed
+//                A in 4 x 4 blocks), op(B) into panels of [kp][16] (mm_pack, mm_pack4 row-major),
+//                four K chunks of both per dispatch (8 of the 12 uniform bindings), so that a
+//                short K fills a dispatch; mm_dual4 stores vec4s where N % 4 == 0.
+// On lavapipe every storage load is a per-lane loop with a bounds branch (~190 instructions for
+// 8 lanes, the costliest thing a kernel does there), a uniform-buffer gather is branch-free (~25),
+// a broadcast is a shuffle, and every loop-carried variable is blended with the loop mask once per
+// iteration: the lavapipe kernels read through uniform buffers, load as little per FMA as they
+// can and fold several k into each accumulator update.
 
 // Params: declared in src/ops/matmul.ts (MATMUL_PARAMS), appended when the pipeline is created.
 
@@ -260,6 +285,180 @@ fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
           var v = acc[h * 4u + j / 4u][j % 4u];
           if (p.accum != 0u) { v += uc[at]; }
           uc[at] = v;
+        }
+      }
+    }
+  }
+}
+
+// ---- mm_pack_a: op(A)'s rows (flattened over the batch) -> windows of [rb][kp] (row r, k), window
+// (kc, w) at (kc * nwg.y + w) * 16384, kp and rb powers of two (kp = 1 << kps); rows past the last
+// and k past K are zero. Grid: x over a window's elements, y = w, z = kc.
+@group(0) @binding(1) var<storage, read> pa4: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> po4: array<vec4f>;
+
+// (row, k) of a lane's first element when every lane moves 1 << w consecutive k of a window.
+fn window_rk(e: u32, wid: vec3u, w: u32) -> vec2u {
+  return vec2u(wid.y * p.rb + (e >> (p.kps - w)), wid.z * p.panel + ((e << w) & (p.panel - 1u)));
+}
+
+@compute @workgroup_size(256)
+fn mm_pack_a(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+             @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  if (e >= p.rb * p.panel) { return; }
+  let rk = window_rk(e, wid, 0u);
+  let r = rk.x;
+  let k = rk.y;
+  var v = 0.0;
+  if (r < p.batch * p.m && k < p.k) { v = pk_b[a_row(r) + k * p.sak]; }
+  pk_out[(wid.z * nwg.y + wid.y) * 16384u + e] = v;
+}
+
+// The same for contiguous rows (A[r, k] at r * K + k, K % 4 == 0), a vec4 of k per lane.
+@compute @workgroup_size(256)
+fn mm_pack_a4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+              @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  if (e >= p.rb * p.panel / 4u) { return; }
+  let rk = window_rk(e, wid, 2u);
+  let r = rk.x;
+  let k = rk.y;
+  var v = vec4f(0.0);
+  if (r < p.batch * p.m && k < p.k) { v = pa4[(r * p.k + k) / 4u]; }
+  po4[(wid.z * nwg.y + wid.y) * 4096u + e] = v;
+}
+
+// The same for a transposed A read in place (op(A)[m, k] at k * M + m, M % 4 == 0, no batch): a
+// lane moves a 4 x 4 block, reading four vec4 along m and writing four along k.
+@compute @workgroup_size(256)
+fn mm_pack_at4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+               @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  if (e >= p.rb * p.panel / 16u) { return; }
+  let br = e >> (p.kps - 2u);
+  let bk = e & (p.panel / 4u - 1u);
+  let r = wid.y * p.rb + br * 4u;
+  let k = wid.z * p.panel + bk * 4u;
+  var v: array<vec4f, 4>;
+  for (var i = 0u; i < 4u; i++) {
+    if (r < p.m && k + i < p.k) { v[i] = pa4[((k + i) * p.m + r) / 4u]; }
+  }
+  let o = (wid.z * nwg.y + wid.y) * 4096u + br * p.panel + bk;
+  for (var j = 0u; j < 4u; j++) {
+    po4[o + j * p.panel / 4u] = vec4f(v[0][j], v[1][j], v[2][j], v[3][j]);
+  }
+}
+
+// mm_pack for a row-major op(B) with N % 4 == 0: a vec4 of a panel row per lane.
+@compute @workgroup_size(256)
+fn mm_pack4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+            @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x;
+  let per = p.panel * 4u;
+  if (e >= per) { return; }
+  let k = wid.z * p.panel + e / 4u;
+  let n = wid.y * 16u + (e % 4u) * 4u;
+  var v = vec4f(0.0);
+  if (k < p.k && n < p.n) { v = pa4[(k * p.n + n) / 4u]; }
+  po4[(wid.z * nwg.y + wid.y) * per + e] = v;
+}
+
+// ---- mm_dual ------------------------------------------------------------------------------------
+// Up to four K chunks per dispatch, each an A window (rows x kp) and a B window (panels of kp x 16)
+// of its own: a chunk past K has kn 0.
+@group(0) @binding(1) var<uniform> da0: array<vec4f, 4096>;
+@group(0) @binding(2) var<uniform> da1: array<vec4f, 4096>;
+@group(0) @binding(3) var<uniform> da2: array<vec4f, 4096>;
+@group(0) @binding(4) var<uniform> da3: array<vec4f, 4096>;
+@group(0) @binding(5) var<uniform> db0: array<vec4f, 4096>;
+@group(0) @binding(6) var<uniform> db1: array<vec4f, 4096>;
+@group(0) @binding(7) var<uniform> db2: array<vec4f, 4096>;
+@group(0) @binding(8) var<uniform> db3: array<vec4f, 4096>;
+@group(0) @binding(9) var<storage, read_write> dc: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dc4: array<vec4f>;
+
+// 4 k of rows a, b (a lane's two rows) against the 16 columns in u, w (as mm_uniform's panel).
+fn dual_step(acc: ptr<function, array<vec4f, 8>>, u: vec4f, w: vec4f, a: vec4f, b: vec4f) {
+  var x0 = subgroupBroadcast(u, 0u); var x1 = subgroupBroadcast(u, 4u);
+  var x2 = subgroupBroadcast(w, 0u); var x3 = subgroupBroadcast(w, 4u);
+  (*acc)[0] += a.x * x0 + a.y * x1 + a.z * x2 + a.w * x3;
+  (*acc)[4] += b.x * x0 + b.y * x1 + b.z * x2 + b.w * x3;
+  x0 = subgroupBroadcast(u, 1u); x1 = subgroupBroadcast(u, 5u);
+  x2 = subgroupBroadcast(w, 1u); x3 = subgroupBroadcast(w, 5u);
+  (*acc)[1] += a.x * x0 + a.y * x1 + a.z * x2 + a.w * x3;
+  (*acc)[5] += b.x * x0 + b.y * x1 + b.z * x2 + b.w * x3;
+  x0 = subgroupBroadcast(u, 2u); x1 = subgroupBroadcast(u, 6u);
+  x2 = subgroupBroadcast(w, 2u); x3 = subgroupBroadcast(w, 6u);
+  (*acc)[2] += a.x * x0 + a.y * x1 + a.z * x2 + a.w * x3;
+  (*acc)[6] += b.x * x0 + b.y * x1 + b.z * x2 + b.w * x3;
+  x0 = subgroupBroadcast(u, 3u); x1 = subgroupBroadcast(u, 7u);
+  x2 = subgroupBroadcast(w, 3u); x3 = subgroupBroadcast(w, 7u);
+  (*acc)[3] += a.x * x0 + a.y * x1 + a.z * x2 + a.w * x3;
+  (*acc)[7] += b.x * x0 + b.y * x1 + b.z * x2 + b.w * x3;
+}
+
+// Rows rl, rl + 1 of the A windows against the 16 columns of panel z of the B windows.
+fn dual_tile(rl: u32, z: u32, sl: u32) -> array<vec4f, 8> {
+  let q = min(rl, p.rb - 2u) * (p.panel / 4u);
+  let q1 = q + p.panel / 4u;
+  let pb = z * p.panel * 4u;
+  var acc: array<vec4f, 8>;
+  for (var k = 0u; k < p.kns.x; k += 4u) {
+    dual_step(&acc, db0[pb + k * 4u + sl], db0[pb + k * 4u + 8u + sl], da0[q + k / 4u], da0[q1 + k / 4u]);
+  }
+  for (var k = 0u; k < p.kns.y; k += 4u) {
+    dual_step(&acc, db1[pb + k * 4u + sl], db1[pb + k * 4u + 8u + sl], da1[q + k / 4u], da1[q1 + k / 4u]);
+  }
+  for (var k = 0u; k < p.kns.z; k += 4u) {
+    dual_step(&acc, db2[pb + k * 4u + sl], db2[pb + k * 4u + 8u + sl], da2[q + k / 4u], da2[q1 + k / 4u]);
+  }
+  for (var k = 0u; k < p.kns.w; k += 4u) {
+    dual_step(&acc, db3[pb + k * 4u + sl], db3[pb + k * 4u + 8u + sl], da3[q + k / 4u], da3[q1 + k / 4u]);
+  }
+  return acc;
+}
+
+@compute @workgroup_size(WG)
+fn mm_dual(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+           @builtin(subgroup_invocation_id) sl: u32) {
+  let rl = (wid.x * WG + lid.x) * 2u;
+  let acc = dual_tile(rl, wid.z, sl);
+  let rows = p.batch * p.m;
+  let r = p.r0 + rl;
+  for (var h = 0u; h < 2u; h++) {
+    if (rl + h < p.rb && r + h < rows) {
+      for (var j = 0u; j < 16u; j++) {
+        let n = (p.jb + wid.z) * 16u + j;
+        if (n < p.n) {
+          let at = (r + h) * p.n + n;
+          var v = acc[h * 4u + j / 4u][j % 4u];
+          if (p.accum != 0u) { v += dc[at]; }
+          dc[at] = v;
+        }
+      }
+    }
+  }
+}
+
+// N % 4 == 0: a lane stores its 2 x 16 outputs as 8 vec4s.
+@compute @workgroup_size(WG)
+fn mm_dual4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+            @builtin(subgroup_invocation_id) sl: u32) {
+  let rl = (wid.x * WG + lid.x) * 2u;
+  let acc = dual_tile(rl, wid.z, sl);
+  let rows = p.batch * p.m;
+  let r = p.r0 + rl;
+  let n4 = p.n / 4u;
+  for (var h = 0u; h < 2u; h++) {
+    if (rl + h < p.rb && r + h < rows) {
+      for (var j = 0u; j < 4u; j++) {
+        let n = (p.jb + wid.z) * 4u + j;
+        if (n < n4) {
+          let at = (r + h) * n4 + n;
+          var v = acc[h * 4u + j];
+          if (p.accum != 0u) { v += dc4[at]; }
+          dc4[at] = v;
         }
       }
     }

@@ -84,11 +84,15 @@ function saveCache(file: CacheFile): void {
   renameSync(tmp, path);
 }
 
-/** The cache key: the adapter (and whether subgroups are on), the family and the shape class. */
-function tuneKey(req: Pick<TuneRequest, 'family' | 'shapeClass'>): string {
+/**
+ * The cache key: the adapter (and whether subgroups are on), the family, the shape class and the
+ * candidates, so that a variant added to a family is measured rather than passed over by a choice
+ * cached before it existed.
+ */
+function tuneKey(req: Pick<TuneRequest, 'family' | 'shapeClass' | 'candidates'>): string {
   const g = gpu();
   const r = g.report;
-  return `${r.description}|${r.vendor}|${r.architecture}|sg${g.hasSubgroups ? 1 : 0}|${req.family}|${req.shapeClass}`;
+  return `${r.description}|${r.vendor}|${r.architecture}|sg${g.hasSubgroups ? 1 : 0}|${req.family}|${req.shapeClass}|${req.candidates.join(',')}`;
 }
 
 const pending = new Map<string, { req: TuneRequest; prepare: TunePrepare<string> }>();

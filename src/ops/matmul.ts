@@ -6,9 +6,11 @@
 //   splitk    tiled over K chunks into partial sums, then a reduction: few output tiles, long K
 //   shared    workgroup-memory tiling: what real GPUs want for large outputs
 //   subgroup  A handed out by subgroupBroadcast (subgroups of >= 8 lanes)
-//   uniform   B read through 64 KiB uniform-buffer panels and shared by subgroupBroadcast: the fast
-//             path on lavapipe, where a storage load is a branchy per-lane gather (subgroups of
-//             >= 8 lanes, one B for every batch)
+//   uniform   B read through 64 KiB uniform-buffer panels and shared by subgroupBroadcast
+//             (subgroups of >= 8 lanes, one B for every batch)
+//   dual      uniform's tile with A packed into 64 KiB uniform windows too, four K chunks per
+//             dispatch: the fast path on lavapipe, where a storage load is a branchy per-lane
+//             gather and a uniform-buffer one is not
 import code from '../../shaders/matmul.wgsl';
 import { needsGrad, record } from '../autograd/tape.js';
 import { gpu, GpuError } from '../gpu/device.js';
@@ -39,7 +41,8 @@ const MATMUL_PARAMS = uniformStruct('Params', {
   m: 'u32', n: 'u32', k: 'u32', batch: 'u32',
   sam: 'u32', sak: 'u32', sbk: 'u32', sbn: 'u32',
   rank: 'u32', k0: 'u32', kn: 'u32', accum: 'u32',
-  jb: 'u32', split: 'u32', kchunk: 'u32', panel: 'u32',
+  jb: 'u32', split: 'u32', kchunk: 'u32', panel: 'u32', r0: 'u32', rb: 'u32', kps: 'u32',
+  kns: 'vec4<u32>',
   bshape: 'vec4<u32>', abatch: 'vec4<u32>', bbatch: 'vec4<u32>',
 });
 type MatmulParams = ParamValues<typeof MATMUL_PARAMS.spec>;
@@ -51,9 +54,15 @@ const SHARED = kernel('shared', PORTABLE_CODE, 2);
 const SUBGROUP = kernel('subgroup', SUBGROUP_CODE, 2);
 const PACK = kernel('pack', SUBGROUP_CODE, 1);
 const UNIFORM = kernel('uniform', SUBGROUP_CODE, 2, 1);
+const PACK_A = { ...kernel('pack', SUBGROUP_CODE, 1), name: 'matmul.pack_a', entry: 'mm_pack_a' };
+const PACK_A4 = { ...PACK_A, name: 'matmul.pack_a4', entry: 'mm_pack_a4' };
+const PACK_AT4 = { ...PACK_A, name: 'matmul.pack_at4', entry: 'mm_pack_at4' };
+const PACK4 = { ...PACK, name: 'matmul.pack4', entry: 'mm_pack4' };
+const DUAL = kernel('dual', SUBGROUP_CODE, 2 * 4, 2 * 4);
+const DUAL4 = { ...DUAL, name: 'matmul.dual4', entry: 'mm_dual4' };
 
 /** The kernel variants, in the order the tests and benchmarks list them. */
-export const MATMUL_VARIANTS = ['tiled', 'splitk', 'shared', 'subgroup', 'uniform'] as const;
+export const MATMUL_VARIANTS = ['tiled', 'splitk', 'shared', 'subgroup', 'uniform', 'dual'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 export interface MatmulOptions {
@@ -138,7 +147,7 @@ function geometry(aShape: Shape, bShape: Shape, transA: boolean, transB: boolean
   };
 }
 
-interface Extra { k0?: number; kn?: number; accum?: boolean; jb?: number; split?: number; kchunk?: number; panel?: number }
+interface Extra { k0?: number; kn?: number; accum?: boolean; jb?: number; split?: number; kchunk?: number; panel?: number; r0?: number; rb?: number; kps?: number; kns?: number[] }
 
 function params(g: Geometry, x: Extra = {}): MatmulParams {
   // Batch axes are right-aligned in the vec4s.
@@ -146,7 +155,7 @@ function params(g: Geometry, x: Extra = {}): MatmulParams {
   return {
     m: g.m, n: g.n, k: g.k, batch: g.batch, sam: g.sam, sak: g.sak, sbk: g.sbk, sbn: g.sbn,
     rank: g.batchShape.length, k0: x.k0 ?? 0, kn: x.kn ?? g.k, accum: x.accum ? 1 : 0,
-    jb: x.jb ?? 0, split: x.split ?? 1, kchunk: x.kchunk ?? g.k, panel: x.panel ?? 0,
+    jb: x.jb ?? 0, split: x.split ?? 1, kchunk: x.kchunk ?? g.k, panel: x.panel ?? 0, r0: x.r0 ?? 0, rb: x.rb ?? 0, kps: x.kps ?? 0, kns: x.kns ?? [],
     bshape: pad(g.batchShape, 1), abatch: pad(g.aBatchStrides, 0), bbatch: pad(g.bBatchStrides, 0),
   };
 }
@@ -170,7 +179,7 @@ function available(g: Geometry): MatmulVariant[] {
   out.push('shared');
   if (subgroupsOf8()) {
     out.push('subgroup');
-    if (!g.bBatched) out.push('uniform');
+    if (!g.bBatched) out.push('uniform', 'dual');
   }
   return out;
 }
@@ -183,8 +192,10 @@ function heuristic(g: Geometry, avail: readonly MatmulVariant[]): MatmulVariant 
   if (gpu().report.isSoftware) {
     // Measured on lavapipe: uniform panels win from 128 rows (1824x512x512: 25 GFLOP/s against 8
     // for subgroup and 5 for tiled; a d_model-128 weight's gradient [2048,128]^T x [2048,384]: half
-    // the CPU time of subgroup); below that the subgroup kernel does, split-K never.
-    if (has('uniform') && g.batch * g.m >= 128) return 'uniform';
+    // the CPU time of subgroup); below that the subgroup kernel does, split-K never. Dual windows
+    // beat uniform panels wherever those do (the pretraining step 1.26x paired; its products
+    // 1.3-2x by CPU time; 1024^3 1.25x).
+    if (has('dual') && g.batch * g.m >= 128) return 'dual';
     return has('subgroup') ? 'subgroup' : 'tiled';
   }
   if (has('splitk') && fewTiles) return 'splitk';
@@ -249,6 +260,10 @@ function dispatch(a: Tensor, b: Tensor, g: Geometry, variant: MatmulVariant): Te
     uniformPanels(a, b, out, g, label);
     return out;
   }
+  if (variant === 'dual') {
+    dualWindows(a, b, out, g, label);
+    return out;
+  }
   let kernel = TILED, wg: readonly [number, number, number] = [cdiv(g.n, TILE), cdiv(g.m, TILE), g.batch];
   let overrides = {};
   if (variant === 'shared') {
@@ -301,6 +316,88 @@ function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: st
     }
   }
   packed.dispose();
+}
+
+/** K chunks per dual dispatch: four A and four B windows, with the params, 9 of 12 uniform bindings. */
+const DUAL_CHUNKS = 4;
+
+/**
+ * A dispatch costs lavapipe roughly what adding this many outputs into C does (90-160 us of CPU
+ * per small dispatch measured under load, against ~4 ns an output estimated from the JIT code's
+ * vec4 load and store), the two things a chunk length trades.
+ */
+const DISPATCH_OUTPUTS = 25000;
+
+/**
+ * The dual variant's chunk length kp (a power of two): the cheapest in dispatches (row windows of
+ * 16384 / kp rows x column windows of 1024 / kp panels x passes of four K chunks) and in adding
+ * into C (every pass past the first).
+ */
+function dualChunk(rows: number, k: number, n: number): number {
+  const njb = cdiv(n, PANEL_COLS);
+  let best = 4, bestCost = Infinity;
+  for (let kp = 4; kp <= 1024; kp *= 2) {
+    if (kp > 4 && kp / 2 >= k) break;
+    const passes = cdiv(cdiv(k, kp), DUAL_CHUNKS);
+    const dispatches = cdiv(rows, PANEL_FLOATS / kp) * cdiv(njb, PANEL_MAX_ROWS / kp) * passes;
+    const cost = dispatches * DISPATCH_OUTPUTS + (passes - 1) * rows * n;
+    if (cost < bestCost) { best = kp; bestCost = cost; }
+  }
+  return best;
+}
+
+/**
+ * The dual variant: op(A) packed into windows of [rb][kp] rows and op(B) into panels of [kp][16],
+ * both bound as 64 KiB uniform buffers (lavapipe gathers from a uniform buffer without a bounds
+ * branch per lane), four K chunks per dispatch; grid z over the B window's panels.
+ */
+function dualWindows(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: string): void {
+  const rows = g.batch * g.m;
+  const njb = cdiv(g.n, PANEL_COLS);
+  const kp = dualChunk(rows, g.k, g.n);
+  const kps = Math.log2(kp);
+  const nkc = cdiv(g.k, kp);
+  const per = kp * PANEL_COLS;
+  const rb = Math.min(PANEL_FLOATS / kp, 2 ** Math.ceil(Math.log2(Math.max(2, rows))));
+  const nrb = cdiv(rows, rb);
+  const packedB = Tensor.empty([(nkc * njb - 1) * per + PANEL_FLOATS], 'f32', 'matmul.panels');
+  const vecB = g.sbn === 1 && g.n % 4 === 0;
+  checkGrid(g, [cdiv(per, 256), njb, nkc]);
+  launch(vecB ? PACK4 : PACK, { inputs: [b], outputs: [packedB], params: params(g, { panel: kp }), workgroups: [cdiv(vecB ? per / 4 : per, 256), njb, nkc], label: `${label} pack` });
+  const packedA = Tensor.empty([nkc * nrb * PANEL_FLOATS], 'f32', 'matmul.awindows');
+  // Rows one after the other (A[r, k] at r * K + k over the flattened batch): a vec4 of k per lane.
+  const vecA = g.sak === 1 && g.sam === g.k && g.k % 4 === 0 && g.aBatchStrides.every((s, i) => s === g.m * g.k * numel(g.batchShape.slice(i + 1)));
+  // A transposed in place with M % 4 == 0: 4 x 4 blocks per lane (rb, kp >= 4 are powers of two).
+  const vecAT = !vecA && g.sam === 1 && g.sak === g.m && g.m % 4 === 0 && g.batch === 1 && rb >= 4;
+  const aElems = vecA ? (rb * kp) / 4 : vecAT ? (rb * kp) / 16 : rb * kp;
+  checkGrid(g, [cdiv(aElems, 256), nrb, nkc]);
+  launch(vecA ? PACK_A4 : vecAT ? PACK_AT4 : PACK_A, { inputs: [a], outputs: [packedA], params: params(g, { panel: kp, rb, kps }), workgroups: [cdiv(aElems, 256), nrb, nkc], label: `${label} pack A` });
+  const lanes = rb / 2;
+  const wgSize = Math.min(UNIFORM_WG, Math.max(8, lanes));
+  const perWindow = PANEL_FLOATS / per;
+  const kernel = g.n % 4 === 0 ? DUAL4 : DUAL;
+  for (let c0 = 0; c0 < nkc; c0 += DUAL_CHUNKS) {
+    const chunks = Array.from({ length: DUAL_CHUNKS }, (_, i) => Math.min(c0 + i, nkc - 1));
+    const kns = chunks.map((kc, i) => (c0 + i < nkc ? cdiv(Math.min(kp, g.k - kc * kp), 4) * 4 : 0));
+    for (let w = 0; w < nrb; w++) {
+      const aw = chunks.map((kc) => packedA.view([PANEL_FLOATS], (kc * nrb + w) * PANEL_FLOATS));
+      for (let jb = 0; jb < njb; jb += perWindow) {
+        const bw = chunks.map((kc) => packedB.view([PANEL_FLOATS], (kc * njb + jb) * per));
+        launch(kernel, {
+          inputs: [...aw, ...bw],
+          outputs: [out],
+          params: params(g, { accum: c0 > 0, jb, panel: kp, r0: w * rb, rb, kns }),
+          overrides: { WG: wgSize },
+          workgroups: [cdiv(lanes, wgSize), 1, Math.min(perWindow, njb - jb)],
+          label,
+        });
+        for (const t of bw) t.dispose();
+      }
+      for (const t of aw) t.dispose();
+    }
+  }
+  packedA.dispose();
+  packedB.dispose();
 }
 
 /**
