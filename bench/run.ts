@@ -28,7 +28,10 @@ const names = args.filter((a) => !a.startsWith('--')).flatMap((a) => GROUPS[a] ?
 const passOn = args.filter((a) => a.startsWith('--'));
 const unknown = names.filter((n) => !all.includes(n) || !built.has(n));
 if (unknown.length) {
-  process.stderr.write(`unknown suite(s): ${unknown.join(', ')}; available: ${all.join(', ')}, or ${Object.keys(GROUPS).join(', ')}\n`);
+  // A flag's value after a space (`--iters 3`) reads as a suite name: say how to pass it.
+  const values = args.flatMap((a, i) => (i > 0 && unknown.includes(a) && args[i - 1]!.startsWith('--') && !args[i - 1]!.includes('=') ? [`${args[i - 1]}=${a}`] : []));
+  const hint = values.length ? ` (flag values take '=': ${values.join(', ')})` : '';
+  process.stderr.write(`unknown suite(s): ${unknown.join(', ')}${hint}; available: ${all.join(', ')}, or ${Object.keys(GROUPS).join(', ')}\n`);
   process.exit(2);
 }
 const suites = names.length ? names : all;

@@ -54,4 +54,11 @@ t('the runner passes a flag to the suites that declare it, and rejects one that 
   assert.equal(JSON.parse(described.stdout), { quick: 'boolean', trace: 'string', out: 'string', help: 'boolean' });
 });
 
+t('a flag value after a space reads as a suite name: the runner says how to pass it', () => {
+  const r = node('run.js', ['fill', '--n', '12']);
+  assert.is(r.status, 2);
+  assert.match(r.stderr, "unknown suite(s): 12 (flag values take '=': --n=12)");
+  assert.not.match(node('run.js', ['nosuch']).stderr, 'flag values');
+});
+
 t.run();
