@@ -633,6 +633,15 @@ fn load_row(regs: ptr<private, Row>, src: ptr<storage, array<vec4f>, read>, row:
   for (var x4 = 0u; x4 < DK4; x4++) { (*regs)[x4] = (*src)[row * DK4 + x4]; }
 }
 
+// A key row's dk (at 0) and dv (at dv_off), laid out like k.
+fn store_key_grads(row: u32, dk: Row, dv: Row) {
+  let kg = row * DK;
+  for (var x = 0u; x < DK; x++) {
+    grad_out[kg + x] = dk[x / 4u][x % 4u];
+    grad_out[p.dv_off + kg + x] = dv[x / 4u][x % 4u];
+  }
+}
+
 // Vec4 x4 of lane l's row among rows c .. c + 7 of `rows`, clamped to `last`.
 fn lane_row(src: ptr<storage, array<vec4f>, read>, rows: Rows, c: u32, last: u32, x4: u32, sl: u32) -> vec4f {
   return (*src)[row_at(rows, min(c + sl % 8u, last)) * DK4 + x4];
@@ -827,13 +836,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
     }
   }
   if (bias_grad) { grad_out[part + lid] = carry; }
-  if (key_ok) {
-    let kg = row_at(krows, kj) * DK;
-    for (var x = 0u; x < DK; x++) {
-      grad_out[kg + x] = dk[x / 4u][x % 4u];
-      grad_out[p.dv_off + kg + x] = dv[x / 4u][x % 4u];
-    }
-  }
+  if (key_ok) { store_key_grads(row_at(krows, kj), dk, dv); }
 }
 
 @group(0) @binding(2) var<storage, read> o4: array<vec4f>;
@@ -920,11 +923,5 @@ fn attention_backward_dkdv_pds_sg(@builtin(local_invocation_index) lid: u32, @bu
     axpy8(&dv, p8.w, p8.live, &do4, qrows, c, p.tq - 1u, sl);
     axpy8(&dk, ds8.w, ds8.live, &q4, qrows, c, p.tq - 1u, sl);
   }
-  if (lid < blk.rows) {
-    let kg = row_at(rows_of(blk.bh, p.sk), kj) * DK;
-    for (var x = 0u; x < DK; x++) {
-      grad_out[kg + x] = dk[x / 4u][x % 4u];
-      grad_out[p.dv_off + kg + x] = dv[x / 4u][x % 4u];
-    }
-  }
+  if (lid < blk.rows) { store_key_grads(row_at(rows_of(blk.bh, p.sk), kj), dk, dv); }
 }
