@@ -8,7 +8,15 @@ cd "$(dirname "$0")/.."
 run=${1:?usage: scripts/milestones.sh RUN_DIR}
 snap="$run/snapshot"
 [ -f "$snap/config.json" ] || { echo "$snap: no snapshot yet (written at each checkpoint)" >&2; exit 1; }
-step=$(node -e "const l=require('fs').readFileSync('$run/log.jsonl','utf8').trim().split('\n').map(JSON.parse).filter(r=>r.kind==='eval');console.log(l.length?l[l.length-1].step:0)")
+# The snapshot holds the last checkpoint's weights: its step is in the checkpoint's safetensors
+# header (a checkpoint written on SIGTERM falls between evaluations).
+step=$(node -e "
+const fs = require('fs'), fd = fs.openSync('$run/checkpoint.safetensors', 'r'), n = Buffer.alloc(8);
+fs.readSync(fd, n, 0, 8, 0);
+const header = Buffer.alloc(Number(n.readBigUInt64LE(0)));
+fs.readSync(fd, header, 0, header.length, 8);
+console.log(JSON.parse(JSON.parse(header.toString()).__metadata__.bpt_checkpoint).step);
+")
 probe=$(node dist/cli.js probe --model "$snap" --json)
 tasks=$(node dist/cli.js generate --model "$snap" --input models/recipes/milestone-inputs.txt --max-new-tokens 16 --json)
 spans=$(node dist/cli.js generate --model "$snap" --span-corruption 20 --max-length 64 --json)
