@@ -3,8 +3,8 @@
 
 Optional, and not run by `npm test`: it needs node_modules (esbuild) and Python with
 `pip install torch transformers safetensors`. RUN is a pretraining run directory (run.json,
-log.jsonl, snapshot/) of a fresh model on a SentencePiece vocabulary; paths in its run.json are
-relative to the repository root, where this script runs its node part.
+log.jsonl, snapshot/); paths in its run.json are relative to the repository root, where this
+script runs its node part.
 
   steps N      HF's T5ForConditionalGeneration from the run's initial weights (same seed), trained on
                the run's first N batches with transformers' Adafactor, the run's lr, warmup and loss
@@ -34,8 +34,8 @@ def dump(run, work, start, steps):
     bundle = os.path.join(work, 'pretrain_batches.mjs')
     esbuild = os.path.join(ROOT, 'node_modules', '.bin', 'esbuild')
     subprocess.run([esbuild, os.path.join(ROOT, 'scripts', 'pretrain_batches.ts'), '--bundle', '--platform=node',
-                    '--format=esm', '--external:webgpu', '--log-level=warning', f'--outfile={bundle}'], check=True)
-    # The bundle resolves no packages at run time, but node looks for node_modules beside it.
+                    '--format=esm', '--packages=external', '--loader:.wgsl=text', '--log-level=warning', f'--outfile={bundle}'], check=True)
+    # The bundle leaves packages to node, which looks for node_modules beside it.
     link = os.path.join(work, 'node_modules')
     if not os.path.exists(link):
         os.symlink(os.path.join(ROOT, 'node_modules'), link)

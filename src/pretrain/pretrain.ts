@@ -26,7 +26,7 @@ import { makeOptimizer, makeSchedule } from '../train/optimizers.js';
 import { Run } from '../train/run.js';
 import { recordStepOn } from '../train/step.js';
 import { firstNonFinite } from '../train/finite.js';
-import { readCorpus } from './corpus.js';
+import { readCorpus, type Corpus } from './corpus.js';
 import { Segments, tokenStream } from './data.js';
 import { Mixture, parseMixture, unigramEntropy, type TokenPair } from './mixture.js';
 import { initCheckpoint } from './init.js';
@@ -41,7 +41,7 @@ function tokenizerSource(o: PretrainOptions): string | null {
 }
 
 /** The starting checkpoint and its tokenizer: a fresh T5 with `o.tokenizer`'s vocabulary, or `o.init`. */
-function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer } {
+export function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer } {
   if (o.init !== null) return { ckpt: loadHfCheckpoint(o.init), tok: loadTokenizer(o.init) };
   const tok = o.tokenizer === 'byt5' ? new ByT5Tokenizer() : loadTokenizer(o.tokenizer);
   // The embedding and lm_head rows rounded up to a multiple of 64, as T5's 32,128 for 32,100 ids.
@@ -56,6 +56,16 @@ function startingPoint(o: PretrainOptions): { ckpt: HfCheckpoint; tok: Tokenizer
 
 /** The held-out loss of one batch, captured once per batch shape and replayed at every evaluation. */
 type LossStep = CapturedStep<Seq2SeqBatch, Tensor>;
+
+/** What a run trains and evaluates on: its corpora, their segments, and the mixture over them at fixed lengths. */
+export function pretrainData(o: PretrainOptions, tok: Tokenizer): { corpora: Corpus[]; data: Segments; targetLength: number; mixture: Mixture } {
+  const corpora = o.corpus.map(readCorpus);
+  const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
+  // Without a target length the span targets' length rounded up to 8, as batches were padded before mixtures.
+  const targetLength = o.targetLength ?? Math.ceil(data.lengths.targetsLength / 8) * 8;
+  const mixture = new Mixture(parseMixture(o.mixture), data, tok, o.batchSize, { inputLength: o.inputLength, targetLength, evalSegments: o.evalSegments, seed: o.seed });
+  return { corpora, data, targetLength, mixture };
+}
 
 /** Mean NLL per target token of examples, in batches of the mixture's fixed lengths. */
 async function meanNll(lm: LoadedModel, lossOf: LossStep, mixture: Mixture, examples: readonly TokenPair[], batchSize: number): Promise<number> {
@@ -114,11 +124,7 @@ export interface PretrainOutcome {
 export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<PretrainOutcome | null> {
   Run.check(o.out, resume);
   const { ckpt, tok } = startingPoint(o);
-  const corpora = o.corpus.map(readCorpus);
-  const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
-  // Without a target length the span targets' length rounded up to 8, as batches were padded before mixtures.
-  const targetLength = o.targetLength ?? Math.ceil(data.lengths.targetsLength / 8) * 8;
-  const mixture = new Mixture(parseMixture(o.mixture), data, tok, o.batchSize, { inputLength: o.inputLength, targetLength, evalSegments: o.evalSegments, seed: o.seed });
+  const { corpora, data, targetLength, mixture } = pretrainData(o, tok);
   const run = Run.open(o.out, 'pretrain', 'span-corruption', o as unknown as Resolved, resume);
   const lm: LoadedModel = { model: modelFromCheckpoint(ckpt), tokenizer: tok, dir: o.init ?? '(fresh)' };
   const params = [...lm.model.params.values()];
