@@ -10,12 +10,11 @@ snap="$run/snapshot"
 [ -f "$snap/config.json" ] || { echo "$snap: no snapshot yet (written at each checkpoint)" >&2; exit 1; }
 # The snapshot holds the last checkpoint's weights: its step is in the checkpoint's safetensors
 # header (a checkpoint written on SIGTERM falls between evaluations).
-step=$(node -e "
-const fs = require('fs'), fd = fs.openSync('$run/checkpoint.safetensors', 'r'), n = Buffer.alloc(8);
-fs.readSync(fd, n, 0, 8, 0);
-const header = Buffer.alloc(Number(n.readBigUInt64LE(0)));
-fs.readSync(fd, header, 0, header.length, 8);
-console.log(JSON.parse(JSON.parse(header.toString()).__metadata__.bpt_checkpoint).step);
+step=$(node --input-type=module -e "
+import { SafetensorsReader } from './dist/index.js';
+const r = SafetensorsReader.open('$run/checkpoint.safetensors');
+console.log(JSON.parse(r.header.metadata.bpt_checkpoint).step);
+r.close();
 ")
 probe=$(node dist/cli.js probe --model "$snap" --json)
 tasks=$(node dist/cli.js generate --model "$snap" --input models/recipes/milestone-inputs.txt --max-new-tokens 16 --json)
