@@ -164,6 +164,10 @@ fn block_of(wid: vec3u, nwg: vec3u, nblocks: u32, size: u32, len: u32) -> Block 
   return Block(index, bh, bh / p.heads, bh % p.heads, first, min(size, len - first), index < p.batch * p.heads * nblocks);
 }
 
+// The row of `blk` that lane `lid` works on: lanes past its real rows repeat the last one (they
+// load valid data, and their results are not stored).
+fn lane_block_row(blk: Block, lid: u32) -> u32 { return blk.first + min(lid, blk.rows - 1u); }
+
 // The key mask's raw bits: an f32 or an i32 that is nonzero where the key is kept.
 fn mask_keep(m: u32) -> bool {
   if (flag(FLAG_MASK_F32)) { return bitcast<f32>(m) != 0.0; }
@@ -686,7 +690,7 @@ const KSTEP: u32 = 16u;
 fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
   let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
   if (!blk.live) { return; }
-  let qi = blk.first + min(lid, blk.rows - 1u);
+  let qi = lane_block_row(blk, lid);
   let row_ok = lid < blk.rows;
   let qpos = i32(qi) + p.q_offset;
   let qrows = rows_of(blk.bh, p.tq);
@@ -741,7 +745,7 @@ fn attention_forward_sg(@builtin(local_invocation_index) lid: u32, @builtin(work
 fn attention_backward_dq_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
   let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
   if (!blk.live) { return; }
-  let qi = blk.first + min(lid, blk.rows - 1u);
+  let qi = lane_block_row(blk, lid);
   let row_ok = lid < blk.rows;
   let qpos = i32(qi) + p.q_offset;
   let qrows = rows_of(blk.bh, p.tq);
@@ -775,7 +779,7 @@ fn attention_backward_dq_sg(@builtin(local_invocation_index) lid: u32, @builtin(
 fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
   let blk = block_of(wid, nwg, p.nkb, BK, p.sk);
   if (!blk.live) { return; }
-  let kj = blk.first + min(lid, blk.rows - 1u);
+  let kj = lane_block_row(blk, lid);
   let key_ok = lid < blk.rows;
   let key_live = key_ok && key_kept(blk.b, kj);
   let qrows = rows_of(blk.bh, p.tq);
@@ -850,7 +854,7 @@ fn attention_backward_dkdv_sg(@builtin(local_invocation_index) lid: u32, @builti
 fn backward_scores_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
   let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
   if (!blk.live) { return; }
-  let qi = blk.first + min(lid, blk.rows - 1u);
+  let qi = lane_block_row(blk, lid);
   let row_ok = lid < blk.rows;
   let row = blk.bh * p.tq + qi;
   let at = row_at(rows_of(blk.bh, p.tq), qi);
@@ -889,7 +893,7 @@ fn load8(src: ptr<storage, array<f32>, read>, first: u32, stride: u32, c: u32, e
 fn attention_backward_dq_ds_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
   let blk = block_of(wid, nwg, p.nqb, BQ, p.tq);
   if (!blk.live) { return; }
-  let qi = blk.first + min(lid, blk.rows - 1u);
+  let qi = lane_block_row(blk, lid);
   let krows = rows_of(blk.bh, p.sk);
   let kend = key_end(blk);
   var acc: Row;
@@ -912,7 +916,7 @@ fn attention_backward_dq_ds_sg(@builtin(local_invocation_index) lid: u32, @built
 fn attention_backward_dkdv_pds_sg(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) sl: u32) {
   let blk = block_of(wid, nwg, p.nkb, BK, p.sk);
   if (!blk.live) { return; }
-  let kj = blk.first + min(lid, blk.rows - 1u);
+  let kj = lane_block_row(blk, lid);
   let qrows = rows_of(blk.bh, p.tq);
   let at = (blk.bh * p.sk + kj) * p.tq;
   var dk: Row;
