@@ -142,14 +142,23 @@ export interface MixtureOptions {
   seed: number;
 }
 
+/** A mixture that batches follow for a run's first `steps` steps, before the main one. */
+export interface MixtureStage {
+  rates: ReadonlyMap<ObjectiveName, number>;
+  steps: number;
+}
+
 /** A tokenised mixture of objectives over one corpus' segments (see the file comment). */
 export class Mixture {
   readonly composition: Map<ObjectiveName, number>;
+  /** The first steps' rows per objective, when the run starts with a stage of its own. */
+  readonly stage: { composition: Map<ObjectiveName, number>; steps: number } | null;
   private readonly sources = new Map<ObjectiveName, Source>();
 
   constructor(readonly rates: ReadonlyMap<ObjectiveName, number>, readonly segments: Segments, readonly tok: Tokenizer,
-    readonly batchSize: number, readonly o: MixtureOptions) {
+    readonly batchSize: number, readonly o: MixtureOptions, stage: MixtureStage | null = null) {
     this.composition = batchComposition(rates, batchSize);
+    this.stage = stage && stage.steps > 0 ? { composition: batchComposition(stage.rates, batchSize), steps: stage.steps } : null;
     const span = segments.lengths;
     if (span.inputsLength > o.inputLength || span.targetsLength > o.targetLength) {
       throw new Error(`mixture: span corruption makes ${span.inputsLength} input / ${span.targetsLength} target tokens; inputLength ${o.inputLength} and targetLength ${o.targetLength} must hold them`);
@@ -158,7 +167,7 @@ export class Mixture {
     const loadSynsets = (): Synset[] => (synsets ??= readWordnetSynsets());
     const encode = (p: TextPair): TokenPair => ({ input: encodeText(tok, p.input, o.inputLength), target: encodeText(tok, p.target, o.targetLength) });
     for (const [salt, name] of OBJECTIVES.entries()) {
-      if (!rates.has(name)) continue;
+      if (!rates.has(name) && !this.stage?.composition.has(name)) continue;
       if (name === 'span') {
         this.sources.set(name, {
           example: (draw) => pairOf(segments.trainExample(draw)),
@@ -184,12 +193,20 @@ export class Mixture {
     return [...this.composition.keys()];
   }
 
-  /** The rows of training step `step`: each objective's rows in turn, its draw index step x rows + j. */
+  /**
+   * The rows of training step `step`: each objective's rows in turn (the stage's composition during
+   * its steps). An objective's draw index counts its rows of earlier steps, so the main mixture
+   * goes on where the stage left each objective's stream.
+   */
   trainRows(step: number): TokenPair[] {
+    const stage = this.stage;
+    const inStage = stage !== null && step < stage.steps;
     const rows: TokenPair[] = [];
-    for (const [name, count] of this.composition) {
+    for (const [name, count] of inStage ? stage.composition : this.composition) {
+      const stageRows = stage?.composition.get(name) ?? 0;
+      const first = stage === null ? step * count : inStage ? step * stageRows : stage.steps * stageRows + (step - stage.steps) * count;
       const source = this.sources.get(name)!;
-      for (let j = 0; j < count; j++) rows.push(source.example(step * count + j));
+      for (let j = 0; j < count; j++) rows.push(source.example(first + j));
     }
     return rows;
   }

@@ -12,6 +12,8 @@ export interface PretrainOptions {
   init: string | null;
   tokenizer: string;
   mixture: readonly string[];
+  stageMixture: readonly string[];
+  stageSteps: number;
   targetLength: number | null;
   lossPerExample: boolean;
   dModel: number;
@@ -50,6 +52,8 @@ export const PRETRAIN_SCHEMA: Schema = {
   init: field.dir('continue from this Hugging Face T5 checkpoint directory (its tokenizer too); null = a fresh model with the tokenizer and sizes below', null),
   tokenizer: field.path("a fresh model's vocabulary: 'byt5' (bytes), or a directory with spiece.model (e.g. from `bpt vocab`; 100 sentinels are added)", 'byt5'),
   mixture: field.list(`objectives and their rates as name=rate (${OBJECTIVES.join(', ')}; see docs/EMBEDDED_MODEL.md)`, ['span=1']),
+  stageMixture: field.list('objectives and rates (as mixture) of the first stageSteps steps, e.g. copy=1 so that the decoder learns to read its input before the mixture', []),
+  stageSteps: field.int('steps of stageMixture before mixture (0 = no stage)', 0, { min: 0 }),
   targetLength: field.int('target tokens of every example (EOS included); null = what span corruption needs', null, { min: 2 }),
   lossPerExample: field.bool('weigh every example alike (the mean of its target tokens\' loss) rather than every target token', false),
   dModel: field.int('d_model', 96, { min: 8 }),
@@ -88,8 +92,12 @@ export function pretrainOptions(configFile: string | null, flags: Record<string,
   const o = resolveConfig(PRETRAIN_SCHEMA, file, flags, configFile ?? 'config') as unknown as PretrainOptions;
   try {
     parseMixture(o.mixture);
+    if (o.stageMixture.length) parseMixture(o.stageMixture);
   } catch (e) {
     throw new ConfigError((e as Error).message);
+  }
+  if ((o.stageMixture.length > 0) !== (o.stageSteps > 0)) {
+    throw new ConfigError(`stageMixture and stageSteps go together: got ${o.stageMixture.length} stage objectives and stageSteps ${o.stageSteps}`);
   }
   if (o.init !== null) {
     const sizes = ['dModel', 'dKv', 'numHeads', 'dFf', 'numLayers', 'numDecoderLayers', 'feedForwardProj'] as const;

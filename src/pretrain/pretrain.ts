@@ -63,7 +63,8 @@ export function pretrainData(o: PretrainOptions, tok: Tokenizer): { corpora: Cor
   const data = new Segments(tokenStream(tok, corpora.flatMap((c) => c.documents)), tok, o);
   // Without a target length the span targets' length rounded up to 8, as batches were padded before mixtures.
   const targetLength = o.targetLength ?? Math.ceil(data.lengths.targetsLength / 8) * 8;
-  const mixture = new Mixture(parseMixture(o.mixture), data, tok, o.batchSize, { inputLength: o.inputLength, targetLength, evalSegments: o.evalSegments, seed: o.seed });
+  const stage = o.stageSteps > 0 ? { rates: parseMixture(o.stageMixture), steps: o.stageSteps } : null;
+  const mixture = new Mixture(parseMixture(o.mixture), data, tok, o.batchSize, { inputLength: o.inputLength, targetLength, evalSegments: o.evalSegments, seed: o.seed }, stage);
   return { corpora, data, targetLength, mixture };
 }
 
@@ -149,6 +150,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         tokens: data.tokens.length,
         unigram_entropy: unigramEntropy(data.tokens),
         mixture: Object.fromEntries([...mixture.composition].map(([name, rows]) => [name, { rate: mixture.rates.get(name), rows_per_batch: rows, held_out: mixture.heldOut(name).length }])),
+        ...(mixture.stage ? { stage: { steps: mixture.stage.steps, rows_per_batch: Object.fromEntries(mixture.stage.composition) } } : {}),
         lengths: { input: o.inputLength, target: targetLength },
         segments: { tokens_per_segment: data.lengths.tokensLength, inputs_length: data.lengths.inputsLength, targets_length: data.lengths.targetsLength, train: data.train.length, held_out: data.heldOut.length },
       });

@@ -1,6 +1,7 @@
 // `bpt pretrain` on a tiny fresh T5: 6 steps in one go, and 3 steps, a stop, then 3 resumed
 // steps, end with bit-identical weights and the same log; the saved model loads back as a Hugging
-// Face checkpoint with a ByT5 tokenizer; the held-out loss is logged (replayed, equal to eager); bad options are refused.
+// Face checkpoint with a ByT5 tokenizer; the held-out loss is logged (replayed, equal to eager); a first
+// stage of its own mixture hands over to the main one; bad options are refused.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -8,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { loadHfCheckpoint } from '../../src/io/checkpoint.js';
 import { loadTokenizer } from '../../src/io/tokenizer/load.js';
 import { pretrainOptions } from '../../src/pretrain/options.js';
-import { runPretrain } from '../../src/pretrain/pretrain.js';
+import { pretrainData, runPretrain, startingPoint } from '../../src/pretrain/pretrain.js';
 import { readLog } from '../../src/train/log.js';
 import { tempDir } from '../util/fixtures.js';
 import { initGpu } from '../util/gpu.js';
@@ -85,6 +86,24 @@ t('a mixture run with per-example loss resumes bit for bit and logs every object
   assert.equal(Object.values(run.info.mixture).map((m) => m.rows_per_batch), [2, 1, 1, 1]);
   assert.equal(run.info.lengths, { input: 24, target: 16 });
   assert.throws(() => pretrainOptions(null, flags('z', { mixture: 'span=1,noise=1' })), /unknown objective 'noise'/);
+});
+
+t('a first stage of its own mixture: its rows, then the main mixture where each stream left off', () => {
+  const base = { mixture: 'span=2,copy=1', 'target-length': '16', 'batch-size': '3' };
+  const staged = pretrainOptions(null, flags('s', { ...base, 'stage-mixture': 'copy=1', 'stage-steps': '2' }));
+  const { tok } = startingPoint(staged);
+  const { mixture } = pretrainData(staged, tok);
+  // Copy alone, 3 rows a step, draws copy examples 0-5 in the stage; the main mixture's one copy row at step 2 is draw 6.
+  const copyOnly = pretrainData(pretrainOptions(null, flags('c', { ...base, mixture: 'copy=1' })), tok).mixture;
+  assert.equal(mixture.trainRows(1), copyOnly.trainRows(1));
+  const main = mixture.trainRows(2);
+  assert.is(main.length, 3);
+  assert.equal(main[2], copyOnly.trainRows(2)[0]);
+  assert.not.equal(main[0], copyOnly.trainRows(2)[0]);
+  assert.equal(Object.fromEntries(mixture.stage!.composition), { copy: 3 });
+  assert.throws(() => pretrainOptions(null, flags('z', { ...base, 'stage-mixture': 'copy=1' })), /stageMixture and stageSteps go together/);
+  assert.throws(() => pretrainOptions(null, flags('z', { ...base, 'stage-steps': '5' })), /stageMixture and stageSteps go together/);
+  assert.throws(() => pretrainOptions(null, flags('z', { ...base, 'stage-mixture': 'cpy=1', 'stage-steps': '5' })), /unknown objective 'cpy'/);
 });
 
 t('sizes cannot be combined with --init', () => {
