@@ -310,3 +310,264 @@ fn adafactor_apply_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(
   ap_m[i] = m;
   adafactor_write(i, m);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Adafactor over an arena group (src/optim/adafactor_group.ts): the passes above for every
+// parameter of a group at once, each a segment of one dispatch. Parameters, gradients and each
+// state live in arenas (one buffer each), so a per-parameter table in the `plan` buffer gives
+// each segment's offsets; the arithmetic of every element is the per-parameter kernels' own, in
+// the same order, so the two paths agree to the bit. A pass's workgroups are listed in `plan` from
+// `map_base` as (entry, workgroup within the entry) pairs: a workgroup never spans two parameters.
+
+// Table entry fields (u32), TABLE_STRIDE per parameter; see adafactor_group.ts.
+const T_P = 0u;      // offset in the parameter, gradient and exp_avg arenas
+const T_N = 1u;      // elements
+const T_FACT = 2u;   // 1: factored ([B, R, C] with row and column statistics), 0: full second moment
+const T_B = 3u;
+const T_R = 4u;
+const T_C = 5u;
+const T_SQ = 6u;     // offset of its row statistics [B·R] (factored) or second moment (full)
+const T_COL = 7u;    // offset of its column statistics [B·C]
+const T_PART = 8u;   // offset of its partial sums (B·R, or one per workgroup of the full pass)
+const T_PER = 9u;    // partial sums per matrix of the B
+const T_SC = 10u;    // offset of its scalars (2 + B)
+const T_CHUNK = 11u; // offset of its column chunk sums (tall matrices)
+const T_TALL = 12u;  // 1: its column sums go through chunks of `span` rows
+const TABLE_STRIDE = 16u;
+
+// GroupParams: declared in src/optim/kernels.ts, appended when the pipeline is created.
+@group(0) @binding(0) var<uniform> gp: GroupParams;
+
+@group(0) @binding(1) var<storage, read> gch_plan: array<u32>;
+@group(0) @binding(2) var<storage, read> gch_g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gch_sum: array<f32>;
+
+@compute @workgroup_size(WG)
+fn adafactor_group_chunks(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let w = group_index(wid, nwg);
+  if (w >= gp.count) { return; }
+  let e = gch_plan[gp.map_base + 2u * w] * TABLE_STRIDE;
+  let j = gch_plan[gp.map_base + 2u * w + 1u] * WG + lid.x;
+  let r = gch_plan[e + T_R];
+  let c = gch_plan[e + T_C];
+  let chunks = (r + gp.span - 1u) / gp.span;
+  if (j >= gch_plan[e + T_B] * chunks * c) { return; }
+  let b = j / (chunks * c);
+  let start = ((j / c) % chunks) * gp.span;
+  let end = min(start + gp.span, r);
+  let p = gch_plan[e + T_P];
+  var acc = 0.0;
+  for (var k = start; k < end; k++) {
+    let x = gch_g[p + (b * r + k) * c + j % c];
+    acc += x * x + gp.eps1;
+  }
+  gch_sum[gch_plan[e + T_CHUNK] + j] = acc;
+}
+
+@group(0) @binding(1) var<storage, read> gcol_plan: array<u32>;
+@group(0) @binding(2) var<storage, read> gcol_g: array<f32>;
+@group(0) @binding(3) var<storage, read> gcol_chunks: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gcol_sq: array<f32>;
+
+@compute @workgroup_size(WG)
+fn adafactor_group_cols(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let w = group_index(wid, nwg);
+  if (w >= gp.count) { return; }
+  let e = gcol_plan[gp.map_base + 2u * w] * TABLE_STRIDE;
+  let j = gcol_plan[gp.map_base + 2u * w + 1u] * WG + lid.x;
+  let r = gcol_plan[e + T_R];
+  let c = gcol_plan[e + T_C];
+  if (j >= gcol_plan[e + T_B] * c) { return; }
+  var acc = 0.0;
+  if (gcol_plan[e + T_TALL] != 0u) {
+    let chunks = (r + gp.span - 1u) / gp.span;
+    let base = gcol_plan[e + T_CHUNK] + (j / c) * chunks * c + j % c;
+    for (var k = 0u; k < chunks; k++) { acc += gcol_chunks[base + k * c]; }
+  } else {
+    let base = gcol_plan[e + T_P] + (j / c) * r * c + j % c;
+    for (var k = 0u; k < r; k++) {
+      let x = gcol_g[base + k * c];
+      acc += x * x + gp.eps1;
+    }
+  }
+  let q = gcol_plan[e + T_COL] + j;
+  gcol_sq[q] = gp.beta2t * gcol_sq[q] + gp.one_minus_beta2t * (acc / f32(r));
+}
+
+@group(0) @binding(1) var<storage, read> grow_plan: array<u32>;
+@group(0) @binding(2) var<storage, read> grow_g: array<f32>;
+@group(0) @binding(3) var<storage, read> grow_p: array<f32>;
+@group(0) @binding(4) var<storage, read> grow_col: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grow_sq: array<f32>;
+@group(0) @binding(6) var<storage, read_write> grow_pp: array<f32>;
+@group(0) @binding(7) var<storage, read_write> grow_pu: array<f32>;
+
+@compute @workgroup_size(WG)
+fn adafactor_group_rows(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let w = group_index(wid, nwg);
+  let valid = w < gp.count;
+  let e = select(0u, grow_plan[gp.map_base + 2u * min(w, gp.count - 1u)] * TABLE_STRIDE, valid);
+  let q = select(0u, grow_plan[gp.map_base + 2u * min(w, gp.count - 1u) + 1u], valid);
+  let c = grow_plan[e + T_C];
+  var acc = vec3f(0.0);
+  if (valid) {
+    let base = grow_plan[e + T_P] + q * c;
+    let cbase = grow_plan[e + T_COL] + (q / grow_plan[e + T_R]) * c;
+    for (var k = lid.x; k < c; k += WG) {
+      let x = grow_g[base + k];
+      acc.x += x * x + gp.eps1;
+      acc.y += x * x / grow_col[cbase + k];
+      if (SCALE_PARAMETER) {
+        let y = grow_p[base + k];
+        acc.z += y * y;
+      }
+    }
+  }
+  partial[lid.x] = acc;
+  reduce_partial(lid.x);
+  if (lid.x == 0u && valid) {
+    let total = partial[0];
+    let i = grow_plan[e + T_SQ] + q;
+    let sq = gp.beta2t * grow_sq[i] + gp.one_minus_beta2t * (total.x / f32(c));
+    grow_sq[i] = sq;
+    grow_pu[grow_plan[e + T_PART] + q] = total.y / sq;
+    grow_pp[grow_plan[e + T_PART] + q] = total.z;
+  }
+}
+
+@group(0) @binding(1) var<storage, read> gvec_plan: array<u32>;
+@group(0) @binding(2) var<storage, read> gvec_g: array<f32>;
+@group(0) @binding(3) var<storage, read> gvec_p: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gvec_sq: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gvec_pp: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gvec_pu: array<f32>;
+
+@compute @workgroup_size(WG)
+fn adafactor_group_vector(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let w = group_index(wid, nwg);
+  let valid = w < gp.count;
+  let e = select(0u, gvec_plan[gp.map_base + 2u * min(w, gp.count - 1u)] * TABLE_STRIDE, valid);
+  let lw = select(0u, gvec_plan[gp.map_base + 2u * min(w, gp.count - 1u) + 1u], valid);
+  let i = lw * WG + lid.x;
+  var acc = vec3f(0.0);
+  if (valid && i < gvec_plan[e + T_N]) {
+    let x = gvec_g[gvec_plan[e + T_P] + i];
+    let s = gvec_plan[e + T_SQ] + i;
+    let sq = gp.beta2t * gvec_sq[s] + gp.one_minus_beta2t * (x * x + gp.eps1);
+    gvec_sq[s] = sq;
+    acc.y = x * x / sq;
+    if (SCALE_PARAMETER) {
+      let y = gvec_p[gvec_plan[e + T_P] + i];
+      acc.z = y * y;
+    }
+  }
+  partial[lid.x] = acc;
+  reduce_partial(lid.x);
+  if (lid.x == 0u && valid) {
+    gvec_pu[gvec_plan[e + T_PART] + lw] = partial[0].y;
+    gvec_pp[gvec_plan[e + T_PART] + lw] = partial[0].z;
+  }
+}
+
+// One workgroup per parameter: adafactor_scalars over each table entry's partial sums.
+@group(0) @binding(1) var<storage, read> gsc_plan: array<u32>;
+@group(0) @binding(2) var<storage, read> gsc_pp: array<f32>;
+@group(0) @binding(3) var<storage, read> gsc_pu: array<f32>;
+@group(0) @binding(4) var<storage, read> gsc_row: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gsc_out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn adafactor_group_scalars(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let w = group_index(wid, nwg);
+  if (w >= gp.count) { return; }
+  let e = w * TABLE_STRIDE;
+  let factored = gsc_plan[e + T_FACT] != 0u;
+  let groups = select(1u, gsc_plan[e + T_B], factored);
+  let per = gsc_plan[e + T_PER];
+  let part = gsc_plan[e + T_PART];
+  let rows = gsc_plan[e + T_SQ];
+  let out = gsc_plan[e + T_SC];
+  var rms_u = 0.0;
+  var sum_p = 0.0;
+  for (var b = 0u; b < groups; b++) {
+    var acc = vec3f(0.0);
+    let base = b * per;
+    for (var k = lid.x; k < per; k += WG) {
+      if (factored) { acc.x += gsc_row[rows + base + k]; }
+      acc.y += gsc_pu[part + base + k];
+      acc.z += gsc_pp[part + base + k];
+    }
+    partial[lid.x] = acc;
+    reduce_partial(lid.x);
+    let total = partial[0];
+    let row_mean = select(1.0, total.x / f32(per), factored);
+    rms_u += row_mean * total.y;
+    sum_p += total.z;
+    if (factored && lid.x == 0u) { gsc_out[out + 2u + b] = row_mean; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) {
+    let n = f32(gsc_plan[e + T_N]);
+    var lr = gp.rel_step;
+    if (SCALE_PARAMETER) { lr *= nan_max(gp.eps2, sqrt(sum_p / n)); }
+    gsc_out[out] = lr / nan_max(sqrt(rms_u / n) / gp.clip, 1.0);
+    gsc_out[out + 1u] = lr;
+  }
+}
+
+@group(0) @binding(1) var<storage, read> gap_plan: array<u32>;
+@group(0) @binding(2) var<storage, read> gap_g: array<f32>;
+@group(0) @binding(3) var<storage, read> gap_row: array<f32>;
+@group(0) @binding(4) var<storage, read> gap_col: array<f32>;
+@group(0) @binding(5) var<storage, read> gap_vec: array<f32>;
+@group(0) @binding(6) var<storage, read> gap_sc: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gap_p: array<f32>;
+@group(0) @binding(8) var<storage, read_write> gap_m: array<f32>;
+
+// This lane's element: its index in the parameter arena, its scalars' offset and its update u
+// (as adafactor_update); `valid` is false for lanes past their parameter's end.
+struct GroupElement { valid: bool, at: u32, sc: u32, u: f32 }
+
+fn group_element(lid: vec3u, wid: vec3u, nwg: vec3u) -> GroupElement {
+  var el = GroupElement(false, 0u, 0u, 0.0);
+  let w = group_index(wid, nwg);
+  if (w >= gp.count) { return el; }
+  let e = gap_plan[gp.map_base + 2u * w] * TABLE_STRIDE;
+  let i = gap_plan[gp.map_base + 2u * w + 1u] * WG + lid.x;
+  if (i >= gap_plan[e + T_N]) { return el; }
+  el.valid = true;
+  el.at = gap_plan[e + T_P] + i;
+  el.sc = gap_plan[e + T_SC];
+  let x = gap_g[el.at];
+  if (gap_plan[e + T_FACT] != 0u) {
+    let c = gap_plan[e + T_C];
+    let q = i / c;
+    let b = q / gap_plan[e + T_R];
+    let r_factor = inverseSqrt(gap_row[gap_plan[e + T_SQ] + q] / gap_sc[el.sc + 2u + b]);
+    let c_factor = inverseSqrt(gap_col[gap_plan[e + T_COL] + b * c + i % c]);
+    el.u = r_factor * c_factor * x * gap_sc[el.sc];
+  } else {
+    el.u = inverseSqrt(gap_vec[gap_plan[e + T_SQ] + i]) * x * gap_sc[el.sc];
+  }
+  return el;
+}
+
+fn group_write(el: GroupElement, u: f32) {
+  let p = gap_p[el.at];
+  gap_p[el.at] = p + (-gp.weight_decay * gap_sc[el.sc + 1u]) * p - u;
+}
+
+@compute @workgroup_size(WG)
+fn adafactor_group_apply(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let el = group_element(lid, wid, nwg);
+  if (el.valid) { group_write(el, el.u); }
+}
+
+@compute @workgroup_size(WG)
+fn adafactor_group_apply_momentum(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let el = group_element(lid, wid, nwg);
+  if (!el.valid) { return; }
+  let m = gp.beta1 * gap_m[el.at] + gp.one_minus_beta1 * el.u;
+  gap_m[el.at] = m;
+  group_write(el, m);
+}

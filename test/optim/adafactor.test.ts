@@ -46,6 +46,34 @@ t('warmup init, no clipping, a step with all-zero gradients stays finite', async
   });
 });
 
+t('arena groups: the group kernels against the float64 reference (defaults, beta1, weight decay, warmup, zero gradients)', async () => {
+  await runTrial('adafactor arena defaults', { seed: 34, shapes: SHAPES, steps: 5, arenas: [], make: (ps) => new Adafactor(ps), reference: adafactor64 });
+  await runTrial('adafactor arena external lr', {
+    seed: 35,
+    shapes: SHAPES,
+    steps: 5,
+    arenas: [4],
+    make: (ps) =>
+      new Adafactor([{ params: ps.slice(0, 4), lr: 0.1 }, { params: ps.slice(4), lr: 0.05, weightDecay: 0.2 }], {
+        relativeStep: false,
+        scaleParameter: false,
+        beta1: 0.9,
+        clipThreshold: 0.5,
+      }),
+    reference: adafactor64,
+    lrScale: (s) => [1, 0.5, 2, 0.3, 1][s - 1]!,
+  });
+  await runTrial('adafactor arena warmup', {
+    seed: 36,
+    shapes: [[2, 270, 3], [600], [1, 1], [0], ...SHAPES.slice(3, 6)],
+    steps: 4,
+    arenas: [],
+    make: (ps) => new Adafactor(ps, { warmupInit: true, clipThreshold: 100, weightDecay: 0.5, decayRate: -0.6, beta1: 0.5 }),
+    reference: adafactor64,
+    gradScale: (s) => (s === 3 ? 0 : 10 ** (1 - s)),
+  });
+});
+
 t('option checks follow Hugging Face', () => {
   const p = tensor([1, 2, 3]);
   assert.throws(() => new Adafactor([p], { lr: 1e-3 }), /cannot combine a manual lr with relativeStep/);
