@@ -3,7 +3,7 @@
 // bindings). The optimizers update a whole group of arena parameters in one dispatch, or a few
 // segmented by a per-tensor table (src/optim/group.ts). The padding between views starts at zero
 // and no view covers it, so elementwise passes over the whole arena leave it at zero.
-import { GpuError } from '../gpu/device.js';
+import { gpu, GpuError } from '../gpu/device.js';
 import { tensor } from './create.js';
 import { keep } from './scope.js';
 import { fmtShape, numel, Tensor, VIEW_ALIGN, type Shape } from './tensor.js';
@@ -18,6 +18,34 @@ export function arenaLayout(shapes: readonly Shape[]): { offsets: number[]; size
     return at;
   });
   return { offsets, size };
+}
+
+/** True when one buffer over `shapes` fits the device (its size and the largest storage binding). */
+export function arenaFits(shapes: readonly Shape[]): boolean {
+  const { limits } = gpu().device;
+  return arenaLayout(shapes).size * 4 <= Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+}
+
+/**
+ * Uploads host tensors as one arena's views when it fits the device (`arenaFits`), else as
+ * separate tensors; either way one tensor per entry, in order, named as given and taken out of
+ * every scope. A view's arena goes with `disposeMember`.
+ */
+export function uploadParameters(entries: ReadonlyArray<{ name: string; data: Float32Array; shape: Shape }>): Tensor[] {
+  const views = arenaFits(entries.map((e) => e.shape))
+    ? [...Arena.upload(entries, entries.map((e) => e.name)).views]
+    : entries.map((e) => {
+        const t = tensor(e.data, e.shape);
+        t.name = e.name;
+        return t;
+      });
+  return views.map((t) => keep(t));
+}
+
+/** Disposes `t` and, where it is an arena's view, the arena's own handle (the storage goes with the last view). */
+export function disposeMember(t: Tensor): void {
+  Arena.of(t)?.dispose();
+  t.dispose();
 }
 
 const owners = new WeakMap<Tensor, Arena>();
