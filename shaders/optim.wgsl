@@ -5,7 +5,10 @@
 // Variants: sgd; sgd_momentum with NESTEROV off and on; adamw; Adafactor's adafactor_cols (SQUARE
 // on, or after adafactor_col_chunks for tall matrices), adafactor_rows, adafactor_vector
 // (unfactored), adafactor_scalars (FACTORED, SCALE_PARAMETER), adafactor_apply and
-// adafactor_apply_momentum.
+// adafactor_apply_momentum; over an arena group (SGD and AdamW use their kernels over the whole
+// arena): adafactor_group_chunks, _cols, _rows, _vector, _scalars, _apply and _apply_momentum,
+// float64-checked through test/optim/harness.ts's arena trials and equal to the per-parameter
+// kernels to the bit (test/optim/arena.test.ts).
 //
 // Measured, --quick run of 2026-12-07
 // (bench/results/optim-2026-12-07T*.json; lavapipe on 2 cores shared with other jobs, so
@@ -524,50 +527,65 @@ fn adafactor_group_scalars(@builtin(local_invocation_id) lid: vec3u, @builtin(wo
 @group(0) @binding(7) var<storage, read_write> gap_p: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gap_m: array<f32>;
 
-// This lane's element: its index in the parameter arena, its scalars' offset and its update u
-// (as adafactor_update); `valid` is false for lanes past their parameter's end.
-struct GroupElement { valid: bool, at: u32, sc: u32, u: f32 }
+// This workgroup's table entry (fields T_P .. T_TALL) and, last, its workgroup within that entry,
+// read once into workgroup memory: lavapipe makes every per-lane read of the table a gather,
+// which cost the apply pass 4.4x the per-parameter applies' GPU time (1.3x staged like this).
+var<workgroup> seg: array<u32, 14>;
 
-fn group_element(lid: vec3u, wid: vec3u, nwg: vec3u) -> GroupElement {
-  var el = GroupElement(false, 0u, 0u, 0.0);
-  let w = group_index(wid, nwg);
-  if (w >= gp.count) { return el; }
-  let e = gap_plan[gp.map_base + 2u * w] * TABLE_STRIDE;
-  let i = gap_plan[gp.map_base + 2u * w + 1u] * WG + lid.x;
-  if (i >= gap_plan[e + T_N]) { return el; }
-  el.valid = true;
-  el.at = gap_plan[e + T_P] + i;
-  el.sc = gap_plan[e + T_SC];
-  let x = gap_g[el.at];
-  if (gap_plan[e + T_FACT] != 0u) {
-    let c = gap_plan[e + T_C];
-    let q = i / c;
-    let b = q / gap_plan[e + T_R];
-    let r_factor = inverseSqrt(gap_row[gap_plan[e + T_SQ] + q] / gap_sc[el.sc + 2u + b]);
-    let c_factor = inverseSqrt(gap_col[gap_plan[e + T_COL] + b * c + i % c]);
-    el.u = r_factor * c_factor * x * gap_sc[el.sc];
-  } else {
-    el.u = inverseSqrt(gap_vec[gap_plan[e + T_SQ] + i]) * x * gap_sc[el.sc];
+fn stage_segment(lid: u32, w: u32) {
+  if (lid < 14u) {
+    let m = gp.map_base + 2u * w;
+    seg[lid] = select(gap_plan[gap_plan[m] * TABLE_STRIDE + lid], gap_plan[m + 1u], lid == 13u);
   }
-  return el;
+  workgroupBarrier();
 }
 
-fn group_write(el: GroupElement, u: f32) {
-  let p = gap_p[el.at];
-  gap_p[el.at] = p + (-gp.weight_decay * gap_sc[el.sc + 1u]) * p - u;
-}
-
+// The update as adafactor_update and adafactor_write, written out in each entry point: on
+// lavapipe a call of a helper from divergent code made the pass 3-10x slower.
 @compute @workgroup_size(WG)
 fn adafactor_group_apply(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let el = group_element(lid, wid, nwg);
-  if (el.valid) { group_write(el, el.u); }
+  let w = group_index(wid, nwg);
+  if (w >= gp.count) { return; }
+  stage_segment(lid.x, w);
+  let i = seg[13] * WG + lid.x;
+  if (i >= seg[T_N]) { return; }
+  let at = seg[T_P] + i;
+  let sc = seg[T_SC];
+  let x = gap_g[at];
+  var u: f32;
+  if (seg[T_FACT] != 0u) {
+    let c = seg[T_C];
+    let q = i / c;
+    let b = q / seg[T_R];
+    u = inverseSqrt(gap_row[seg[T_SQ] + q] / gap_sc[sc + 2u + b]) * inverseSqrt(gap_col[seg[T_COL] + b * c + i % c]) * x * gap_sc[sc];
+  } else {
+    u = inverseSqrt(gap_vec[seg[T_SQ] + i]) * x * gap_sc[sc];
+  }
+  let p = gap_p[at];
+  gap_p[at] = p + (-gp.weight_decay * gap_sc[sc + 1u]) * p - u;
 }
 
 @compute @workgroup_size(WG)
 fn adafactor_group_apply_momentum(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let el = group_element(lid, wid, nwg);
-  if (!el.valid) { return; }
-  let m = gp.beta1 * gap_m[el.at] + gp.one_minus_beta1 * el.u;
-  gap_m[el.at] = m;
-  group_write(el, m);
+  let w = group_index(wid, nwg);
+  if (w >= gp.count) { return; }
+  stage_segment(lid.x, w);
+  let i = seg[13] * WG + lid.x;
+  if (i >= seg[T_N]) { return; }
+  let at = seg[T_P] + i;
+  let sc = seg[T_SC];
+  let x = gap_g[at];
+  var u: f32;
+  if (seg[T_FACT] != 0u) {
+    let c = seg[T_C];
+    let q = i / c;
+    let b = q / seg[T_R];
+    u = inverseSqrt(gap_row[seg[T_SQ] + q] / gap_sc[sc + 2u + b]) * inverseSqrt(gap_col[seg[T_COL] + b * c + i % c]) * x * gap_sc[sc];
+  } else {
+    u = inverseSqrt(gap_vec[seg[T_SQ] + i]) * x * gap_sc[sc];
+  }
+  let m = gp.beta1 * gap_m[at] + gp.one_minus_beta1 * u;
+  gap_m[at] = m;
+  let p = gap_p[at];
+  gap_p[at] = p + (-gp.weight_decay * gap_sc[sc + 1u]) * p - m;
 }

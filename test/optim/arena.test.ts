@@ -47,17 +47,31 @@ interface Run {
 /** The bits of each element; every NaN as one pattern (IEEE 754 leaves a NaN result's sign and payload open). */
 const bitsOf = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer), (x) => ((x & 0x7fffffff) > 0x7f800000 ? 0x7fc00000 : x));
 
-/** `steps` training steps; at step 3 one gradient element is NaN, at step 4 one is Inf (through `hot`). */
-async function train(make: Make, arena: boolean, steps: number): Promise<Run> {
+/**
+ * `steps` training steps; at step 3 one gradient element is NaN, at step 4 one is Inf (through
+ * `hot`). With `switchAt`, the run saves the parameters and state() after that many steps and
+ * goes on in a new optimizer over the other layout (per-parameter <-> arena) after loadState().
+ */
+async function train(make: Make, arena: boolean, steps: number, switchAt = 0): Promise<Run> {
   const r = rng(7);
   const host = SHAPES.map((s) => Float32Array.from(randArray(r, numel(s))));
   const x = tensor(randArray(r, 9 * 37), [9, 37]);
   const y = tensor(randArray(r, 9 * 13), [9, 13]);
-  const memory = arena ? Arena.upload(host.map((data, i) => ({ data, shape: SHAPES[i]! }))) : null;
-  const params = memory ? [...memory.views] : host.map((d, i) => tensor(d, SHAPES[i]!));
-  const opt = make(params);
+  let memory = arena ? Arena.upload(host.map((data, i) => ({ data, shape: SHAPES[i]! }))) : null;
+  let params = memory ? [...memory.views] : host.map((d, i) => tensor(d, SHAPES[i]!));
+  let opt = make(params);
   let dispatches = 0;
   for (let step = 1; step <= steps; step++) {
+    if (step === switchAt + 1 && switchAt > 0) {
+      const [saved, values] = [await opt.state(), await Promise.all(params.map((p) => p.toArray() as Promise<Float32Array>))];
+      opt.dispose();
+      params.forEach((p) => p.dispose());
+      memory?.dispose();
+      memory = memory ? null : Arena.upload(values.map((data, i) => ({ data, shape: SHAPES[i]! })));
+      params = memory ? [...memory.views] : values.map((d, i) => tensor(d, SHAPES[i]!));
+      opt = make(params);
+      opt.loadState(saved);
+    }
     const hotData = new Float32Array(13);
     if (step === 3) hotData[4] = NaN;
     if (step === 4) hotData[7] = Infinity;
@@ -102,6 +116,16 @@ for (const [name, make] of CASES) {
     assert.ok(arena.dispatches < plain.dispatches, `${arena.dispatches} dispatches per step in the arena, ${plain.dispatches} per parameter`);
   });
 }
+
+t('checkpoints keep one format: state() of either path resumes in the other to the bit', async () => {
+  const make = CASES[5]![1];
+  const plain = await train(make, false, 5);
+  for (const arena of [false, true]) {
+    const resumed = await train(make, arena, 5, 2);
+    assert.equal(resumed.params, plain.params, `started ${arena ? 'in the arena' : 'per parameter'}, resumed in the other: parameters`);
+    assert.equal(resumed.state, plain.state, 'state');
+  }
+});
 
 t('one dispatch per group for AdamW and SGD; a fixed few for Adafactor whatever the group size', async () => {
   const count = async (make: Make, n: number) => {
