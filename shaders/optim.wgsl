@@ -528,8 +528,8 @@ fn adafactor_group_scalars(@builtin(local_invocation_id) lid: vec3u, @builtin(wo
 @group(0) @binding(8) var<storage, read_write> gap_m: array<f32>;
 
 // This workgroup's table entry (fields T_P .. T_TALL) and, last, its workgroup within that entry,
-// read once into workgroup memory: lavapipe makes every per-lane read of the table a gather,
-// which cost the apply pass 4.4x the per-parameter applies' GPU time (1.3x staged like this).
+// read once into workgroup memory: lavapipe makes every per-lane read of the table a gather; read
+// per lane, the apply pass took 4.4x the per-parameter applies' GPU time in the same run.
 var<workgroup> seg: array<u32, 14>;
 
 fn stage_segment(lid: u32, w: u32) {
@@ -540,52 +540,56 @@ fn stage_segment(lid: u32, w: u32) {
   workgroupBarrier();
 }
 
-// The update as adafactor_update and adafactor_write, written out in each entry point: on
-// lavapipe a call of a helper from divergent code made the pass 3-10x slower.
-@compute @workgroup_size(WG)
-fn adafactor_group_apply(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let w = group_index(wid, nwg);
-  if (w >= gp.count) { return; }
-  stage_segment(lid.x, w);
-  let i = seg[13] * WG + lid.x;
-  if (i >= seg[T_N]) { return; }
-  let at = seg[T_P] + i;
+// adafactor_update for element i of the staged parameter, whose gradient is x (one exit).
+fn group_update(i: u32, x: f32) -> f32 {
   let sc = seg[T_SC];
-  let x = gap_g[at];
   var u: f32;
   if (seg[T_FACT] != 0u) {
     let c = seg[T_C];
     let q = i / c;
     let b = q / seg[T_R];
-    u = inverseSqrt(gap_row[seg[T_SQ] + q] / gap_sc[sc + 2u + b]) * inverseSqrt(gap_col[seg[T_COL] + b * c + i % c]) * x * gap_sc[sc];
+    let r_factor = inverseSqrt(gap_row[seg[T_SQ] + q] / gap_sc[sc + 2u + b]);
+    let c_factor = inverseSqrt(gap_col[seg[T_COL] + b * c + i % c]);
+    u = r_factor * c_factor * x * gap_sc[sc];
   } else {
     u = inverseSqrt(gap_vec[seg[T_SQ] + i]) * x * gap_sc[sc];
   }
+  return u;
+}
+
+// adafactor_write at `at` in the parameter arena.
+fn group_write(at: u32, u: f32) {
   let p = gap_p[at];
-  gap_p[at] = p + (-gp.weight_decay * gap_sc[sc + 1u]) * p - u;
+  gap_p[at] = p + (-gp.weight_decay * gap_sc[seg[T_SC] + 1u]) * p - u;
+}
+
+const NONE = 0xffffffffu;
+
+// Stages this workgroup's segment; the lane's element index within its parameter, or NONE.
+fn group_element(lid: u32, wid: vec3u, nwg: vec3u) -> u32 {
+  let w = group_index(wid, nwg);
+  var i = NONE;
+  if (w < gp.count) {
+    stage_segment(lid, w);
+    i = seg[13] * WG + lid;
+    if (i >= seg[T_N]) { i = NONE; }
+  }
+  return i;
+}
+
+@compute @workgroup_size(WG)
+fn adafactor_group_apply(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = group_element(lid.x, wid, nwg);
+  if (i == NONE) { return; }
+  group_write(seg[T_P] + i, group_update(i, gap_g[seg[T_P] + i]));
 }
 
 @compute @workgroup_size(WG)
 fn adafactor_group_apply_momentum(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let w = group_index(wid, nwg);
-  if (w >= gp.count) { return; }
-  stage_segment(lid.x, w);
-  let i = seg[13] * WG + lid.x;
-  if (i >= seg[T_N]) { return; }
+  let i = group_element(lid.x, wid, nwg);
+  if (i == NONE) { return; }
   let at = seg[T_P] + i;
-  let sc = seg[T_SC];
-  let x = gap_g[at];
-  var u: f32;
-  if (seg[T_FACT] != 0u) {
-    let c = seg[T_C];
-    let q = i / c;
-    let b = q / seg[T_R];
-    u = inverseSqrt(gap_row[seg[T_SQ] + q] / gap_sc[sc + 2u + b]) * inverseSqrt(gap_col[seg[T_COL] + b * c + i % c]) * x * gap_sc[sc];
-  } else {
-    u = inverseSqrt(gap_vec[seg[T_SQ] + i]) * x * gap_sc[sc];
-  }
-  let m = gp.beta1 * gap_m[at] + gp.one_minus_beta1 * u;
+  let m = gp.beta1 * gap_m[at] + gp.one_minus_beta1 * group_update(i, gap_g[at]);
   gap_m[at] = m;
-  let p = gap_p[at];
-  gap_p[at] = p + (-gp.weight_decay * gap_sc[sc + 1u]) * p - m;
+  group_write(at, m);
 }

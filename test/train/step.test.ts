@@ -56,7 +56,7 @@ t('a prompt made by ops from the trained tensors gets their gradient', async () 
   U.dispose();
 });
 
-/** Four training steps of every weight with dropout; the weights' bits after each step. */
+/** Five training steps of every weight with dropout (eager, capture, verifying capture, two replays); the weights' bits after each. */
 async function trainAll(optimizer: 'adafactor' | 'adamw', arena: boolean, captured: boolean): Promise<number[][][]> {
   const ckpt = randomCheckpoint(tinyConfig(0.1), 5);
   const lm: LoadedModel = { model: modelFromCheckpoint(ckpt, { arena }), tokenizer: loadModel(join(root, 'model'), null).tokenizer, dir: '(random)' };
@@ -70,7 +70,7 @@ async function trainAll(optimizer: 'adafactor' | 'adamw', arena: boolean, captur
     labels: Int32Array.from([4, 1, 6, 1]), tasks: new Int32Array(2), promptIndex: new Int32Array(2),
   };
   const out: number[][][] = [];
-  for (let s = 0; s < 4; s++) {
+  for (let s = 0; s < 5; s++) {
     const r = step(h, 100 + s);
     Object.values(r.values).forEach((v) => v?.dispose());
     const host = await readAll(params);
