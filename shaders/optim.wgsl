@@ -565,31 +565,32 @@ fn group_write(at: u32, u: f32) {
 
 const NONE = 0xffffffffu;
 
-// Stages this workgroup's segment; the lane's element index within its parameter, or NONE.
-fn group_element(lid: u32, wid: vec3u, nwg: vec3u) -> u32 {
-  let w = group_index(wid, nwg);
-  var i = NONE;
-  if (w < gp.count) {
-    stage_segment(lid, w);
-    i = seg[13] * WG + lid;
-    if (i >= seg[T_N]) { i = NONE; }
-  }
-  return i;
-}
+// Elements per lane of the apply pass: the segment is staged once per APPLY_PER_LANE * WG elements.
+override APPLY_PER_LANE: u32 = 8u;
 
 @compute @workgroup_size(WG)
 fn adafactor_group_apply(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = group_element(lid.x, wid, nwg);
-  if (i == NONE) { return; }
-  group_write(seg[T_P] + i, group_update(i, gap_g[seg[T_P] + i]));
+  let w = group_index(wid, nwg);
+  if (w >= gp.count) { return; }
+  stage_segment(lid.x, w);
+  let first = seg[13] * WG * APPLY_PER_LANE + lid.x;
+  let end = min(first + APPLY_PER_LANE * WG, seg[T_N]);
+  for (var i = first; i < end; i += WG) {
+    group_write(seg[T_P] + i, group_update(i, gap_g[seg[T_P] + i]));
+  }
 }
 
 @compute @workgroup_size(WG)
 fn adafactor_group_apply_momentum(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = group_element(lid.x, wid, nwg);
-  if (i == NONE) { return; }
-  let at = seg[T_P] + i;
-  let m = gp.beta1 * gap_m[at] + gp.one_minus_beta1 * group_update(i, gap_g[at]);
-  gap_m[at] = m;
-  group_write(at, m);
+  let w = group_index(wid, nwg);
+  if (w >= gp.count) { return; }
+  stage_segment(lid.x, w);
+  let first = seg[13] * WG * APPLY_PER_LANE + lid.x;
+  let end = min(first + APPLY_PER_LANE * WG, seg[T_N]);
+  for (var i = first; i < end; i += WG) {
+    let at = seg[T_P] + i;
+    let m = gp.beta1 * gap_m[at] + gp.one_minus_beta1 * group_update(i, gap_g[at]);
+    gap_m[at] = m;
+    group_write(at, m);
+  }
 }

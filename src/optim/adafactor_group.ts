@@ -28,6 +28,8 @@ export const SCALAR_WG = 256;
 /** Matrices with more rows than this sum their columns in chunks of CHUNK_ROWS rows first. */
 export const TALL = 256;
 export const CHUNK_ROWS = 128;
+/** Elements per lane of the apply pass (the `APPLY_PER_LANE` override). */
+const APPLY_PER_LANE = 8;
 
 /**
  * Lanes per row of the row-statistics pass. On software adapters (lavapipe) each of the tree
@@ -135,7 +137,7 @@ export class AdafactorGroupPlan {
     const sizes = [...new Set(this.entries.filter((e) => e.factored).map((e) => rowsWorkgroup(e.c)))];
     this.rows = sizes.map((wg) => ({ wg, ...list((e) => (e.factored && rowsWorkgroup(e.c) === wg ? e.b * e.r : 0)) }));
     this.vector = list((e) => (e.factored ? 0 : lanes(e.n)));
-    this.apply = list((e) => lanes(e.n));
+    this.apply = list((e) => Math.ceil(e.n / (UPDATE_WG * APPLY_PER_LANE)));
     this.plan = keep(tensor(Int32Array.from(words), [words.length], 'i32'));
     this.plan.name = 'adafactor group plan';
   }
@@ -163,7 +165,7 @@ export class AdafactorGroupPlan {
     const run = (kernel: typeof CHUNKS, pass: Pass, inputs: Tensor[], outputs: Tensor[], wg = UPDATE_WG, what = kernel.name.slice('optim.adafactor_group_'.length)) => {
       if (pass.count === 0) return;
       launch(kernel, {
-        inputs: [this.plan, ...inputs], outputs, params: uniforms(pass), overrides: { WG: wg, SCALE_PARAMETER: scale }, workgroups: grid(pass.count), label: label(what),
+        inputs: [this.plan, ...inputs], outputs, params: uniforms(pass), overrides: { WG: wg, SCALE_PARAMETER: scale, APPLY_PER_LANE }, workgroups: grid(pass.count), label: label(what),
       });
     };
     run(CHUNKS, this.chunks, [g], [sums]);
