@@ -340,8 +340,15 @@ const TABLE_STRIDE = 16u;
 
 // GroupParams: declared in src/optim/kernels.ts, appended when the pipeline is created.
 @group(0) @binding(0) var<uniform> gp: GroupParams;
+// The table and the workgroup lists, binding 1 of every group pass.
+@group(0) @binding(1) var<storage, read> plan: array<u32>;
 
-@group(0) @binding(1) var<storage, read> gch_plan: array<u32>;
+// This pass's workgroup w: its table entry (the index of its first field) and its workgroup within that entry.
+fn segment(w: u32) -> vec2u {
+  let m = gp.map_base + 2u * w;
+  return vec2u(plan[m] * TABLE_STRIDE, plan[m + 1u]);
+}
+
 @group(0) @binding(2) var<storage, read> gch_g: array<f32>;
 @group(0) @binding(3) var<storage, read_write> gch_sum: array<f32>;
 
@@ -349,25 +356,25 @@ const TABLE_STRIDE = 16u;
 fn adafactor_group_chunks(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let w = group_index(wid, nwg);
   if (w >= gp.count) { return; }
-  let e = gch_plan[gp.map_base + 2u * w] * TABLE_STRIDE;
-  let j = gch_plan[gp.map_base + 2u * w + 1u] * WG + lid.x;
-  let r = gch_plan[e + T_R];
-  let c = gch_plan[e + T_C];
+  let sg = segment(w);
+  let e = sg.x;
+  let j = sg.y * WG + lid.x;
+  let r = plan[e + T_R];
+  let c = plan[e + T_C];
   let chunks = (r + gp.span - 1u) / gp.span;
-  if (j >= gch_plan[e + T_B] * chunks * c) { return; }
+  if (j >= plan[e + T_B] * chunks * c) { return; }
   let b = j / (chunks * c);
   let start = ((j / c) % chunks) * gp.span;
   let end = min(start + gp.span, r);
-  let p = gch_plan[e + T_P];
+  let p = plan[e + T_P];
   var acc = 0.0;
   for (var k = start; k < end; k++) {
     let x = gch_g[p + (b * r + k) * c + j % c];
     acc += x * x + gp.eps1;
   }
-  gch_sum[gch_plan[e + T_CHUNK] + j] = acc;
+  gch_sum[plan[e + T_CHUNK] + j] = acc;
 }
 
-@group(0) @binding(1) var<storage, read> gcol_plan: array<u32>;
 @group(0) @binding(2) var<storage, read> gcol_g: array<f32>;
 @group(0) @binding(3) var<storage, read> gcol_chunks: array<f32>;
 @group(0) @binding(4) var<storage, read_write> gcol_sq: array<f32>;
@@ -376,28 +383,28 @@ fn adafactor_group_chunks(@builtin(local_invocation_id) lid: vec3u, @builtin(wor
 fn adafactor_group_cols(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let w = group_index(wid, nwg);
   if (w >= gp.count) { return; }
-  let e = gcol_plan[gp.map_base + 2u * w] * TABLE_STRIDE;
-  let j = gcol_plan[gp.map_base + 2u * w + 1u] * WG + lid.x;
-  let r = gcol_plan[e + T_R];
-  let c = gcol_plan[e + T_C];
-  if (j >= gcol_plan[e + T_B] * c) { return; }
+  let sg = segment(w);
+  let e = sg.x;
+  let j = sg.y * WG + lid.x;
+  let r = plan[e + T_R];
+  let c = plan[e + T_C];
+  if (j >= plan[e + T_B] * c) { return; }
   var acc = 0.0;
-  if (gcol_plan[e + T_TALL] != 0u) {
+  if (plan[e + T_TALL] != 0u) {
     let chunks = (r + gp.span - 1u) / gp.span;
-    let base = gcol_plan[e + T_CHUNK] + (j / c) * chunks * c + j % c;
+    let base = plan[e + T_CHUNK] + (j / c) * chunks * c + j % c;
     for (var k = 0u; k < chunks; k++) { acc += gcol_chunks[base + k * c]; }
   } else {
-    let base = gcol_plan[e + T_P] + (j / c) * r * c + j % c;
+    let base = plan[e + T_P] + (j / c) * r * c + j % c;
     for (var k = 0u; k < r; k++) {
       let x = gcol_g[base + k * c];
       acc += x * x + gp.eps1;
     }
   }
-  let q = gcol_plan[e + T_COL] + j;
+  let q = plan[e + T_COL] + j;
   gcol_sq[q] = gp.beta2t * gcol_sq[q] + gp.one_minus_beta2t * (acc / f32(r));
 }
 
-@group(0) @binding(1) var<storage, read> grow_plan: array<u32>;
 @group(0) @binding(2) var<storage, read> grow_g: array<f32>;
 @group(0) @binding(3) var<storage, read> grow_p: array<f32>;
 @group(0) @binding(4) var<storage, read> grow_col: array<f32>;
@@ -409,13 +416,14 @@ fn adafactor_group_cols(@builtin(local_invocation_id) lid: vec3u, @builtin(workg
 fn adafactor_group_rows(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let w = group_index(wid, nwg);
   let valid = w < gp.count;
-  let e = select(0u, grow_plan[gp.map_base + 2u * min(w, gp.count - 1u)] * TABLE_STRIDE, valid);
-  let q = select(0u, grow_plan[gp.map_base + 2u * min(w, gp.count - 1u) + 1u], valid);
-  let c = grow_plan[e + T_C];
+  let sg = select(vec2u(0u), segment(min(w, gp.count - 1u)), valid);
+  let e = sg.x;
+  let q = sg.y;
+  let c = plan[e + T_C];
   var acc = vec3f(0.0);
   if (valid) {
-    let base = grow_plan[e + T_P] + q * c;
-    let cbase = grow_plan[e + T_COL] + (q / grow_plan[e + T_R]) * c;
+    let base = plan[e + T_P] + q * c;
+    let cbase = plan[e + T_COL] + (q / plan[e + T_R]) * c;
     for (var k = lid.x; k < c; k += WG) {
       let x = grow_g[base + k];
       acc.x += x * x + gp.eps1;
@@ -430,15 +438,14 @@ fn adafactor_group_rows(@builtin(local_invocation_id) lid: vec3u, @builtin(workg
   reduce_partial(lid.x);
   if (lid.x == 0u && valid) {
     let total = partial[0];
-    let i = grow_plan[e + T_SQ] + q;
+    let i = plan[e + T_SQ] + q;
     let sq = gp.beta2t * grow_sq[i] + gp.one_minus_beta2t * (total.x / f32(c));
     grow_sq[i] = sq;
-    grow_pu[grow_plan[e + T_PART] + q] = total.y / sq;
-    grow_pp[grow_plan[e + T_PART] + q] = total.z;
+    grow_pu[plan[e + T_PART] + q] = total.y / sq;
+    grow_pp[plan[e + T_PART] + q] = total.z;
   }
 }
 
-@group(0) @binding(1) var<storage, read> gvec_plan: array<u32>;
 @group(0) @binding(2) var<storage, read> gvec_g: array<f32>;
 @group(0) @binding(3) var<storage, read> gvec_p: array<f32>;
 @group(0) @binding(4) var<storage, read_write> gvec_sq: array<f32>;
@@ -449,31 +456,31 @@ fn adafactor_group_rows(@builtin(local_invocation_id) lid: vec3u, @builtin(workg
 fn adafactor_group_vector(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let w = group_index(wid, nwg);
   let valid = w < gp.count;
-  let e = select(0u, gvec_plan[gp.map_base + 2u * min(w, gp.count - 1u)] * TABLE_STRIDE, valid);
-  let lw = select(0u, gvec_plan[gp.map_base + 2u * min(w, gp.count - 1u) + 1u], valid);
+  let sg = select(vec2u(0u), segment(min(w, gp.count - 1u)), valid);
+  let e = sg.x;
+  let lw = sg.y;
   let i = lw * WG + lid.x;
   var acc = vec3f(0.0);
-  if (valid && i < gvec_plan[e + T_N]) {
-    let x = gvec_g[gvec_plan[e + T_P] + i];
-    let s = gvec_plan[e + T_SQ] + i;
+  if (valid && i < plan[e + T_N]) {
+    let x = gvec_g[plan[e + T_P] + i];
+    let s = plan[e + T_SQ] + i;
     let sq = gp.beta2t * gvec_sq[s] + gp.one_minus_beta2t * (x * x + gp.eps1);
     gvec_sq[s] = sq;
     acc.y = x * x / sq;
     if (SCALE_PARAMETER) {
-      let y = gvec_p[gvec_plan[e + T_P] + i];
+      let y = gvec_p[plan[e + T_P] + i];
       acc.z = y * y;
     }
   }
   partial[lid.x] = acc;
   reduce_partial(lid.x);
   if (lid.x == 0u && valid) {
-    gvec_pu[gvec_plan[e + T_PART] + lw] = partial[0].y;
-    gvec_pp[gvec_plan[e + T_PART] + lw] = partial[0].z;
+    gvec_pu[plan[e + T_PART] + lw] = partial[0].y;
+    gvec_pp[plan[e + T_PART] + lw] = partial[0].z;
   }
 }
 
 // One workgroup per parameter: adafactor_scalars over each table entry's partial sums.
-@group(0) @binding(1) var<storage, read> gsc_plan: array<u32>;
 @group(0) @binding(2) var<storage, read> gsc_pp: array<f32>;
 @group(0) @binding(3) var<storage, read> gsc_pu: array<f32>;
 @group(0) @binding(4) var<storage, read> gsc_row: array<f32>;
@@ -484,12 +491,12 @@ fn adafactor_group_scalars(@builtin(local_invocation_id) lid: vec3u, @builtin(wo
   let w = group_index(wid, nwg);
   if (w >= gp.count) { return; }
   let e = w * TABLE_STRIDE;
-  let factored = gsc_plan[e + T_FACT] != 0u;
-  let groups = select(1u, gsc_plan[e + T_B], factored);
-  let per = gsc_plan[e + T_PER];
-  let part = gsc_plan[e + T_PART];
-  let rows = gsc_plan[e + T_SQ];
-  let out = gsc_plan[e + T_SC];
+  let factored = plan[e + T_FACT] != 0u;
+  let groups = select(1u, plan[e + T_B], factored);
+  let per = plan[e + T_PER];
+  let part = plan[e + T_PART];
+  let rows = plan[e + T_SQ];
+  let out = plan[e + T_SC];
   var rms_u = 0.0;
   var sum_p = 0.0;
   for (var b = 0u; b < groups; b++) {
@@ -510,7 +517,7 @@ fn adafactor_group_scalars(@builtin(local_invocation_id) lid: vec3u, @builtin(wo
     workgroupBarrier();
   }
   if (lid.x == 0u) {
-    let n = f32(gsc_plan[e + T_N]);
+    let n = f32(plan[e + T_N]);
     var lr = gp.rel_step;
     if (SCALE_PARAMETER) { lr *= nan_max(gp.eps2, sqrt(sum_p / n)); }
     gsc_out[out] = lr / nan_max(sqrt(rms_u / n) / gp.clip, 1.0);
@@ -518,7 +525,6 @@ fn adafactor_group_scalars(@builtin(local_invocation_id) lid: vec3u, @builtin(wo
   }
 }
 
-@group(0) @binding(1) var<storage, read> gap_plan: array<u32>;
 @group(0) @binding(2) var<storage, read> gap_g: array<f32>;
 @group(0) @binding(3) var<storage, read> gap_row: array<f32>;
 @group(0) @binding(4) var<storage, read> gap_col: array<f32>;
@@ -534,8 +540,8 @@ var<workgroup> seg: array<u32, 14>;
 
 fn stage_segment(lid: u32, w: u32) {
   if (lid < 14u) {
-    let m = gp.map_base + 2u * w;
-    seg[lid] = select(gap_plan[gap_plan[m] * TABLE_STRIDE + lid], gap_plan[m + 1u], lid == 13u);
+    let sg = segment(w);
+    seg[lid] = select(plan[sg.x + lid], sg.y, lid == 13u);
   }
   workgroupBarrier();
 }
