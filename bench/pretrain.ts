@@ -94,7 +94,7 @@ const batch = batchOf(shape, config.vocab_size, 7);
 // The step as `bpt pretrain` records it: every weight trained, Adafactor as the command makes it.
 const runs = [false, true].map((enabled) => {
   // The step never tokenizes: any tokenizer completes the LoadedModel.
-  const lm: LoadedModel = { model: modelFromCheckpoint(ckpt), tokenizer: new ByT5Tokenizer(), dir: '(random init)' };
+  const lm: LoadedModel = { model: modelFromCheckpoint(ckpt, { arena: true }), tokenizer: new ByT5Tokenizer(), dir: '(random init)' };
   const params = [...lm.model.params.values()];
   const opt = makeOptimizer('adafactor', [{ name: 'model', params, lr: 1e-3 }], 0);
   const target = { prompt: () => undefined, penalty: null, params: lm.model.params };

@@ -58,13 +58,14 @@ interface Setup {
 }
 
 function modelStep(kind: 'prompt tuning' | 'pretraining', enabled: boolean): Setup {
-  const model = modelFromCheckpoint(ckpt);
+  // Pretraining trains every weight: the model's parameters are one arena, as `bpt pretrain` has them.
+  const model = modelFromCheckpoint(ckpt, { arena: kind === 'pretraining' });
   const batch = batchOf(shape, ckpt.config.vocab_size, 7);
   const P = keep(promptOf([20, ckpt.config.d_model], 3));
   const params = kind === 'pretraining' ? [...model.params.values()] : [P];
   const opt = kind === 'pretraining' ? new Adafactor(params) : new AdamW(params, { lr: 0.3 });
   const step = capture(({ seed, ...b }: CapturedInputs<Seq2SeqBatch & { seed: number }>) => {
-    const { value, grads } = valueAndGrad(() => seq2seq(model, b, kind === 'pretraining' ? undefined : P, { training: true, seed }).loss, params);
+    const { value, grads } = valueAndGrad(() => seq2seq(model, b, kind === 'pretraining' ? undefined : P, { training: true, seed }).loss, params, { into: opt.gradTargets() });
     opt.step(grads);
     return [value];
   }, { enabled });

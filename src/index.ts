@@ -67,11 +67,13 @@ export { permute, transpose, slice, sliceAxis, pad, concat, tile, cast, gatherRo
 // --- Autodiff and optimizers ------------------------------------------------------------------
 /** `valueAndGrad(fn, wrt)`: a scalar, its gradients and (fn returning `{ value, aux }`) extra outputs; nothing is recorded outside it. */
 export { valueAndGrad } from './autograd/grad.js';
-export type { Aux, ValueAndGrad } from './autograd/grad.js';
+export type { Aux, GradOptions, ValueAndGrad } from './autograd/grad.js';
 export { noGrad, record } from './autograd/tape.js';
 export type { Vjp, VjpContext } from './autograd/tape.js';
 export { Optimizer } from './optim/optimizer.js';
-export type { BaseOptions, GroupSpec, ParamGroup, OptimizerState } from './optim/optimizer.js';
+export type { ArenaGroup, BaseOptions, GroupSpec, ParamGroup, OptimizerState } from './optim/optimizer.js';
+/** `Arena`: parameters as aligned views of one buffer, so an optimizer updates a whole group at once (`opt.gradTargets()`). */
+export { Arena, arenaLayout, arenaFits } from './tensor/arena.js';
 export { SGD } from './optim/sgd.js';
 export type { SgdOptions } from './optim/sgd.js';
 export { AdamW } from './optim/adamw.js';

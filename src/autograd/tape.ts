@@ -13,6 +13,14 @@ export interface VjpContext {
   saved: Tensor[];
   /** Which inputs need a gradient; return null for the others. */
   needs: boolean[];
+  /**
+   * Per input, where its gradient is to land (valueAndGrad's `into`), or null. A VJP may write
+   * the gradient there and return that very tensor; any other tensor it returns is copied there
+   * (or added to what is there) by valueAndGrad.
+   */
+  dest: Array<Tensor | null>;
+  /** Per input: its destination already holds an earlier contribution, so a VJP writing there must add to it. */
+  accumulate: boolean[];
 }
 
 /** Gradients for the op's inputs (null where not needed), given the gradient of its output. */

@@ -229,7 +229,7 @@ export interface TargetOutcome {
 export async function runTarget(o: TargetOptions, resume: boolean): Promise<TargetOutcome | null> {
   Run.check(o.out, resume);
   const data: TaskData[] = o.tasks.map((key) => loadTaskData(key, { dataDir: o.dataDir, splitSeed: o.splitSeed, maxTrain: o.maxTrain, maxEval: o.maxEval, testRest: o.testRest.includes(key) }));
-  const lm = loadModel(o.model, o.tokenizer);
+  const lm = loadModel(o.model, o.tokenizer, { arena: o.method === 'finetune' });
   let tr: Trainable | null = null;
   let evaluator: Evaluator | null = null;
   let opened: Run | null = null;

@@ -3,14 +3,17 @@
 // two axes), a full one for vectors, beta2_t = 1 - t^decayRate, the update clipped by its RMS, and
 // an optional relative step size scaled by the parameter's RMS. The RMS values and row means are
 // reductions: they run on the GPU and reach the update kernel through a small scalar buffer, so a
-// step needs no host round trip. Four dispatches per matrix (five when it is tall), three per vector.
-import { gpu, GpuError } from '../gpu/device.js';
+// step needs no host round trip. Four dispatches per matrix (five when it is tall), three per vector;
+// a group whose parameters fill an arena takes a fixed few for all of them (adafactor_group.ts).
+import { GpuError } from '../gpu/device.js';
 import { grid } from '../gpu/kernels.js';
 import type { ParamValues } from '../gpu/params.js';
 import { describeOp, launch } from '../ops/launch.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Arena } from '../tensor/arena.js';
+import { Tensor, type Shape } from '../tensor/tensor.js';
+import { AdafactorGroupPlan, CHUNK_ROWS, factorShape, rowsWorkgroup, SCALAR_WG, TALL, type GroupStepValues } from './adafactor_group.js';
 import { APPLY_PARAMS, optimKernel, SCALAR_PARAMS, STAT_PARAMS } from './kernels.js';
-import { groupSpecs, Optimizer, UPDATE_WG, type BaseOptions, type GroupSpec, type ParamGroup, type UpdateContext } from './optimizer.js';
+import { groupSpecs, Optimizer, UPDATE_WG, type ArenaGroup, type BaseOptions, type GroupSpec, type ParamGroup, type UpdateContext } from './optimizer.js';
 
 const COLS = optimKernel('adafactor_cols', STAT_PARAMS, 1, 1);
 const COL_CHUNKS = optimKernel('adafactor_col_chunks', STAT_PARAMS, 1, 1);
@@ -20,20 +23,6 @@ const SCALARS = optimKernel('adafactor_scalars', SCALAR_PARAMS, 3, 1);
 const APPLY = optimKernel('adafactor_apply', APPLY_PARAMS, 4, 1);
 const APPLY_MOMENTUM = optimKernel('adafactor_apply_momentum', APPLY_PARAMS, 4, 2);
 type StatParams = ParamValues<typeof STAT_PARAMS.spec>;
-const SCALAR_WG = 256;
-
-/**
- * Lanes per row of the row-statistics pass. On software adapters (lavapipe) each of the tree
- * reduction's barriers switches the whole workgroup, so 16 lanes beat 64: the optimizer step over
- * [8192,128], [384,128], [128,384] and [128,128] took 67-78 ms of CPU against 113-115 (2 cores, load 9).
- */
-function rowsWorkgroup(c: number): number {
-  if (gpu().report.isSoftware) return 16;
-  return c >= 256 ? 256 : 64;
-}
-/** Matrices with more rows than this sum their columns in chunks of CHUNK_ROWS rows first. */
-const TALL = 256;
-const CHUNK_ROWS = 128;
 
 export interface AdafactorOptions extends BaseOptions {
   /** Regularisers of the squared gradient and of the parameter scale. */
@@ -75,14 +64,16 @@ function checkedDefaults(params: readonly Tensor[] | readonly GroupSpec<Adafacto
   return { ...DEFAULTS, ...options };
 }
 
-/** [B, R, C] for a factored parameter: its last two axes and everything before them. */
-function factorShape(shape: readonly number[]): [number, number, number] {
-  const r = shape[shape.length - 2]!;
-  const c = shape[shape.length - 1]!;
-  return [shape.slice(0, -2).reduce((a, b) => a * b, 1), r, c];
+/** beta2_t and the step size of step `step` (1-based), as HF computes them. */
+function stepValues(group: ParamGroup<AdafactorOptions>, step: number): GroupStepValues {
+  const decay = step ** group.decayRate;
+  const relStep = group.relativeStep ? Math.min(group.warmupInit ? 1e-6 * step : 1e-2, 1 / Math.sqrt(step)) : group.lr;
+  return { beta2t: 1 - decay, oneMinusBeta2t: decay, relStep };
 }
 
 export class Adafactor extends Optimizer<AdafactorOptions> {
+  private readonly plans = new Map<Arena, AdafactorGroupPlan>();
+
   /**
    * `params`: tensors, or groups that override any option; `options`: defaults for every group.
    * With `relativeStep` (the default) the step size is computed and `lr` must not be given.
@@ -95,14 +86,28 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
     });
   }
 
-  protected initState(param: Tensor, group: ParamGroup<AdafactorOptions>): Record<string, Tensor> {
+  protected stateShapes(param: Tensor, group: ParamGroup<AdafactorOptions>): Record<string, Shape> {
     const shape = param.shape;
-    const state: Record<string, Tensor> =
-      shape.length >= 2
-        ? { exp_avg_sq_row: this.zeros(shape.slice(0, -1)), exp_avg_sq_col: this.zeros([...shape.slice(0, -2), shape[shape.length - 1]!]) }
-        : { exp_avg_sq: this.zeros(shape) };
-    if (group.beta1 !== null) state.exp_avg = this.zeros(shape);
+    const state: Record<string, Shape> =
+      shape.length >= 2 ? { exp_avg_sq_row: shape.slice(0, -1), exp_avg_sq_col: [...shape.slice(0, -2), shape[shape.length - 1]!] } : { exp_avg_sq: shape };
+    if (group.beta1 !== null) state.exp_avg = shape;
     return state;
+  }
+
+  protected updateArena(a: ArenaGroup<AdafactorOptions>): boolean {
+    let plan = this.plans.get(a.params);
+    if (!plan) {
+      plan = new AdafactorGroupPlan(a.params, a.state);
+      this.plans.set(a.params, plan);
+    }
+    plan.record(a, stepValues(a.group, a.step));
+    return true;
+  }
+
+  override dispose(): void {
+    for (const p of this.plans.values()) p.dispose();
+    this.plans.clear();
+    super.dispose();
   }
 
   protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, { group, step }: UpdateContext<AdafactorOptions>): void {
@@ -110,8 +115,8 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
     if (n === 0) return;
     const factored = param.rank >= 2;
     const [b, r, c] = factored ? factorShape(param.shape) : [1, 1, n];
-    const decay = step ** group.decayRate;
-    const stats = (span = r): StatParams => ({ rows: factored ? b * r : n, r, c, beta2t: 1 - decay, one_minus_beta2t: decay, eps1: group.eps[0], span });
+    const { beta2t, oneMinusBeta2t, relStep } = stepValues(group, step);
+    const stats = (span = r): StatParams => ({ rows: factored ? b * r : n, r, c, beta2t, one_minus_beta2t: oneMinusBeta2t, eps1: group.eps[0], span });
     const scale = group.scaleParameter;
     const label = (what: string) => describeOp(`adafactor.${what}`, param);
     // Partial sums of u^2 and p^2: one per row (factored) or per workgroup of the vector pass.
@@ -140,7 +145,6 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
         label: label('vector'),
       });
     }
-    const relStep = group.relativeStep ? Math.min(group.warmupInit ? 1e-6 * step : 1e-2, 1 / Math.sqrt(step)) : group.lr;
     const scalars = Tensor.empty([2 + b], 'f32', 'adafactor.scalars');
     launch(SCALARS, {
       inputs: [pp, pu, factored ? sq : pu],

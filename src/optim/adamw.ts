@@ -1,9 +1,11 @@
 // AdamW (decoupled weight decay, bias-corrected moments) as torch.optim.AdamW: one fused kernel per
-// parameter per step; the learning rate and bias corrections are uniforms.
+// parameter per step, or one over a whole arena group; the learning rate and bias corrections are
+// uniforms. Over an arena the padding (p = g = m = v = 0) stays 0 as long as eps > 0 (0 / eps);
+// a group with eps = 0 is updated per parameter.
 import { GpuError } from '../gpu/device.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Shape, Tensor } from '../tensor/tensor.js';
 import { ADAM_PARAMS, optimKernel } from './kernels.js';
-import { Optimizer, type BaseOptions, type GroupSpec, type UpdateContext } from './optimizer.js';
+import { Optimizer, type ArenaGroup, type BaseOptions, type GroupSpec, type UpdateContext } from './optimizer.js';
 
 const KERNEL = optimKernel('adamw', ADAM_PARAMS, 1, 3);
 
@@ -24,8 +26,8 @@ export class AdamW extends Optimizer<AdamWOptions> {
     });
   }
 
-  protected initState(param: Tensor): Record<string, Tensor> {
-    return { exp_avg: this.zeros(param.shape), exp_avg_sq: this.zeros(param.shape) };
+  protected stateShapes(param: Tensor): Record<string, Shape> {
+    return { exp_avg: param.shape, exp_avg_sq: param.shape };
   }
 
   protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, { group, step }: UpdateContext<AdamWOptions>): void {
@@ -35,5 +37,11 @@ export class AdamW extends Optimizer<AdamWOptions> {
       eps: group.eps, step_size: group.lr / (1 - b1 ** step), bc2_sqrt: Math.sqrt(1 - b2 ** step),
     };
     this.launchElementwise(KERNEL, param, { inputs: [grad], outputs: [param, state.exp_avg!, state.exp_avg_sq!], params });
+  }
+
+  protected updateArena(a: ArenaGroup<AdamWOptions>): boolean {
+    if (!(a.group.eps > 0)) return false;
+    this.update(a.params.whole, a.grads.whole, { exp_avg: a.state.exp_avg!.whole, exp_avg_sq: a.state.exp_avg_sq!.whole }, a);
+    return true;
   }
 }

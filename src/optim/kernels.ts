@@ -32,7 +32,16 @@ export const APPLY_PARAMS = uniformStruct('ApplyParams', {
   n: 'u32', r: 'u32', c: 'u32', weight_decay: 'f32', beta1: 'f32', one_minus_beta1: 'f32',
 });
 
-const STRUCTS = [SGD_PARAMS, ADAM_PARAMS, STAT_PARAMS, SCALAR_PARAMS, APPLY_PARAMS];
+/**
+ * Adafactor over an arena group: `count` workgroups listed in the plan buffer from `map_base`
+ * (entries, for the scalar pass); the group's per-step values as in the structs above.
+ */
+export const GROUP_PARAMS = uniformStruct('GroupParams', {
+  count: 'u32', map_base: 'u32', span: 'u32', beta2t: 'f32', one_minus_beta2t: 'f32', eps1: 'f32',
+  rel_step: 'f32', eps2: 'f32', clip: 'f32', weight_decay: 'f32', beta1: 'f32', one_minus_beta1: 'f32',
+});
+
+const STRUCTS = [SGD_PARAMS, ADAM_PARAMS, STAT_PARAMS, SCALAR_PARAMS, APPLY_PARAMS, GROUP_PARAMS];
 
 /** The optim.wgsl entry point `entry`, named `optim.<entry>`. */
 export function optimKernel<F extends Fields>(entry: string, params: UniformStruct<F>, inputs: number, outputs: number): Kernel<F> {

@@ -3,6 +3,12 @@
 // update; the base checks the gradients, counts steps and owns the state. Updates write into the
 // parameters' own storage (the handles never change) and are only recorded: the caller's step
 // submit runs them, so an optimizer step costs no extra submit and no host round trip.
+//
+// A group whose parameters are exactly the views of one Arena (src/tensor/arena.ts) keeps its
+// state in arenas too, and once the caller takes `gradTargets()` (destinations for valueAndGrad
+// in a matching gradient arena) the optimizer may update the whole group with a few dispatches
+// over the arenas (`updateArena`). State still reads and loads per parameter, so checkpoints keep
+// one format.
 import { noGrad } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
 import { grid, type Kernel, type Overrides } from '../gpu/kernels.js';
@@ -10,6 +16,7 @@ import { recorder } from '../gpu/recorder.js';
 import type { Fields, ParamValues } from '../gpu/params.js';
 import { fill } from '../ops/fill.js';
 import { describeOp, launch } from '../ops/launch.js';
+import { Arena, arenaLayout } from '../tensor/arena.js';
 import { write } from '../tensor/create.js';
 import { keep } from '../tensor/scope.js';
 import { fmtShape, readAll, Tensor, type Shape } from '../tensor/tensor.js';
@@ -43,11 +50,34 @@ export interface OptimizerState {
   params: Array<{ step: number; tensors: Record<string, Float32Array> }>;
 }
 
+/**
+ * A group updated over arenas: its parameters are every view of `params`, its gradients the views
+ * of `grads` (same layout), and each state key's tensors the views of `state[key]`, in the order
+ * of the parameter arena's members that have that key.
+ */
+export interface ArenaGroup<O extends BaseOptions> {
+  group: ParamGroup<O>;
+  params: Arena;
+  grads: Arena;
+  state: Record<string, Arena>;
+  /** The group's step count (every member's), 1 at its first update. */
+  step: number;
+}
+
 interface Slot<O extends BaseOptions> {
   param: Tensor;
   group: ParamGroup<O>;
   step: number;
   state: Record<string, Tensor> | null;
+}
+
+/** What the optimizer keeps for a group whose parameters fill one arena. */
+interface ArenaSlots {
+  params: Arena;
+  /** The slot index of each arena member. */
+  slots: number[];
+  grads: Arena | null;
+  state: Record<string, Arena> | null;
 }
 
 /** Workgroup size of the elementwise update kernels. */
@@ -71,6 +101,8 @@ function definedEntries<O>(spec: Partial<O>): Partial<O> {
 export abstract class Optimizer<O extends BaseOptions> {
   readonly groups: ParamGroup<O>[];
   private readonly slots: Slot<O>[] = [];
+  /** Per group: its arena bookkeeping, or null when its parameters are not one arena's views. */
+  private readonly arenas: Array<ArenaSlots | null>;
   private disposed = false;
 
   protected constructor(readonly name: string, params: readonly Tensor[] | readonly GroupSpec<O>[], defaults: O) {
@@ -89,6 +121,14 @@ export abstract class Optimizer<O extends BaseOptions> {
       for (const param of full.params) this.slots.push({ param, group: full, step: 0, state: null });
       return full;
     });
+    let first = 0;
+    this.arenas = this.groups.map((g) => {
+      const start = first;
+      first += g.params.length;
+      const arena = g.params.length > 0 ? Arena.of(g.params[0]!) : undefined;
+      if (!arena || arena.views.length !== g.params.length || g.params.some((p) => Arena.of(p) !== arena)) return null;
+      return { params: arena, slots: arena.views.map((v) => start + g.params.indexOf(v)), grads: null, state: null };
+    });
   }
 
   /** Every parameter, in group order: pass these to `valueAndGrad` and the grads to `step`. */
@@ -96,11 +136,33 @@ export abstract class Optimizer<O extends BaseOptions> {
     return this.slots.map((s) => s.param);
   }
 
-  /** The state tensors a new parameter starts with (zeros); the base keeps and disposes them. */
-  protected abstract initState(param: Tensor, group: ParamGroup<O>): Record<string, Tensor>;
+  /**
+   * Where gradients should land, in `params` order (pass as valueAndGrad's `into`): views of a
+   * gradient arena for the groups whose parameters fill one arena, null for the others. Once taken,
+   * `step` expects exactly these views for those groups and may update each group at once.
+   */
+  gradTargets(): Array<Tensor | null> {
+    this.assertLive('gradTargets');
+    const out = new Array<Tensor | null>(this.slots.length).fill(null);
+    for (const a of this.arenas) {
+      if (!a) continue;
+      a.grads ??= zerosArena(a.params.shapes, 'gradient arena');
+      a.slots.forEach((s, k) => (out[s] = a.grads!.views[k]!));
+    }
+    return out;
+  }
+
+  /** The shapes of the state tensors a parameter keeps, by name; they start at zero. */
+  protected abstract stateShapes(param: Tensor, group: ParamGroup<O>): Record<string, Shape>;
 
   /** Records the update of `param` in place from `grad`; must not submit or read back. */
   protected abstract update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, ctx: UpdateContext<O>): void;
+
+  /**
+   * Records the update of a whole arena group, or returns false (before recording anything) when
+   * this group's options need the per-parameter path.
+   */
+  protected abstract updateArena(a: ArenaGroup<O>): boolean;
 
   /**
    * Records one update of every parameter; `grads[i]` is the gradient of `params[i]` (as returned
@@ -119,17 +181,47 @@ export abstract class Optimizer<O extends BaseOptions> {
         throw new GpuError(`${this.name}.step: gradient ${i} is ${g.describe()}, parameter is ${s.param.describe()}`);
       }
     });
+    const whole = this.arenas.map((a) => a !== null && this.arenaGradients(a, grads));
     // State is created outside the dynamic region: a replay must not zero it again.
     const states = this.slots.map((s) => this.stateOf(s));
     // The step counts and lr are host state: a replay of a captured step runs this region again.
     recorder().dynamic(() =>
       noGrad(() => {
+        const done = new Set<number>();
+        this.arenas.forEach((a, gi) => {
+          if (!a || !whole[gi]) return;
+          const steps = new Set(a.slots.map((i) => this.slots[i]!.step));
+          if (steps.size !== 1) return;
+          const step = [...steps][0]! + 1;
+          if (!this.updateArena({ group: this.groups[gi]!, params: a.params, grads: a.grads!, state: a.state!, step })) return;
+          for (const i of a.slots) {
+            this.slots[i]!.step = step;
+            done.add(i);
+          }
+        });
         this.slots.forEach((s, i) => {
+          if (done.has(i)) return;
           s.step++;
           this.update(s.param, grads[i]!, states[i]!, { group: s.group, step: s.step });
         });
       }),
     );
+  }
+
+  /**
+   * True when `grads` holds the group's gradient-arena views at its members' places. Before
+   * `gradTargets` was taken any gradients go (per parameter); after, anything else is refused.
+   */
+  private arenaGradients(a: ArenaSlots, grads: readonly Tensor[]): boolean {
+    if (!a.grads) return false;
+    a.slots.forEach((s, k) => {
+      const g = grads[s]!;
+      if (a.grads!.indexOf(g) !== k) {
+        const where = a.grads!.indexOf(g) >= 0 ? `the gradient arena's view for another parameter` : g.sharesStorage(a.grads!.whole) ? 'a view of the gradient arena that is none of its members' : 'not a view of the gradient arena';
+        throw new GpuError(`${this.name}.step: gradient ${s} (${g.describe()}) for ${this.slots[s]!.param.describe()} is ${where}; after gradTargets() the group's gradients must be the views it returned`);
+      }
+    });
+    return true;
   }
 
   /** Sets every group's lr to its `baseLr` times `multiplier` (a schedule's value for this step). */
@@ -181,18 +273,22 @@ export abstract class Optimizer<O extends BaseOptions> {
     });
   }
 
-  /** Frees every state tensor; the optimizer cannot be used afterwards. Parameters are untouched. */
+  /** Frees every state tensor and gradient arena; the optimizer cannot be used afterwards. Parameters are untouched. */
   dispose(): void {
     for (const s of this.slots) {
       for (const t of Object.values(s.state ?? {})) t.dispose();
       s.state = null;
     }
+    for (const a of this.arenas) {
+      if (!a) continue;
+      for (const arena of [a.grads, ...Object.values(a.state ?? {})]) {
+        arena?.views.forEach((v) => v.dispose());
+        arena?.dispose();
+      }
+      a.grads = null;
+      a.state = null;
+    }
     this.disposed = true;
-  }
-
-  /** Zeros of `shape`, for `initState`. */
-  protected zeros(shape: Shape): Tensor {
-    return fill(shape, 0);
   }
 
   /** Records an elementwise update kernel over the `n` elements of `param`. */
@@ -211,14 +307,39 @@ export abstract class Optimizer<O extends BaseOptions> {
 
   private stateOf(s: Slot<O>): Record<string, Tensor> {
     if (!s.state) {
-      const state = noGrad(() => this.initState(s.param, s.group));
-      for (const t of Object.values(state)) keep(t);
-      s.state = state;
+      const gi = this.groups.indexOf(s.group);
+      const a = this.arenas[gi];
+      if (a) this.arenaState(a);
+      else s.state = noGrad(() => Object.fromEntries(Object.entries(this.stateShapes(s.param, s.group)).map(([k, shape]) => [k, keep(fill(shape, 0))])));
     }
-    return s.state;
+    return s.state!;
+  }
+
+  /** Creates an arena group's state: one zero arena per state name, members in parameter-arena order. */
+  private arenaState(a: ArenaSlots): void {
+    const shapes = a.slots.map((i) => this.stateShapes(this.slots[i]!.param, this.slots[i]!.group));
+    const names = [...new Set(shapes.flatMap((r) => Object.keys(r)))];
+    a.state = Object.fromEntries(names.map((k) => [k, noGrad(() => zerosArena(shapes.flatMap((r) => (r[k] ? [r[k]] : [])), `${this.name} ${k}`))]));
+    a.slots.forEach((i, m) => {
+      const own = shapes[m]!;
+      this.slots[i]!.state = Object.fromEntries(Object.keys(own).map((k) => {
+        const before = shapes.slice(0, m).filter((r) => r[k]).length;
+        return [k, a.state![k]!.views[before]!];
+      }));
+    });
   }
 
   private assertLive(op: string): void {
     if (this.disposed) throw new GpuError(`${this.name}.${op}: the optimizer was disposed`);
   }
+}
+
+/** A zero-filled arena over `shapes` (its views are kept: the optimizer disposes them). */
+function zerosArena(shapes: readonly Shape[], what: string): Arena {
+  const arena = new Arena(fill([arenaLayout(shapes).size], 0), shapes);
+  for (const v of arena.views) {
+    keep(v);
+    v.name = what;
+  }
+  return arena;
 }

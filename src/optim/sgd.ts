@@ -1,9 +1,9 @@
 // SGD with optional momentum (heavy-ball or Nesterov) and L2 weight decay, as torch.optim.SGD: one
-// fused kernel per parameter per step.
+// fused kernel per parameter per step, or one over a whole arena group (its zero padding stays 0).
 import { GpuError } from '../gpu/device.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Shape, Tensor } from '../tensor/tensor.js';
 import { optimKernel, SGD_PARAMS } from './kernels.js';
-import { Optimizer, type BaseOptions, type GroupSpec, type ParamGroup, type UpdateContext } from './optimizer.js';
+import { Optimizer, type ArenaGroup, type BaseOptions, type GroupSpec, type ParamGroup, type UpdateContext } from './optimizer.js';
 
 const PLAIN = optimKernel('sgd', SGD_PARAMS, 1, 1);
 const MOMENTUM = optimKernel('sgd_momentum', SGD_PARAMS, 1, 2);
@@ -28,8 +28,14 @@ export class SGD extends Optimizer<SgdOptions> {
     });
   }
 
-  protected initState(param: Tensor, group: ParamGroup<SgdOptions>): Record<string, Tensor> {
-    return group.momentum > 0 ? { momentum_buffer: this.zeros(param.shape) } : {};
+  protected stateShapes(param: Tensor, group: ParamGroup<SgdOptions>): Record<string, Shape> {
+    return group.momentum > 0 ? { momentum_buffer: param.shape } : {};
+  }
+
+  protected updateArena(a: ArenaGroup<SgdOptions>): boolean {
+    const buf = a.state.momentum_buffer;
+    this.update(a.params.whole, a.grads.whole, buf ? { momentum_buffer: buf.whole } : {}, a);
+    return true;
   }
 
   protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, { group, step }: UpdateContext<SgdOptions>): void {

@@ -127,7 +127,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
   const { ckpt, tok } = startingPoint(o);
   const { corpora, data, targetLength, mixture } = pretrainData(o, tok);
   const run = Run.open(o.out, 'pretrain', 'span-corruption', o as unknown as Resolved, resume);
-  const lm: LoadedModel = { model: modelFromCheckpoint(ckpt), tokenizer: tok, dir: o.init ?? '(fresh)' };
+  const lm: LoadedModel = { model: modelFromCheckpoint(ckpt, { arena: true }), tokenizer: tok, dir: o.init ?? '(fresh)' };
   const params = [...lm.model.params.values()];
   const opt = makeOptimizer(o.optimizer, [{ name: 'model', params, lr: o.lr }], o.weightDecay);
   const target = { prompt: () => undefined, penalty: null, params: lm.model.params };

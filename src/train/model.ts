@@ -12,14 +12,17 @@ export interface LoadedModel {
   dir: string;
 }
 
-/** Loads a Hugging Face T5 checkpoint directory and its tokenizer (`tokenizer` overrides where from). */
-export function loadModel(dir: string, tokenizer: string | null): LoadedModel {
+/**
+ * Loads a Hugging Face T5 checkpoint directory and its tokenizer (`tokenizer` overrides where
+ * from); `arena` when every weight is trained (see modelFromCheckpoint).
+ */
+export function loadModel(dir: string, tokenizer: string | null, options: { arena?: boolean } = {}): LoadedModel {
   const ckpt = loadHfCheckpoint(dir);
   const tok = loadTokenizer(tokenizer ?? dir);
   if (tok.vocabSize > ckpt.config.vocab_size) {
     throw new Error(`${tokenizer ?? dir}: the tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${ckpt.config.vocab_size}`);
   }
-  return { model: modelFromCheckpoint(ckpt), tokenizer: tok, dir };
+  return { model: modelFromCheckpoint(ckpt, options), tokenizer: tok, dir };
 }
 
 /** What run metadata records about the model. */

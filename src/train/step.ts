@@ -1,6 +1,7 @@
 // One supervised training step of the target stage and the baselines: Hugging Face's loss (token
 // mean over the batch) plus an optional penalty (the BPT prior), its gradient w.r.t. the trainable
-// tensors, the optimizer update and the step's finiteness check (finite.ts), recorded for one submit
+// tensors (landing in the optimizer's gradient arenas where its groups are arenas), the optimizer
+// update and the step's finiteness check (finite.ts), recorded for one submit
 // and captured per batch shape (src/jit): the batch, its prompt indices and the dropout seed are
 // the step's inputs, so later steps of that shape are replays.
 import { valueAndGrad } from '../autograd/grad.js';
@@ -77,7 +78,7 @@ export function recordStepOn(lm: LoadedModel, batch: Seq2SeqBatch, prompt: () =>
     const { loss } = seq2seq(lm.model, batch, prompt(), mode);
     const penalty = target.penalty ? target.penalty() : null;
     return { value: penalty ? add(loss, penalty) : loss, aux: { loss, penalty } };
-  }, [...target.params.values()]);
+  }, [...target.params.values()], { into: opt.gradTargets() });
   opt.step(grads);
   const check = recordStepCheck({ loss: aux.loss, penalty: aux.penalty }, target.params, grads);
   return { values: { ...aux, check: check.counts }, checked: check.names };

@@ -1,9 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { valueAndGrad } from '../../src/autograd/grad.js';
-import { noGrad } from '../../src/autograd/tape.js';
+import { noGrad, record } from '../../src/autograd/tape.js';
 import { recorder } from '../../src/gpu/recorder.js';
 import { add, exp, mul, scale } from '../../src/ops/elementwise.js';
+import { Arena } from '../../src/tensor/arena.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -126,6 +127,69 @@ t('aux: each extra output is its own handle in the caller\'s scope, freed by tid
   [again.aux.value, ...again.grads, sq].forEach((g) => g.dispose());
   assert.is(recorder().pool.snapshot().inUse, before);
   x.dispose();
+});
+
+/** x * 2 as a recorded op whose VJP writes into its destination (adding when told to accumulate). */
+function doubleIntoDest(x: Tensor): Tensor {
+  return record('double', [x], scale(x, 2), (g, { dest, accumulate }) => {
+    const d = scale(g, 2);
+    const target = dest[0];
+    if (!target) return [d];
+    const value = accumulate[0] ? add(target, d) : d;
+    recorder().copy(value.range, target.range, 'double.backward -> destination');
+    return [target];
+  });
+}
+
+async function bits(ts: Tensor[]): Promise<number[][]> {
+  return Promise.all(ts.map(async (g) => Array.from(new Uint32Array((await g.toArray()).buffer))));
+}
+
+t('into: gradients land in the destinations, the same to the bit (sums, unreachable, VJPs writing there)', async () => {
+  const x = tensor([0.1, -2.3, 3.7]);
+  const w = tensor([1.3, 0.7, -0.2, 5, 1e-3, 2], [2, 3]);
+  const unused = tensor([4, 5]);
+  const arena = Arena.upload([{ data: new Float32Array(3), shape: [3] }, { data: new Float32Array(6), shape: [2, 3] }, { data: new Float32Array(2), shape: [2] }]);
+  const wrt = [x, w, unused];
+  const fns: Array<[string, () => Tensor]> = [
+    ['x used three times', () => sum(add(mul(exp(x), x), mul(sum(w, 0), scale(x, 3))))],
+    // Backward meets the last recorded op first: there the VJP writes, the earlier uses add.
+    ['a VJP writes first, others add', () => {
+      const a = mul(mul(x, x), sum(doubleIntoDest(mul(w, w))));
+      return sum(add(a, doubleIntoDest(x)));
+    }],
+    ['VJPs write, then accumulate, then others add', () => {
+      const a = exp(x);
+      const b = doubleIntoDest(x);
+      return sum(mul(add(a, b), doubleIntoDest(x)));
+    }],
+  ];
+  for (const [what, fn] of fns) {
+    const plain = valueAndGrad(fn, wrt);
+    const into = valueAndGrad(fn, wrt, { into: arena.views });
+    assert.equal(await bits(into.grads), await bits(plain.grads), what);
+    into.grads.forEach((g, i) => assert.ok(g.sharesStorage(arena.whole) && g.offset === arena.views[i]!.offset, `${what}: grad ${i} is a handle on its destination`));
+    assert.equal(await bits([...arena.views]), await bits(plain.grads), `${what}: destinations`);
+    [plain, into].forEach((r) => [r.value, ...r.grads].forEach((g) => g.dispose()));
+  }
+  const partial = valueAndGrad(fns[0]![1], wrt, { into: [null, arena.views[1]!, null] });
+  assert.ok(!partial.grads[0]!.sharesStorage(arena.whole) && partial.grads[1]!.sharesStorage(arena.whole), 'null: a new tensor');
+  [partial.value, ...partial.grads].forEach((g) => g.dispose());
+  arena.views.forEach((v) => v.dispose());
+  arena.dispose();
+  wrt.forEach((v) => v.dispose());
+});
+
+t('into: refusals', () => {
+  const x = tensor([1, 2, 3]);
+  const y = tensor([1, 2]);
+  const d = tensor([0, 0, 0]);
+  const fn = () => sum(mul(x, x));
+  assert.throws(() => valueAndGrad(fn, [x, y], { into: [d] }), /1 destinations \(into\) for 2 wrt tensors/);
+  assert.throws(() => valueAndGrad(fn, [x, y], { into: [d, d.view([2])] }), /destination 1 .* is the same memory as/);
+  assert.throws(() => valueAndGrad(fn, [x, y], { into: [y, null] }), /destination 0 is f32\[2\], wrt tensor 0 is f32\[3\]/);
+  assert.throws(() => valueAndGrad(fn, [x], { into: [x] }), /is the same memory as a wrt tensor/);
+  [x, y, d].forEach((v) => v.dispose());
 });
 
 t.run();

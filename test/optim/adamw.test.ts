@@ -37,4 +37,16 @@ t('other betas and a large eps, one tensor list', async () => {
   });
 });
 
+t('arena groups: one dispatch per group against the float64 reference', async () => {
+  await runTrial('adamw arena groups', {
+    seed: 23,
+    shapes: SHAPES,
+    steps: 5,
+    arenas: [1, 3],
+    make: ([p, u, v, w, x]) => new AdamW([{ params: [p!], lr: 0.3 }, { params: [v!, u!], lr: 0.4, weightDecay: 0 }, { params: [x!, w!] }], { lr: 0.05, weightDecay: 0.1 }),
+    reference: adamw64,
+    lrScale: (s) => [1, 0.5, 0.25, 1.5, 0.8][s - 1]!,
+  });
+});
+
 t.run();

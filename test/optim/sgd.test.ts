@@ -43,4 +43,21 @@ t('nesterov momentum in one group, plain SGD in the other', async () => {
   });
 });
 
+t('arena groups: one dispatch per group against the float64 reference (plain, momentum, nesterov)', async () => {
+  await runTrial('sgd arena', {
+    seed: 14,
+    shapes: SHAPES,
+    steps: 5,
+    arenas: [2, 3],
+    make: ([a, b, c, d, e]) =>
+      new SGD([
+        { params: [b!, a!], lr: 0.3, weightDecay: 0.1 },
+        { params: [c!], momentum: 0.9, dampening: 0.2, weightDecay: 0.05 },
+        { params: [d!, e!], momentum: 0.8, nesterov: true, weightDecay: 0.01 },
+      ], { lr: 0.15 }),
+    reference: sgd64,
+    lrScale: (s) => LR_SCALES[s - 1]!,
+  });
+});
+
 t.run();

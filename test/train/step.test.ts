@@ -5,14 +5,18 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { modelFromCheckpoint, randomCheckpoint } from '../../src/nn/t5/weights.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { SGD } from '../../src/optim/sgd.js';
+import { Arena } from '../../src/tensor/arena.js';
 import { tensor } from '../../src/tensor/create.js';
 import { keep, tidy } from '../../src/tensor/scope.js';
 import { readAll } from '../../src/tensor/tensor.js';
-import { loadModel } from '../../src/train/model.js';
-import { recordStepOn } from '../../src/train/step.js';
-import { tempDir, tinyModelDir } from '../util/fixtures.js';
+import type { HostBatch } from '../../src/train/data.js';
+import { loadModel, releaseModel, type LoadedModel } from '../../src/train/model.js';
+import { makeOptimizer } from '../../src/train/optimizers.js';
+import { recordStepOn, trainStep } from '../../src/train/step.js';
+import { tempDir, tinyConfig, tinyModelDir } from '../util/fixtures.js';
 import { initGpu } from '../util/gpu.js';
 
 const t = suite('train/step');
@@ -50,6 +54,41 @@ t('a prompt made by ops from the trained tensors gets their gradient', async () 
   opt.dispose();
   P.dispose();
   U.dispose();
+});
+
+/** Five training steps of every weight with dropout (eager, capture, verifying capture, two replays); the weights' bits after each. */
+async function trainAll(optimizer: 'adafactor' | 'adamw', arena: boolean, captured: boolean): Promise<number[][][]> {
+  const ckpt = randomCheckpoint(tinyConfig(0.1), 5);
+  const lm: LoadedModel = { model: modelFromCheckpoint(ckpt, { arena }), tokenizer: loadModel(join(root, 'model'), null).tokenizer, dir: '(random)' };
+  const params = [...lm.model.params.values()];
+  assert.is(params.every((p) => Arena.of(p) !== undefined), arena, 'the parameters are arena views exactly when asked');
+  const opt = makeOptimizer(optimizer, [{ name: 'model', params, lr: 0.01 }], 0.01);
+  const step = trainStep(lm, { prompt: () => undefined, penalty: null, params: lm.model.params }, opt, true, { enabled: captured });
+  const h: HostBatch = {
+    rows: 2, inputLength: 4, targetLength: 2, inputIds: Int32Array.from([5, 6, 7, 1, 8, 9, 1, 0]),
+    attentionMask: Float32Array.from([1, 1, 1, 1, 1, 1, 1, 0]), decoderInputIds: Int32Array.from([0, 4, 0, 6]),
+    labels: Int32Array.from([4, 1, 6, 1]), tasks: new Int32Array(2), promptIndex: new Int32Array(2),
+  };
+  const out: number[][][] = [];
+  for (let s = 0; s < 5; s++) {
+    const r = step(h, 100 + s);
+    Object.values(r.values).forEach((v) => v?.dispose());
+    const host = await readAll(params);
+    out.push(host.map((a) => Array.from(new Uint32Array(a.buffer))));
+  }
+  assert.is(step.stats.replays, captured ? 2 : 0, 'replays after the warmup and the capture');
+  step.dispose();
+  opt.dispose();
+  releaseModel(lm);
+  return out;
+}
+
+t('every weight in an arena: the step (eager and replayed) equals the per-tensor step to the bit', async () => {
+  for (const optimizer of ['adafactor', 'adamw'] as const) {
+    const plain = await trainAll(optimizer, false, false);
+    assert.equal(await trainAll(optimizer, true, false), plain, `${optimizer}: eager arena step`);
+    assert.equal(await trainAll(optimizer, true, true), plain, `${optimizer}: captured and replayed arena step`);
+  }
 });
 
 t.run();

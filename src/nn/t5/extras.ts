@@ -3,10 +3,11 @@
 //   BitFit:   a zero-initialised bias on every attention and feed-forward linear.
 //   Adapters: a bottleneck (Houlsby et al.) after every sublayer's output projection,
 //             out + up(relu(down(out))), with `up` zero-initialised so training starts from T5.
-// They live in `model.extras` under HF-style names, so they save and load as one safetensors map.
+// They live in `model.extras` under HF-style names, so they save and load as one safetensors map,
+// and each set is one arena's views (src/tensor/arena.ts): the optimizer updates them all at once.
 import { GpuError } from '../../gpu/device.js';
 import type { HostTensor } from '../../io/dtype.js';
-import { fill } from '../../ops/fill.js';
+import { disposeMember, uploadParameters } from '../../tensor/arena.js';
 import { tensor } from '../../tensor/create.js';
 import { keep } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -22,16 +23,20 @@ function put(model: T5Model, name: string, t: Tensor): void {
   model.extras.set(name, keep(t));
 }
 
+/** Uploads `entries` as one set of extras (an arena where it fits); returns the new parameters. */
+function putAll(model: T5Model, entries: Array<{ name: string; data: Float32Array; shape: number[] }>): Tensor[] {
+  for (const e of entries) if (model.extras.has(e.name)) throw new GpuError(`T5 extras: ${e.name} already exists`);
+  const added = uploadParameters(entries);
+  added.forEach((t, i) => put(model, entries[i]!.name, t));
+  return added;
+}
+
+const zeros = (name: string, shape: number[]) => ({ name, data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
+
 /** BitFit: adds a zero bias to every attention and feed-forward linear; returns the new parameters. */
 export function addBiases(model: T5Model): Tensor[] {
-  const added: Tensor[] = [];
-  for (const { name, shape } of t5ParameterShapes(model.config)) {
-    if (!LINEAR.test(name)) continue;
-    const bias = name.replace(/\.weight$/, '.bias');
-    put(model, bias, fill([shape[0]!], 0));
-    added.push(model.extras.get(bias)!);
-  }
-  return added;
+  const biases = t5ParameterShapes(model.config).filter(({ name }) => LINEAR.test(name));
+  return putAll(model, biases.map(({ name, shape }) => zeros(name.replace(/\.weight$/, '.bias'), [shape[0]!])));
 }
 
 /** The sublayers an adapter follows, as `<stack>.block.<i>.layer.<j>`. */
@@ -49,16 +54,16 @@ export function addAdapters(model: T5Model, bottleneck: number, seed = 0): Tenso
   if (!Number.isInteger(bottleneck) || bottleneck < 1) throw new GpuError(`T5 adapters: bottleneck must be a positive integer, got ${bottleneck}`);
   const d = model.config.d_model;
   const gauss = normal(rng(seed));
-  const before = model.extras.size;
-  for (const site of adapterSites(model)) {
+  return putAll(model, adapterSites(model).flatMap((site) => {
     const a = `adapters.${site}`;
     // Small random `down`, zero `up`: the adapter starts as the identity and still gets gradients.
-    put(model, `${a}.down.weight`, tensor(Float32Array.from({ length: bottleneck * d }, () => 1e-2 * gauss()), [bottleneck, d]));
-    put(model, `${a}.down.bias`, fill([bottleneck], 0));
-    put(model, `${a}.up.weight`, fill([d, bottleneck], 0));
-    put(model, `${a}.up.bias`, fill([d], 0));
-  }
-  return [...model.extras.values()].slice(before);
+    return [
+      { name: `${a}.down.weight`, data: Float32Array.from({ length: bottleneck * d }, () => 1e-2 * gauss()), shape: [bottleneck, d] },
+      zeros(`${a}.down.bias`, [bottleneck]),
+      zeros(`${a}.up.weight`, [d, bottleneck]),
+      zeros(`${a}.up.bias`, [d]),
+    ];
+  }));
 }
 
 /** Loads saved extras (e.g. from a BitFit or adapter run) into a model, checking names and shapes. */
@@ -68,7 +73,7 @@ export function loadExtras(model: T5Model, host: ReadonlyMap<string, HostTensor<
     if (existing && existing.shape.join() !== p.shape.join()) {
       throw new GpuError(`T5 extras: ${name} is [${p.shape}] but the model has ${existing.describe()}`);
     }
-    existing?.dispose();
+    if (existing) disposeMember(existing);
     model.extras.delete(name);
     put(model, name, tensor(p.data, p.shape));
   }
@@ -76,6 +81,6 @@ export function loadExtras(model: T5Model, host: ReadonlyMap<string, HostTensor<
 
 /** Frees every extra parameter. */
 export function disposeExtras(model: T5Model): void {
-  for (const t of model.extras.values()) t.dispose();
+  for (const t of model.extras.values()) disposeMember(t);
   model.extras.clear();
 }

@@ -1,8 +1,9 @@
 // Moves a Hugging Face checkpoint between the host (src/io) and GPU tensors named as in HF's
 // state_dict, and builds random checkpoints of any T5 variant for tests and benchmarks.
+import { disposeMember, uploadParameters } from '../../tensor/arena.js';
 import { keep } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/create.js';
-import { readAll, type Tensor } from '../../tensor/tensor.js';
+import { readAll } from '../../tensor/tensor.js';
 import type { HfCheckpoint } from '../../io/checkpoint.js';
 import type { HostTensor } from '../../io/dtype.js';
 import { t5ParameterShapes, type T5Config } from './config.js';
@@ -10,15 +11,21 @@ import { disposeExtras } from './extras.js';
 import { T5Model } from './model.js';
 import { normal, rng } from '../../util/random.js';
 
-/** Uploads every parameter of a loaded checkpoint and returns the model. */
-export function modelFromCheckpoint(ckpt: HfCheckpoint): T5Model {
-  const params = new Map<string, Tensor>();
-  for (const [name, p] of ckpt.tensors) {
-    const t = keep(tensor(p.data, p.shape));
-    t.name = name;
-    params.set(name, t);
-  }
-  return new T5Model(ckpt.config, params);
+/**
+ * Uploads every parameter of a loaded checkpoint and returns the model. With `arena` (models whose
+ * every weight is trained) the parameters are views of one arena where it fits the device, so the
+ * optimizer updates them all at once (src/tensor/arena.ts).
+ */
+export function modelFromCheckpoint(ckpt: HfCheckpoint, options: { arena?: boolean } = {}): T5Model {
+  const entries = [...ckpt.tensors].map(([name, p]) => ({ name, data: p.data, shape: p.shape }));
+  const tensors = options.arena
+    ? uploadParameters(entries)
+    : entries.map((e) => {
+        const t = keep(tensor(e.data, e.shape));
+        t.name = e.name;
+        return t;
+      });
+  return new T5Model(ckpt.config, new Map(tensors.map((t, i) => [entries[i]!.name, t])));
 }
 
 /** Reads every parameter back to the host in one readback (for saving a trained model). */
@@ -30,7 +37,7 @@ export async function modelToHost(model: T5Model): Promise<Map<string, HostTenso
 
 /** Frees the model's parameters, extras included. */
 export function disposeModel(model: T5Model): void {
-  for (const t of model.params.values()) t.dispose();
+  for (const t of model.params.values()) disposeMember(t);
   disposeExtras(model);
 }
 
