@@ -84,7 +84,8 @@ prepare() {
 }
 
 # What both modes need there: the Vulkan loader, the NVIDIA driver's ICD, node (sets node_bin) and
-# dawn.node; tmp is a directory removed on exit.
+# the pack with dawn.node unpacked (sets pack, a copy of .gpu/ without node, which stays as packed);
+# tmp is a directory removed on exit.
 setup() {
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
@@ -104,8 +105,11 @@ setup() {
   else
     node_bin=$(command -v node) || die "no .gpu/node.xz and no node on this machine"
   fi
-  local dawn=.gpu/node_modules/webgpu/dist/linux-x64/dawn.node
-  [ -e "$dawn" ] || xz -dc "$dawn.xz" >"$dawn"
+  pack="$tmp/gpu"
+  mkdir "$pack"
+  cp -r .gpu/dist .gpu/node_modules .gpu/package.json "$pack/"
+  local dawn="$pack/node_modules/webgpu/dist/linux-x64/dawn.node"
+  xz -dc "$dawn.xz" >"$dawn"
 }
 
 out_dir() {
@@ -120,7 +124,7 @@ run() {
   local out
   out=$(out_dir)
   setup
-  cd .gpu
+  cd "$pack"
   "$node_bin" dist/cli.js info >"$out/adapter.json"
   grep '"description"' "$out/adapter.json"
   # Files a suite writes besides its --out (its default results directory) stay out of $OUT.
@@ -157,7 +161,7 @@ parse_pretrain_flags() {
 # The step of a pretraining checkpoint (in its safetensors header), read by the packed library.
 checkpoint_step() {
   "$node_bin" --input-type=module -e "
-import { SafetensorsReader } from '$PWD/.gpu/dist/index.js';
+import { SafetensorsReader } from '$pack/dist/index.js';
 const r = SafetensorsReader.open(process.argv[1]);
 console.log(JSON.parse(r.header.metadata.bpt_checkpoint).step);
 r.close();" "$1"
@@ -193,15 +197,15 @@ pretrain() {
   out=$(out_dir)
   setup
   [ -e .gpu/corpus.tar.xz ] || die "no .gpu/corpus.tar.xz (scripts/gpu-run.sh prepare packs it)"
-  xz -dc .gpu/corpus.tar.xz | tar -xf - -C .gpu/node_modules
-  "$node_bin" .gpu/dist/cli.js info >"$out/adapter.json"
+  xz -dc .gpu/corpus.tar.xz | tar -xf - -C "$pack/node_modules"
+  "$node_bin" "$pack/dist/cli.js" info >"$out/adapter.json"
   grep '"description"' "$out/adapter.json"
   # The run goes on in a scratch directory: its snapshot/ holds more files than $OUT brings back.
   local run start end rc=0
   run="$tmp/pretrain-t5-8k"
   start=$(checkpoint_step "$STATE/checkpoint.safetensors")
   echo "resuming $STATE at step $start for $minutes minutes of training" | tee "$out/pretrain.log"
-  BPT_NODE="$node_bin" BPT_CLI=.gpu/dist/cli.js BPT_RUN="$run" bash scripts/pretrain-embedded.sh --max-minutes "$minutes" --progress none 2>&1 |
+  BPT_NODE="$node_bin" BPT_CLI="$pack/dist/cli.js" BPT_RUN="$run" bash scripts/pretrain-embedded.sh --max-minutes "$minutes" --progress none 2>&1 |
     tee -a "$out/pretrain.log" || rc=${PIPESTATUS[0]}
   for f in "${RUN_FILES[@]}"; do cp "$run/$f" "$out/"; done
   end=$(checkpoint_step "$out/checkpoint.safetensors")

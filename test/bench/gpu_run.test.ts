@@ -17,7 +17,7 @@ const json = (dir: string, file: string) => JSON.parse(readFileSync(join(dir, fi
 t('dry run: a clean copy packs, reports the adapter and writes each suite\'s JSON, and nothing else, under $OUT', () => {
   const out = tempDir('gpu-run');
   try {
-    const res = spawnSync('bash', [script, 'dry-run', '--quick', '--suites=fill'], { env: { ...process.env, OUT: out }, encoding: 'utf8', timeout: 120_000 });
+    const res = spawnSync('bash', [script, 'dry-run', '--quick', '--suites=fill'], { env: { ...process.env, OUT: out }, encoding: 'utf8', timeout: 240_000 });
     assert.is(res.status, 0, `${res.stderr}\n${res.stdout.slice(-3000)}`);
     const adapter = json(out, 'adapter.json');
     assert.type(adapter.description, 'string');
