@@ -43,6 +43,7 @@ export interface PretrainOptions {
   logEvery: number;
   keepCheckpoint: boolean;
   stopAfter: number | null;
+  maxMinutes: number | null;
   progress: ProgressMode;
 }
 
@@ -83,6 +84,7 @@ export const PRETRAIN_SCHEMA: Schema = {
   logEvery: field.int('write a JSONL step record every N steps', 10, { min: 1 }),
   keepCheckpoint: RUN_FIELDS.keepCheckpoint,
   stopAfter: field.int('stop after this many steps of this invocation (continue with --resume); null = run to the end', null, { min: 1 }),
+  maxMinutes: field.number('stop after the first step that ends this many minutes into this invocation, with a checkpoint and a held-out evaluation (continue with --resume); null = no time limit', null, { above: 0 }),
   progress: RUN_FIELDS.progress,
 };
 

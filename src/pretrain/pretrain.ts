@@ -168,6 +168,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
       say(`step ${done}: held-out loss ${loss.toFixed(4)}${each}`);
       return loss;
     };
+    let saved = resumed?.step ?? 0;
     const started = performance.now();
     const finished = await trainLoop(run, {
       label: 'pretrain',
@@ -199,6 +200,7 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         return false;
       },
       checkpoint: async (done) => {
+        saved = done;
         const tensors = await namedToHost(lm.model.params);
         run.saveCheckpoint({ step: done, tensors, optimizer: await opt.state(), extra: {} });
         // The weights of the last checkpoint as a Hugging Face directory, for probing a run in flight.
@@ -208,7 +210,13 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
         });
       },
     });
-    if (!finished) return null;
+    if (!finished) {
+      // An invocation that ran out of its time (a budgeted GPU call) reports where it got; the
+      // loop stops only at a step it checkpoints, so `saved` is that step.
+      const outOfTime = o.maxMinutes !== null && performance.now() - started >= o.maxMinutes * 60_000;
+      if (outOfTime && !(o.evalEvery > 0 && saved % o.evalEvery === 0)) await evaluate(saved, (m) => process.stderr.write(`${m}\n`));
+      return null;
+    }
     const loss = await evaluate(o.steps, (m) => (o.progress === 'none' ? undefined : process.stderr.write(`${m}\n`)));
     const host = await modelToHost(lm.model);
     writeDirAtomic(run.path(PRETRAIN_FILES.model), (tmp) => {

@@ -89,7 +89,7 @@ export function loadTrainState(path: string): TrainState {
 }
 
 /** Options whose change does not alter the computation (they may differ on resume). */
-const PRESENTATION = new Set(['progress', 'logEvery', 'checkpointEvery', 'keepCheckpoint', 'stopAfter', 'out']);
+const PRESENTATION = new Set(['progress', 'logEvery', 'checkpointEvery', 'keepCheckpoint', 'stopAfter', 'maxMinutes', 'out']);
 
 /** Throws unless a resumed run's options equal the checkpoint's (presentation options aside). */
 export function checkResumeOptions(path: string, saved: Resolved, now: Resolved): void {

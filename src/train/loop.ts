@@ -23,6 +23,8 @@ export interface LoopSettings {
   checkpointEvery: number;
   /** Stop (with a checkpoint) after this many steps of this call; null = run to the end. */
   stopAfter: number | null;
+  /** Stop (with a checkpoint) after the first step that ends this many minutes into this call; null or absent = no time limit. */
+  maxMinutes?: number | null;
   progress: ProgressMode;
 }
 
@@ -47,14 +49,17 @@ export class NonFiniteStepError extends Error {
 
 /**
  * Runs steps startStep..totalSteps-1 (see the file comment), or stops early after `stopAfter`
- * steps or on SIGINT / SIGTERM (the current step finishes and a checkpoint is written; a second
- * signal quits at once). Returns true when the run reached its last step.
+ * steps, after `maxMinutes` of wall time, or on SIGINT / SIGTERM (the current step finishes and a
+ * checkpoint is written; a second signal quits at once). Returns true when the run reached its last step.
  */
 export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
   const progress = new Progress(spec.label, spec.totalSteps, spec.settings.progress, spec.startStep);
   const end = spec.settings.stopAfter === null ? spec.totalSteps : Math.min(spec.totalSteps, spec.startStep + spec.settings.stopAfter);
+  const maxMinutes = spec.settings.maxMinutes ?? null;
+  const deadline = maxMinutes === null ? Infinity : performance.now() + maxMinutes * 60_000;
   let smoothed: number | null = null;
   let signal: string | null = null;
+  let outOfTime = false;
   const onSignal = (sig: string): void => {
     if (signal) {
       progress.stop();
@@ -84,11 +89,12 @@ export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
       const info: ProgressInfo = { loss: smoothed };
       progress.update(done, info);
       const boundary = spec.after ? await spec.after(done, progress) : false;
-      if (boundary || signal || (spec.settings.checkpointEvery > 0 && done % spec.settings.checkpointEvery === 0) || done === end) {
+      outOfTime = performance.now() >= deadline;
+      if (boundary || signal || outOfTime || (spec.settings.checkpointEvery > 0 && done % spec.settings.checkpointEvery === 0) || done === end) {
         await spec.checkpoint(done);
         saved = done;
       }
-      if (signal) {
+      if (signal || outOfTime) {
         stopped = done;
         break;
       }
@@ -99,7 +105,7 @@ export async function trainLoop(run: Run, spec: LoopSpec): Promise<boolean> {
     progress.stop();
   }
   if (stopped < spec.totalSteps) {
-    const why = signal ? `interrupted (${signal})` : 'stopped';
+    const why = signal ? `interrupted (${signal})` : outOfTime ? `stopped at its time limit (${maxMinutes} minutes)` : 'stopped';
     const message = `${why} after step ${stopped} of ${spec.totalSteps}; continue with --resume`;
     run.log.write({ kind: 'event', step: stopped, event: 'stopped', message });
     process.stderr.write(`${run.dir}: ${message}\n`);

@@ -1,7 +1,7 @@
-// `bpt pretrain` on a tiny fresh T5: 6 steps in one go, and 3 steps, a stop, then 3 resumed
-// steps, end with bit-identical weights and the same log; the saved model loads back as a Hugging
-// Face checkpoint with a ByT5 tokenizer; the held-out loss is logged (replayed, equal to eager); a first
-// stage of its own mixture hands over to the main one; bad options are refused.
+// `bpt pretrain` on a tiny fresh T5: 6 steps in one go, and 3 steps (or a time limit), a stop,
+// then the resumed steps, end with bit-identical weights and the same log; the saved model loads
+// back as a Hugging Face checkpoint with a ByT5 tokenizer; the held-out loss is logged (replayed,
+// equal to eager); a first stage of its own mixture hands over to the main one; bad options are refused.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -58,6 +58,24 @@ t('uninterrupted and resumed runs end bit for bit equal', async () => {
     refused = (err as Error).message;
   }
   assert.match(refused, /already holds a run: pass --resume/);
+});
+
+t('a time limit stops at a checkpoint with a held-out evaluation, and the run resumes to the same weights', async () => {
+  // Runs after the first test: 'full' is the uninterrupted run. The limit is spent within the first step.
+  const stopped = await runPretrain(pretrainOptions(null, flags('timed', { 'max-minutes': '1e-9' })), false);
+  assert.is(stopped, null);
+  const log = () => readLog(join(root, 'timed', 'log.jsonl'));
+  assert.equal(log().filter((r) => r.kind === 'eval').map((r) => r.step), [1]);
+  const event = log().find((r) => r.kind === 'event' && r.event === 'stopped');
+  assert.match(String(event?.message), /stopped at its time limit \(1e-9 minutes\) after step 1 of 6; continue with --resume/);
+  // The limit is presentation: a resume without it is accepted and runs to the end.
+  await runPretrain(pretrainOptions(null, flags('timed')), true);
+  const weights = (run: string): Buffer => readFileSync(join(root, run, 'model', 'model.safetensors'));
+  assert.ok(weights('timed').equals(weights('full')), 'same weights');
+  const steps = (run: string) => readLog(join(root, run, 'log.jsonl')).filter((r) => r.kind === 'step').map((r) => [r.step, r.loss]);
+  assert.equal(steps('timed'), steps('full'));
+  assert.equal(log().filter((r) => r.kind === 'eval').map((r) => r.step), [1, 3, 6]);
+  assert.throws(() => pretrainOptions(null, flags('x', { 'max-minutes': '0' })), /max-minutes/);
 });
 
 t('a mixture run with per-example loss resumes bit for bit and logs every objective', async () => {
