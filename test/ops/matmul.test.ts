@@ -10,7 +10,7 @@ import { MATMUL_VARIANTS, matmul, matmulChoice, matmulVariants, tuneMatmul, type
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { matmul64, type MatmulCase } from '../ref/matmul.js';
-import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
+import { assertClose, assertSpecialsMatch, numel, randArray, randInt, rng } from '../util/check.js';
 import { gradcheck, initGpu, read } from '../util/gpu.js';
 import { sum } from '../../src/ops/sum.js';
 import { messageOf } from '../util/throws.js';
@@ -77,17 +77,6 @@ for (const variant of MATMUL_VARIANTS) {
     }
     if (ran === 0) process.stdout.write(`  (${variant} is not available on this adapter)\n`);
   });
-}
-
-/** NaN where the reference is NaN, the same infinity where it is infinite, close elsewhere. */
-function assertSpecialsMatch(got: ArrayLike<number>, want: Float64Array, what: string): void {
-  let scale = 0;
-  for (const w of want) if (Number.isFinite(w)) scale = Math.max(scale, Math.abs(w));
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i]!, w = want[i]!;
-    const ok = Number.isNaN(w) ? Number.isNaN(g) : Number.isFinite(w) ? Math.abs(g - w) <= 1e-6 + 2e-6 * scale : g === w;
-    assert.ok(ok, `${what}: element ${i} is ${g}, the float64 reference ${w}`);
-  }
 }
 
 for (const variant of MATMUL_VARIANTS) {
