@@ -3,7 +3,7 @@
 // (`npm run bench -- matmul`, which checks every variant against the reference before timing it).
 //
 // Variants (entry points; the host picks one per shape class and adapter, or the tuner does):
-// mm_tiled, splitk (mm_tiled over z = batch x split + a reduce), mm_shared, mm_subgroup,
+// mm_tiled, splitk (mm_tiled over z = batch x split, then mm_splitk_sum), mm_shared, mm_subgroup,
 // mm_uniform (with mm_pack), dual (mm_dual / mm_dual4 with mm_pack_a / mm_pack_a4 / mm_pack_at4
 // and mm_pack / mm_pack4). Described below.
 //
@@ -62,13 +62,16 @@
 //
 // Epilogue (every variant, specialised by overrides, so a plain product compiles without it):
 // C = act(op(A) op(B) + bias[n]) or op(A) op(B) + bias[n] + R[m, n] (BIAS, RESIDUAL, ACT from
-// shaders/activation.wgsl), and with ACCUMULATE C = C + op(A) op(B). The variants that write C in
-// several dispatches (split-K's reduction mm_splitk_sum; mm_uniform's and mm_dual's K passes, which
-// add into C) run the epilogue only in the dispatch that writes the final value (p.last).
+// shaders/activation.wgsl); `accumulate` makes it C = C + op(A) op(B) (ACCUMULATE in the one-pass
+// kernels, p.accum in mm_uniform and mm_dual, whose later K passes add into C anyway): each output
+// is read and written by the invocation that computed it, so no atomics. The variants that write C
+// in several dispatches (split-K's reduction mm_splitk_sum; mm_uniform's and mm_dual's K passes)
+// run the epilogue only in the dispatch that writes the final value (p.last).
 //
 // Variants:
 //   mm_tiled     portable register tiling: each invocation computes a 4x4 block straight from
-//                storage; also the split-K variant (z = batch x split, partial sums reduced after).
+//                storage; also the split-K variant (z = batch x split, partial sums reduced after
+//                by mm_splitk_sum, which runs the epilogue).
 //   mm_shared    workgroup-memory tiling (64x64 tile, 16x16 invocations of 4x4) for real GPUs,
 //                where coalesced tile loads and on-chip reuse win.
 //   mm_pack      packs op(B) into 16-column panels for mm_uniform (below the subgroup marker).

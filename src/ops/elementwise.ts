@@ -64,7 +64,10 @@ const UNARY_SAVES: Record<UnaryName, 'x' | 'y'> = {
   square: 'x', scale: 'x', shift: 'x', powScalar: 'x', reciprocal: 'y',
 };
 
-/** g * f'(x, y) for unary op `name`, from x or y (UNARY_SAVES says which): the kernel reads only that one, so it fills both bindings. */
+/**
+ * g * f'(x, y) for unary op `name`, from x or y (UNARY_SAVES says which): the kernel reads only
+ * that one, so it fills both bindings.
+ */
 function unaryBackward(name: UnaryName, xy: Tensor, g: Tensor, alpha: number): Tensor {
   const dx = Tensor.empty(xy.shape, 'f32', `${name}.backward`);
   launch(UNARY_BACKWARD, {

@@ -11,7 +11,7 @@ import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { matmul64, type MatmulCase } from '../ref/matmul.js';
 import { assertClose, assertSpecialsMatch, numel, randArray, randInt, rng } from '../util/check.js';
-import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { dispatches, gradcheck, initGpu, read } from '../util/gpu.js';
 import { sum } from '../../src/ops/sum.js';
 import { messageOf } from '../util/throws.js';
 
@@ -131,13 +131,6 @@ t('gradients through every variant', async () => {
     ], { seed: variant.length });
   }
 });
-
-/** Dispatches recorded while `fn` runs. */
-function dispatches(fn: () => void): number {
-  const before = recorder().snapshot().dispatches;
-  tidy(fn);
-  return recorder().snapshot().dispatches - before;
-}
 
 t('a frozen weight gets no weight-gradient matmul (needs[] pruning)', async () => {
   const r = rng(3);

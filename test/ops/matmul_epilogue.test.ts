@@ -14,7 +14,7 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import { UNARY64 } from '../ref/elementwise.js';
 import { epilogue64, matmul64, type Epilogue64, type MatmulCase } from '../ref/matmul.js';
 import { assertClose, assertSpecialsMatch, numel, randArray, rng } from '../util/check.js';
-import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { dispatches, gradcheck, initGpu, read } from '../util/gpu.js';
 import { messageOf } from '../util/throws.js';
 
 const t = suite('matmul epilogue');
@@ -196,13 +196,6 @@ t('relu: gradients equal those of relu(matmul + bias), in every variant', async 
     ['dx', 'dw', 'dbias'].forEach((what, i) => assertClose(fused[i]!, plain[i]!, { rtol: 1e-6, atol: 1e-6, what: `${variant} ${what}` }));
   }
 });
-
-/** Dispatches recorded while `fn` runs. */
-function dispatches(fn: () => void): number {
-  const before = recorder().snapshot().dispatches;
-  tidy(fn);
-  return recorder().snapshot().dispatches - before;
-}
 
 t('the epilogue costs no dispatch: forward one kernel, the residual gradient none', async () => {
   const r = rng(9);
