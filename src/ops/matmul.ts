@@ -308,7 +308,7 @@ function dispatch(a: Tensor, b: Tensor, g: Geometry, variant: MatmulVariant, e: 
     const partial = Tensor.empty([split, ...shape], 'f32', 'matmul.partial');
     const wg = [cdiv(g.n, TILE), cdiv(g.m, TILE), g.batch * split] as const;
     checkGrid(g, wg);
-    launch(TILED, { inputs: [a, a, a, b], outputs: [partial], params: params(g, { split, kchunk: cdiv(g.k, split) }), workgroups: wg, label });
+    launch(TILED, { inputs: [...epilogueInputs({}, a), a, b], outputs: [partial], params: params(g, { split, kchunk: cdiv(g.k, split) }), workgroups: wg, label });
     launch(SPLITK_SUM, {
       inputs: [...epilogueInputs(e, partial), partial],
       outputs: [out],
