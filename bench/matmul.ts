@@ -3,14 +3,20 @@
 // the shapes T5 training runs at a BPT batch (8 sequences x 228 tokens, d_model 512, d_ff 2048),
 // forward and backward. Each variant is first checked against test/ref/matmul.ts on the timed
 // inputs (the float64 product takes seconds per shape; --quick runs the first two shapes).
+// Then the epilogue: the projection with a fused residual and the feed-forward's input with a
+// fused relu, against the product followed by the separate add or relu (GFLOP/s and dispatches;
+// --quick runs the first).
 //   node dist/bench/matmul.js [--quick] [--no-peers] [--trace=FILE] [--out=FILE]
 import { gpu, initGpu } from '../src/gpu/device.js';
 import { recorder } from '../src/gpu/recorder.js';
 import { tuningEnabled } from '../src/gpu/tune.js';
-import { matmul, matmulChoice, matmulVariants, tuneMatmul, type MatmulVariant } from '../src/ops/matmul.js';
+import { add, relu } from '../src/ops/elementwise.js';
+import { matmul, matmulChoice, matmulVariants, tuneMatmul, type MatmulOptions, type MatmulVariant } from '../src/ops/matmul.js';
 import { tensor } from '../src/tensor/create.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 import { keep, tidy } from '../src/tensor/scope.js';
-import { matmul64 } from '../test/ref/matmul.js';
+import { UNARY64 } from '../test/ref/elementwise.js';
+import { epilogue64, matmul64 } from '../test/ref/matmul.js';
 import { suiteArgs } from './lib/args.js';
 import { Family, read64 } from './lib/family.js';
 import { timeOurs, type Timing, type TimingOptions } from './lib/harness.js';
@@ -109,6 +115,46 @@ for (const [si, s] of shapes.entries()) {
   }
   // Speed-ups of the chosen variant's wall time over the peers' wall times (same clock for all).
   fam.row({ case: s.name, impl: `ours (${chosen})`, timing: best, flops, notes });
+}
+
+/** The product with a fused epilogue, and the same as separate ops, on one of the shapes. */
+interface EpilogueCase {
+  shape: Shape;
+  what: 'residual' | 'relu';
+}
+const EPILOGUES: EpilogueCase[] = [{ shape: SHAPES[1]!, what: 'residual' }, { shape: SHAPES[2]!, what: 'relu' }];
+
+for (const { shape: s, what } of values.quick ? EPILOGUES.slice(0, 1) : EPILOGUES) {
+  const name = `${s.name} + ${what}`;
+  const av = random(numelOf(s.a)), bv = random(numelOf(s.b));
+  const a = keep(tensor(av, s.a)), b = keep(tensor(bv, s.b));
+  const n = s.transB ? s.b[0]! : s.b[1]!, m = s.transA ? s.a[1]! : s.a[0]!;
+  const rv = random(m * n).map((v) => -v);
+  const r = keep(tensor(rv, [m, n]));
+  const opts: MatmulOptions = { transA: s.transA, transB: s.transB };
+  const epi: MatmulOptions = what === 'residual' ? { residual: r } : { activation: 'relu' };
+  const impls: Record<string, () => Tensor> = {
+    fused: () => matmul(a, b, { ...opts, ...epi }),
+    separate: () => (what === 'residual' ? add(matmul(a, b, opts), r) : relu(matmul(a, b, opts))),
+  };
+  const want = epilogue64(matmul64(s, Float64Array.from(av), Float64Array.from(bv)).data, n, what === 'residual' ? { residual: Float64Array.from(rv) } : { act: UNARY64.relu });
+  for (const [impl, fn] of Object.entries(impls)) {
+    const ok = await fam.check(impl, name, async () => {
+      const y = tidy(fn);
+      fam.expect(impl, await read64(y), want, { rtol: 2e-6, atol: 1e-6 });
+      y.dispose();
+    });
+    if (!ok) continue;
+    const run = () => tidy(() => void fn());
+    const before = recorder().snapshot().dispatches;
+    const t0 = performance.now();
+    run();
+    const dispatches = recorder().snapshot().dispatches - before;
+    await recorder().sync();
+    const timing = await timeOurs(run, optionsFor(performance.now() - t0));
+    fam.row({ case: name, impl: `ours:${impl}`, timing, flops: flopsOf(s), notes: { dispatches } });
+  }
+  for (const t of [a, b, r]) t.dispose();
 }
 
 await fam.finish({

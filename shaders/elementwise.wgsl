@@ -15,7 +15,8 @@
 //
 // Elementwise kernels. The operation is an override constant, so each op compiles to its own
 // straight-line pipeline with the switch folded away. The UNARY_* and BINARY_* op codes are
-// generated from the table in src/ops/elementwise.ts and appended to this source.
+// generated from the table in src/ops/elementwise.ts and appended to this source, with
+// shaders/activation.wgsl (relu, gelu, tanh, sigmoid, which the matmul epilogue shares).
 
 // Params: declared in src/ops/elementwise.ts (ELEMENTWISE_PARAMS), appended when the pipeline is created.
 
@@ -24,15 +25,6 @@
 override OP: u32 = 0;
 override BROADCAST: bool = false;
 override WG: u32 = 256;
-
-const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
-const GELU_C: f32 = 0.044715;
-
-fn safe_tanh(x: f32) -> f32 {
-  // tanh(x) = sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}): never overflows, unlike the exp form.
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
 
 // WGSL leaves max/min of a NaN unspecified (the GPU may return the other operand); the float64
 // reference and torch return NaN. The bits decide, which no compiler may fold away.
@@ -45,10 +37,7 @@ fn unary(x: f32) -> f32 {
     case UNARY_LOG: { return log(x); }
     case UNARY_SQRT: { return sqrt(x); }
     case UNARY_RSQRT: { return inverseSqrt(x); }
-    case UNARY_RELU: { return select(x, 0.0, x <= 0.0); }
-    case UNARY_GELU: { return 0.5 * x * (1.0 + safe_tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))); }
-    case UNARY_TANH: { return safe_tanh(x); }
-    case UNARY_SIGMOID: { return 1.0 / (1.0 + exp(-x)); }
+    case UNARY_RELU, UNARY_GELU, UNARY_TANH, UNARY_SIGMOID: { return activate(OP, x); }
     case UNARY_ABS: { return abs(x); }
     case UNARY_SQUARE: { return x * x; }
     case UNARY_SCALE: { return x * p.alpha; }

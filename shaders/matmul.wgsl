@@ -3,7 +3,7 @@
 // (`npm run bench -- matmul`, which checks every variant against the reference before timing it).
 //
 // Variants (entry points; the host picks one per shape class and adapter, or the tuner does):
-// mm_tiled, splitk (mm_tiled over z = batch x split + a reduce), mm_shared, mm_subgroup,
+// mm_tiled, splitk (mm_tiled over z = batch x split, then mm_splitk_sum), mm_shared, mm_subgroup,
 // mm_uniform (with mm_pack), dual (mm_dual / mm_dual4 with mm_pack_a / mm_pack_a4 / mm_pack_at4
 // and mm_pack / mm_pack4). Described below.
 //
@@ -60,9 +60,18 @@
 // the host passes element strides of op(A) along (m, k) and of op(B) along (k, n), so no variant
 // materialises a transpose. C is contiguous [batch, M, N] (split-K: [split, batch, M, N]).
 //
+// Epilogue (every variant, specialised by overrides, so a plain product compiles without it):
+// C = act(op(A) op(B) + bias[n]) or op(A) op(B) + bias[n] + R[m, n] (BIAS, RESIDUAL, ACT from
+// shaders/activation.wgsl); `accumulate` makes it C = C + op(A) op(B) (ACCUMULATE in the one-pass
+// kernels, p.accum in mm_uniform and mm_dual, whose later K passes add into C anyway): each output
+// is read and written by the invocation that computed it, so no atomics. The variants that write C
+// in several dispatches (split-K's reduction mm_splitk_sum; mm_uniform's and mm_dual's K passes)
+// run the epilogue only in the dispatch that writes the final value (p.last).
+//
 // Variants:
 //   mm_tiled     portable register tiling: each invocation computes a 4x4 block straight from
-//                storage; also the split-K variant (z = batch x split, partial sums reduced after).
+//                storage; also the split-K variant (z = batch x split, partial sums reduced after
+//                by mm_splitk_sum, which runs the epilogue).
 //   mm_shared    workgroup-memory tiling (64x64 tile, 16x16 invocations of 4x4) for real GPUs,
 //                where coalesced tile loads and on-chip reuse win.
 //   mm_pack      packs op(B) into 16-column panels for mm_uniform (below the subgroup marker).
@@ -88,6 +97,37 @@
 
 override WG: u32 = 64;
 
+// ---- epilogue: bindings 1 and 2 of every product kernel (the host binds a dummy when unused) ----
+override EPILOGUE: bool = false;
+override BIAS: bool = false;
+override RESIDUAL: bool = false;
+override ACT: u32 = ACT_NONE;
+override ACCUMULATE: bool = false;
+const ACT_NONE: u32 = 4294967295u;
+
+@group(0) @binding(1) var<storage, read> ep_bias: array<f32>;
+@group(0) @binding(2) var<storage, read> ep_res: array<f32>;
+@group(0) @binding(1) var<storage, read> ep_bias4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> ep_res4: array<vec4f>;
+
+// The final value of output element `at` (column n) from its sum v: bias, residual, activation.
+fn epilogue(v: f32, at: u32, n: u32) -> f32 {
+  if (!EPILOGUE) { return v; }
+  var x = v;
+  if (BIAS) { x += ep_bias[n]; }
+  if (RESIDUAL) { x += ep_res[at]; }
+  return activate(ACT, x);
+}
+
+// The same for four columns: vec4 `at4` of the output, columns 4 n4 .. 4 n4 + 3.
+fn epilogue4(v: vec4f, at4: u32, n4: u32) -> vec4f {
+  if (!EPILOGUE) { return v; }
+  var x = v;
+  if (BIAS) { x += ep_bias4[n4]; }
+  if (RESIDUAL) { x += ep_res4[at4]; }
+  return vec4f(activate(ACT, x.x), activate(ACT, x.y), activate(ACT, x.z), activate(ACT, x.w));
+}
+
 // Element offsets of A and B for output matrix z (NumPy broadcasting over the batch dims).
 fn batch_offsets(z: u32) -> vec2u {
   var rem = z;
@@ -102,9 +142,9 @@ fn batch_offsets(z: u32) -> vec2u {
 }
 
 // ---- mm_tiled (and split-K) --------------------------------------------------------------------
-@group(0) @binding(1) var<storage, read> ta: array<f32>;
-@group(0) @binding(2) var<storage, read> tb: array<f32>;
-@group(0) @binding(3) var<storage, read_write> tc: array<f32>;
+@group(0) @binding(3) var<storage, read> ta: array<f32>;
+@group(0) @binding(4) var<storage, read> tb: array<f32>;
+@group(0) @binding(5) var<storage, read_write> tc: array<f32>;
 
 // 8x8 invocations of 4x4: a workgroup covers 32x32 outputs. Out-of-range rows and columns load a
 // clamped (valid) element and are never stored, so the inner loop has no branches.
@@ -136,9 +176,29 @@ fn mm_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
   let cbase = (s * p.batch + zb) * p.m * p.n;
   for (var i = 0u; i < 4u; i++) {
     for (var j = 0u; j < 4u; j++) {
-      if (m0 + i < p.m && n0 + j < p.n) { tc[cbase + (m0 + i) * p.n + n0 + j] = acc[i][j]; }
+      if (m0 + i < p.m && n0 + j < p.n) {
+        let at = cbase + (m0 + i) * p.n + n0 + j;
+        var v = acc[i][j];
+        if (ACCUMULATE) { v += tc[at]; }
+        tc[at] = epilogue(v, at, n0 + j);
+      }
     }
   }
+}
+
+// ---- mm_splitk_sum: split-K's partial sums [split, batch, M, N] -> C, with the epilogue.
+@group(0) @binding(3) var<storage, read> sk_part: array<f32>;
+@group(0) @binding(4) var<storage, read_write> sk_out: array<f32>;
+
+@compute @workgroup_size(256)
+fn mm_splitk_sum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  let total = p.batch * p.m * p.n;
+  if (i >= total) { return; }
+  var v = 0.0;
+  for (var s = 0u; s < p.split; s++) { v += sk_part[s * total + i]; }
+  if (ACCUMULATE) { v += sk_out[i]; }
+  sk_out[i] = epilogue(v, i, i % p.n);
 }
 
 // ---- mm_shared ---------------------------------------------------------------------------------
@@ -193,7 +253,12 @@ fn mm_shared(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
     for (var j = 0u; j < 4u; j++) {
       let gm = m0 + lid.y * 4u + i;
       let gn = n0 + lid.x * 4u + j;
-      if (gm < p.m && gn < p.n) { tc[cbase + gm * p.n + gn] = acc[i][j]; }
+      if (gm < p.m && gn < p.n) {
+        let at = cbase + gm * p.n + gn;
+        var v = acc[i][j];
+        if (ACCUMULATE) { v += tc[at]; }
+        tc[at] = epilogue(v, at, gn);
+      }
     }
   }
 }
@@ -220,9 +285,9 @@ fn mm_pack(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid
 }
 
 // ---- mm_uniform --------------------------------------------------------------------------------
-@group(0) @binding(1) var<storage, read> ua: array<f32>;
-@group(0) @binding(2) var<uniform> ub: array<vec4f, 4096>;
-@group(0) @binding(3) var<storage, read_write> uc: array<f32>;
+@group(0) @binding(3) var<storage, read> ua: array<f32>;
+@group(0) @binding(4) var<uniform> ub: array<vec4f, 4096>;
+@group(0) @binding(5) var<storage, read_write> uc: array<f32>;
 
 fn a_row(r: u32) -> u32 {
   let z = r / p.m;
@@ -284,6 +349,7 @@ fn mm_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
           let at = (r + h) * p.n + n;
           var v = acc[h * 4u + j / 4u][j % 4u];
           if (p.accum != 0u) { v += uc[at]; }
+          if (p.last != 0u) { v = epilogue(v, at, n); }
           uc[at] = v;
         }
       }
@@ -367,16 +433,16 @@ fn mm_pack4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wi
 // ---- mm_dual ------------------------------------------------------------------------------------
 // Up to four K chunks per dispatch, each an A window (rows x kp) and a B window (panels of kp x 16)
 // of its own: a chunk past K has kn 0.
-@group(0) @binding(1) var<uniform> da0: array<vec4f, 4096>;
-@group(0) @binding(2) var<uniform> da1: array<vec4f, 4096>;
-@group(0) @binding(3) var<uniform> da2: array<vec4f, 4096>;
-@group(0) @binding(4) var<uniform> da3: array<vec4f, 4096>;
-@group(0) @binding(5) var<uniform> db0: array<vec4f, 4096>;
-@group(0) @binding(6) var<uniform> db1: array<vec4f, 4096>;
-@group(0) @binding(7) var<uniform> db2: array<vec4f, 4096>;
-@group(0) @binding(8) var<uniform> db3: array<vec4f, 4096>;
-@group(0) @binding(9) var<storage, read_write> dc: array<f32>;
-@group(0) @binding(9) var<storage, read_write> dc4: array<vec4f>;
+@group(0) @binding(3) var<uniform> da0: array<vec4f, 4096>;
+@group(0) @binding(4) var<uniform> da1: array<vec4f, 4096>;
+@group(0) @binding(5) var<uniform> da2: array<vec4f, 4096>;
+@group(0) @binding(6) var<uniform> da3: array<vec4f, 4096>;
+@group(0) @binding(7) var<uniform> db0: array<vec4f, 4096>;
+@group(0) @binding(8) var<uniform> db1: array<vec4f, 4096>;
+@group(0) @binding(9) var<uniform> db2: array<vec4f, 4096>;
+@group(0) @binding(10) var<uniform> db3: array<vec4f, 4096>;
+@group(0) @binding(11) var<storage, read_write> dc: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dc4: array<vec4f>;
 
 // 4 k of rows a, b (a lane's two rows) against the 16 columns in u, w (as mm_uniform's panel).
 fn dual_step(acc: ptr<function, array<vec4f, 8>>, u: vec4f, w: vec4f, a: vec4f, b: vec4f) {
@@ -434,6 +500,7 @@ fn mm_dual(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid:
           let at = (r + h) * p.n + n;
           var v = acc[h * 4u + j / 4u][j % 4u];
           if (p.accum != 0u) { v += dc[at]; }
+          if (p.last != 0u) { v = epilogue(v, at, n); }
           dc[at] = v;
         }
       }
@@ -458,6 +525,7 @@ fn mm_dual4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
           let at = (r + h) * n4 + n;
           var v = acc[h * 4u + j];
           if (p.accum != 0u) { v += dc4[at]; }
+          if (p.last != 0u) { v = epilogue4(v, at, n); }
           dc4[at] = v;
         }
       }
@@ -466,9 +534,9 @@ fn mm_dual4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
 }
 
 // ---- mm_subgroup -------------------------------------------------------------------------------
-@group(0) @binding(1) var<storage, read> sga: array<f32>;
-@group(0) @binding(2) var<storage, read> sgb: array<f32>;
-@group(0) @binding(3) var<storage, read_write> sgc: array<f32>;
+@group(0) @binding(3) var<storage, read> sga: array<f32>;
+@group(0) @binding(4) var<storage, read> sgb: array<f32>;
+@group(0) @binding(5) var<storage, read_write> sgc: array<f32>;
 
 const SG_ROWS: u32 = 8u;
 
@@ -512,7 +580,12 @@ fn mm_subgroup(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
   let cbase = zb * p.m * p.n;
   for (var i = 0u; i < SG_ROWS; i++) {
     for (var j = 0u; j < 4u; j++) {
-      if (m0 + i < p.m && n0 + j < p.n) { sgc[cbase + (m0 + i) * p.n + n0 + j] = acc[i][j]; }
+      if (m0 + i < p.m && n0 + j < p.n) {
+        let at = cbase + (m0 + i) * p.n + n0 + j;
+        var v = acc[i][j];
+        if (ACCUMULATE) { v += sgc[at]; }
+        sgc[at] = epilogue(v, at, n0 + j);
+      }
     }
   }
 }

@@ -2,6 +2,7 @@
 // shaders/elementwise.wgsl switches on through the UNARY_* / BINARY_* constants generated from the
 // same table) and its vector-Jacobian product. Unary VJPs run one fused kernel (g * f'(x, y)); binary VJPs are written
 // with the forward ops and reduced back over broadcast axes.
+import activationWgsl from '../../shaders/activation.wgsl';
 import code from '../../shaders/elementwise.wgsl';
 import { record } from '../autograd/tape.js';
 import { GpuError } from '../gpu/device.js';
@@ -40,7 +41,12 @@ const ELEMENTWISE_PARAMS = uniformStruct('Params', {
   n: 'u32', rank: 'u32', alpha: 'f32',
   shape: ['vec4<u32>', 2], a_strides: ['vec4<u32>', 2], b_strides: ['vec4<u32>', 2],
 });
-const source = `${code}\n// Op codes, from src/ops/elementwise.ts:\n${opConstants('UNARY', UNARY_OPS)}${opConstants('BINARY', BINARY_OPS)}`;
+/**
+ * shaders/activation.wgsl with the unary op codes it switches on: appended to every source that
+ * applies an activation (here, and the matmul epilogue), so that all compute it alike.
+ */
+export const ACTIVATION_WGSL = `${activationWgsl}\n// Op codes, from src/ops/elementwise.ts:\n${opConstants('UNARY', UNARY_OPS)}`;
+const source = `${code}\n${ACTIVATION_WGSL}${opConstants('BINARY', BINARY_OPS)}`;
 const kernel = (name: string, entry: string, inputs: number, outputs = 1): Kernel<typeof ELEMENTWISE_PARAMS.spec> => ({
   name: `elementwise.${name}`, code: source, entry, params: ELEMENTWISE_PARAMS, inputs, outputs,
 });
@@ -58,40 +64,35 @@ const UNARY_SAVES: Record<UnaryName, 'x' | 'y'> = {
   square: 'x', scale: 'x', shift: 'x', powScalar: 'x', reciprocal: 'y',
 };
 
-
+/**
+ * g * f'(x, y) for unary op `name`, from x or y (UNARY_SAVES says which): the kernel reads only
+ * that one, so it fills both bindings.
+ */
+function unaryBackward(name: UnaryName, xy: Tensor, g: Tensor, alpha: number): Tensor {
+  const dx = Tensor.empty(xy.shape, 'f32', `${name}.backward`);
+  launch(UNARY_BACKWARD, {
+    inputs: [xy, xy, g],
+    outputs: [dx],
+    params: flat(xy.size, alpha),
+    overrides: { OP: UNARY_OPS[name], WG },
+    workgroups: grid(Math.ceil(xy.size / WG)),
+    label: describeOp(`${name}.backward`, xy),
+  });
+  return dx;
+}
 
 function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
   expectDType(name, 'f32', x);
   const out = Tensor.empty(x.shape, 'f32', name);
-  const op = UNARY_OPS[name];
   launch(UNARY, {
     inputs: [x],
     outputs: [out],
     params: flat(x.size, alpha),
-    overrides: { OP: op, WG },
+    overrides: { OP: UNARY_OPS[name], WG },
     workgroups: grid(Math.ceil(x.size / WG)),
     label: describeOp(name, x),
   });
-  const saves = UNARY_SAVES[name];
-  return record(
-    name,
-    [x],
-    out,
-    (g, { saved: [xy] }) => {
-      // The kernel reads x or y, never both: the one saved tensor fills both bindings.
-      const dx = Tensor.empty(x.shape, 'f32', `${name}.backward`);
-      launch(UNARY_BACKWARD, {
-        inputs: [xy!, xy!, g],
-        outputs: [dx],
-        params: flat(x.size, alpha),
-        overrides: { OP: op, WG },
-        workgroups: grid(Math.ceil(x.size / WG)),
-        label: describeOp(`${name}.backward`, x),
-      });
-      return [dx];
-    },
-    [saves === 'x' ? x : out],
-  );
+  return record(name, [x], out, (g, { saved: [xy] }) => [unaryBackward(name, xy!, g, alpha)], [UNARY_SAVES[name] === 'x' ? x : out]);
 }
 
 export const neg = (x: Tensor): Tensor => unary('neg', x);
@@ -114,8 +115,24 @@ export const shift = (x: Tensor, alpha: number): Tensor => unary('shift', x, alp
 /** x ** alpha. */
 export const powScalar = (x: Tensor, alpha: number): Tensor => unary('powScalar', x, alpha);
 
-/** The activations `gated` takes. */
-export type GateActivation = Extract<UnaryName, 'relu' | 'gelu' | 'sigmoid' | 'tanh'>;
+/** The activations `gated` and the matmul epilogue take (shaders/activation.wgsl). */
+export const GATE_ACTIVATIONS = ['relu', 'gelu', 'sigmoid', 'tanh'] as const satisfies readonly UnaryName[];
+export type GateActivation = (typeof GATE_ACTIVATIONS)[number];
+
+/** The code an activation has in shaders/activation.wgsl's `activate`. */
+export const activationCode = (act: GateActivation): number => UNARY_OPS[act];
+
+/** The activations whose derivative follows from their output (relu: y > 0 exactly where x > 0). */
+export const gradFromOutput = (act: GateActivation): boolean => act !== 'gelu';
+
+/**
+ * g * act'(x) from the activation's output y = act(x) alone, in one dispatch (unary_backward with
+ * y in both bindings): for the activations `gradFromOutput` admits.
+ */
+export function activationBackward(act: GateActivation, y: Tensor, g: Tensor): Tensor {
+  if (!gradFromOutput(act)) throw new GpuError(`activationBackward: ${act}'s derivative needs its input`);
+  return unaryBackward(act, y, g, 0);
+}
 
 /**
  * act(a) * b over equal shapes in one kernel, its VJP in one more: T5 v1.1's gated feed-forward

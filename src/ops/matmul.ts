@@ -11,37 +11,45 @@
 //   dual      uniform's tile with A packed into 64 KiB uniform windows too, four K chunks per
 //             dispatch: the fast path on lavapipe, where a storage load is a branchy per-lane
 //             gather and a uniform-buffer one is not
+//
+// Every variant takes the same epilogue (MatmulOptions: bias, residual, activation, out,
+// accumulate), compiled in only where asked for, so that a linear layer's bias, a residual
+// block's sum and a feed-forward's activation cost no dispatch of their own, and a gradient can be
+// written or added straight into a given buffer. The engine is f32 on the device (f16 and bf16
+// weights are converted on the host when loaded), so there are no dtype casts to fuse.
 import code from '../../shaders/matmul.wgsl';
 import { needsGrad, record } from '../autograd/tape.js';
 import { gpu, GpuError } from '../gpu/device.js';
-import { grid, type Kernel } from '../gpu/kernels.js';
+import { grid, type Kernel, type Overrides } from '../gpu/kernels.js';
 import { padTo, uniformStruct, type ParamValues } from '../gpu/params.js';
 import { choose, tune, type TuneResult } from '../gpu/tune.js';
 import { tensor } from '../tensor/create.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { fmtShape, numel, Tensor, type Shape } from '../tensor/tensor.js';
+import { ACTIVATION_WGSL, activationBackward, activationCode, GATE_ACTIVATIONS, gelu, gradFromOutput, type GateActivation } from './elementwise.js';
 import { fill } from './fill.js';
-import { expectDType, launch } from './launch.js';
+import { expectDType, expectShape, launch } from './launch.js';
 import { sum, sumTo } from './sum.js';
 
 // The subgroup kernels sit below a marker in the shader file: adapters without the feature compile
 // only the part above it, and the part with subgroups needs the `enable` directive first.
 const SUBGROUP_MARK = code.indexOf('//!subgroups');
-const PORTABLE_CODE = code.slice(0, SUBGROUP_MARK);
-const SUBGROUP_CODE = `enable subgroups;\n${code}`;
+const PORTABLE_CODE = `${code.slice(0, SUBGROUP_MARK)}\n${ACTIVATION_WGSL}`;
+const SUBGROUP_CODE = `enable subgroups;\n${code}\n${ACTIVATION_WGSL}`;
 
 /**
  * C[batch, m, n] = A[m, k] B[k, n] with A's and B's element strides (sam, sak, sbk, sbn); the
  * batch rank (<= 4); this dispatch's K range [k0, k0 + kn) and `accum` (1 to add into C instead
  * of storing); mm_uniform's 16-column block `jb`; split-K's number of K chunks and their length;
- * the packed panel's length; the output batch dims and each operand's batch strides (0 where it
- * broadcasts), right-aligned.
+ * the packed panel's length; `last` (1 where a dispatch writes final values: the epilogue runs
+ * there); the output batch dims and each operand's batch strides (0 where it broadcasts),
+ * right-aligned.
  */
 const MATMUL_PARAMS = uniformStruct('Params', {
   m: 'u32', n: 'u32', k: 'u32', batch: 'u32',
   sam: 'u32', sak: 'u32', sbk: 'u32', sbn: 'u32',
   rank: 'u32', k0: 'u32', kn: 'u32', accum: 'u32',
-  jb: 'u32', split: 'u32', kchunk: 'u32', panel: 'u32', r0: 'u32', rb: 'u32', kps: 'u32',
+  jb: 'u32', split: 'u32', kchunk: 'u32', panel: 'u32', r0: 'u32', rb: 'u32', kps: 'u32', last: 'u32',
   kns: 'vec4<u32>',
   bshape: 'vec4<u32>', abatch: 'vec4<u32>', bbatch: 'vec4<u32>',
 });
@@ -49,16 +57,19 @@ type MatmulParams = ParamValues<typeof MATMUL_PARAMS.spec>;
 const kernel = (name: string, code: string, inputs: number, uniformInputs = 0): Kernel<typeof MATMUL_PARAMS.spec> => ({
   name: `matmul.${name}`, code, entry: `mm_${name}`, params: MATMUL_PARAMS, inputs, outputs: 1, uniformInputs,
 });
-const TILED = kernel('tiled', PORTABLE_CODE, 2);
-const SHARED = kernel('shared', PORTABLE_CODE, 2);
-const SUBGROUP = kernel('subgroup', SUBGROUP_CODE, 2);
+// Product kernels take the epilogue's bias and residual as their first two inputs (a dummy where
+// the pipeline does not read them), then their operands.
+const TILED = kernel('tiled', PORTABLE_CODE, 2 + 2);
+const SPLITK_SUM = kernel('splitk_sum', PORTABLE_CODE, 2 + 1);
+const SHARED = kernel('shared', PORTABLE_CODE, 2 + 2);
+const SUBGROUP = kernel('subgroup', SUBGROUP_CODE, 2 + 2);
 const PACK = kernel('pack', SUBGROUP_CODE, 1);
-const UNIFORM = kernel('uniform', SUBGROUP_CODE, 2, 1);
+const UNIFORM = kernel('uniform', SUBGROUP_CODE, 2 + 2, 1);
 const PACK_A = { ...kernel('pack', SUBGROUP_CODE, 1), name: 'matmul.pack_a', entry: 'mm_pack_a' };
 const PACK_A4 = { ...PACK_A, name: 'matmul.pack_a4', entry: 'mm_pack_a4' };
 const PACK_AT4 = { ...PACK_A, name: 'matmul.pack_at4', entry: 'mm_pack_at4' };
 const PACK4 = { ...PACK, name: 'matmul.pack4', entry: 'mm_pack4' };
-const DUAL = kernel('dual', SUBGROUP_CODE, 2 * 4, 2 * 4);
+const DUAL = kernel('dual', SUBGROUP_CODE, 2 + 2 * 4, 2 * 4);
 const DUAL4 = { ...DUAL, name: 'matmul.dual4', entry: 'mm_dual4' };
 
 /** The kernel variants, in the order the tests and benchmarks list them. */
@@ -72,7 +83,49 @@ export interface MatmulOptions {
   transB?: boolean;
   /** Force a kernel variant (tests, benchmarks); it must be available for the shapes. */
   variant?: MatmulVariant;
+  /** [N], added to every row of the product (a linear layer's bias). */
+  bias?: Tensor;
+  /**
+   * The output's shape, added after the bias: out = op(a) op(b) + bias + residual. Not together
+   * with `activation` (act(x W + b) + r and act(x W + b + r) are both in use; compose the one meant).
+   */
+  residual?: Tensor;
+  /**
+   * Applied last: out = act(op(a) op(b) + bias). The VJP takes relu's, tanh's and sigmoid's
+   * derivative from the saved output (one dispatch); gelu's needs the pre-activation, so under a
+   * tape gelu runs as its own op after the fused bias (the same dispatches as unfused) and fuses
+   * only where nothing is recorded.
+   */
+  activation?: GateActivation;
+  /**
+   * Write the product into this contiguous f32 tensor of the output's shape (a view at an aligned
+   * offset of a larger buffer will do) instead of a new one, and return it. It must not share a
+   * buffer with an input, and cannot be recorded: only where no input needs a gradient (noGrad,
+   * inside a VJP).
+   */
+  out?: Tensor;
+  /** With `out`: out = out + op(a) op(b) (the same invocation reads and writes each element). No epilogue. */
+  accumulate?: boolean;
 }
+
+/** What a product does with its sums besides storing them into a new tensor (see MatmulOptions). */
+type Epilogue = Pick<MatmulOptions, 'bias' | 'residual' | 'activation' | 'out' | 'accumulate'>;
+
+const fused = (e: Epilogue): boolean => !!(e.bias || e.residual || e.activation);
+
+/** The override constants of a product kernel with epilogue `e`, adding into C when `accumulate`. */
+function epilogueOverrides(e: Epilogue, accumulate: boolean): Overrides {
+  return {
+    ...(fused(e) ? { EPILOGUE: true } : {}),
+    ...(e.bias ? { BIAS: true } : {}),
+    ...(e.residual ? { RESIDUAL: true } : {}),
+    ...(e.activation ? { ACT: activationCode(e.activation) } : {}),
+    ...(accumulate ? { ACCUMULATE: true } : {}),
+  };
+}
+
+/** The epilogue's two leading bindings; `dummy` fills an unused one (never read). */
+const epilogueInputs = (e: Epilogue, dummy: Tensor): Tensor[] => [e.bias ?? dummy, e.residual ?? dummy];
 
 const MAX_BATCH_RANK = 4;
 const MAX_GRID = 65535;
@@ -147,7 +200,7 @@ function geometry(aShape: Shape, bShape: Shape, transA: boolean, transB: boolean
   };
 }
 
-interface Extra { k0?: number; kn?: number; accum?: boolean; jb?: number; split?: number; kchunk?: number; panel?: number; r0?: number; rb?: number; kps?: number; kns?: number[] }
+interface Extra { k0?: number; kn?: number; accum?: boolean; jb?: number; split?: number; kchunk?: number; panel?: number; r0?: number; rb?: number; kps?: number; last?: boolean; kns?: number[] }
 
 function params(g: Geometry, x: Extra = {}): MatmulParams {
   // Batch axes are right-aligned in the vec4s.
@@ -155,7 +208,7 @@ function params(g: Geometry, x: Extra = {}): MatmulParams {
   return {
     m: g.m, n: g.n, k: g.k, batch: g.batch, sam: g.sam, sak: g.sak, sbk: g.sbk, sbn: g.sbn,
     rank: g.batchShape.length, k0: x.k0 ?? 0, kn: x.kn ?? g.k, accum: x.accum ? 1 : 0,
-    jb: x.jb ?? 0, split: x.split ?? 1, kchunk: x.kchunk ?? g.k, panel: x.panel ?? 0, r0: x.r0 ?? 0, rb: x.rb ?? 0, kps: x.kps ?? 0, kns: x.kns ?? [],
+    jb: x.jb ?? 0, split: x.split ?? 1, kchunk: x.kchunk ?? g.k, panel: x.panel ?? 0, r0: x.r0 ?? 0, rb: x.rb ?? 0, kps: x.kps ?? 0, last: (x.last ?? true) ? 1 : 0, kns: x.kns ?? [],
     bshape: pad(g.batchShape, 1), abatch: pad(g.aBatchStrides, 0), bbatch: pad(g.bBatchStrides, 0),
   };
 }
@@ -221,7 +274,7 @@ function tuneInputs(g: Geometry) {
     const rand = (shape: Shape) => keep(tensor(Float32Array.from({ length: numel(shape) }, (_, i) => Math.sin(i * 0.618)), shape));
     const a = rand(g.aShape), b = rand(g.bShape);
     return {
-      run: (v: MatmulVariant) => tidy(() => void dispatch(a, b, g, v)),
+      run: (v: MatmulVariant) => tidy(() => void dispatch(a, b, g, v, {})),
       dispose: () => { a.dispose(); b.dispose(); },
     };
   };
@@ -239,33 +292,44 @@ function checkGrid(g: Geometry, dims: readonly number[]): void {
   if (dims.some((d) => d > MAX_GRID)) throw new GpuError(`matmul: ${describe(g)} needs a dispatch grid [${dims}] beyond ${MAX_GRID}`);
 }
 
-/** Records the kernels of one product; the output is contiguous [...batch, M, N]. */
-function dispatch(a: Tensor, b: Tensor, g: Geometry, variant: MatmulVariant): Tensor {
+/** Records the kernels of one product; the output (e.out, or new) is contiguous [...batch, M, N]. */
+function dispatch(a: Tensor, b: Tensor, g: Geometry, variant: MatmulVariant, e: Epilogue): Tensor {
   const shape = [...g.batchShape, g.m, g.n];
-  if (numel(shape) === 0) return Tensor.empty(shape, 'f32', 'matmul');
-  if (g.k === 0) return fill(shape, 0);
+  if (numel(shape) === 0) return e.out ?? Tensor.empty(shape, 'f32', 'matmul');
+  if (g.k === 0) {
+    // No operand to bind: there is nothing for a kernel to read.
+    if (e.out || fused(e)) throw new GpuError(`matmul: ${describe(g)} has K = 0, which takes no epilogue or out`);
+    return fill(shape, 0);
+  }
   const label = `matmul ${describe(g)} ${variant}`;
+  const out = e.out ?? Tensor.empty(shape, 'f32', 'matmul');
   if (variant === 'splitk') {
     const split = splitCount(g);
     const partial = Tensor.empty([split, ...shape], 'f32', 'matmul.partial');
     const wg = [cdiv(g.n, TILE), cdiv(g.m, TILE), g.batch * split] as const;
     checkGrid(g, wg);
-    launch(TILED, { inputs: [a, b], outputs: [partial], params: params(g, { split, kchunk: cdiv(g.k, split) }), workgroups: wg, label });
-    const out = sum(partial, 0);
+    launch(TILED, { inputs: [...epilogueInputs({}, a), a, b], outputs: [partial], params: params(g, { split, kchunk: cdiv(g.k, split) }), workgroups: wg, label });
+    launch(SPLITK_SUM, {
+      inputs: [...epilogueInputs(e, partial), partial],
+      outputs: [out],
+      params: params(g, { split }),
+      overrides: epilogueOverrides(e, e.accumulate ?? false),
+      workgroups: grid(cdiv(numel(shape), 256)),
+      label: `${label} sum`,
+    });
     partial.dispose();
     return out;
   }
-  const out = Tensor.empty(shape, 'f32', 'matmul');
   if (variant === 'uniform') {
-    uniformPanels(a, b, out, g, label);
+    uniformPanels(a, b, out, g, e, label);
     return out;
   }
   if (variant === 'dual') {
-    dualWindows(a, b, out, g, label);
+    dualWindows(a, b, out, g, e, label);
     return out;
   }
   let kernel = TILED, wg: readonly [number, number, number] = [cdiv(g.n, TILE), cdiv(g.m, TILE), g.batch];
-  let overrides = {};
+  let overrides = epilogueOverrides(e, e.accumulate ?? false);
   if (variant === 'shared') {
     kernel = SHARED;
     wg = [cdiv(g.n, SHARED_TILE), cdiv(g.m, SHARED_TILE), g.batch];
@@ -273,11 +337,11 @@ function dispatch(a: Tensor, b: Tensor, g: Geometry, variant: MatmulVariant): Te
     // Lanes cover 4 columns each: a narrow output gets a narrow workgroup (>= 8 lanes to broadcast).
     const lanes = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(cdiv(g.n, 4)))));
     kernel = SUBGROUP;
-    overrides = { WG: lanes };
+    overrides = { ...overrides, WG: lanes };
     wg = [cdiv(g.n, 4 * lanes), cdiv(g.m, SG_ROWS), g.batch];
   }
   checkGrid(g, wg);
-  launch(kernel, { inputs: [a, b], outputs: [out], params: params(g), overrides, workgroups: wg, label });
+  launch(kernel, { inputs: [...epilogueInputs(e, a), a, b], outputs: [out], params: params(g), overrides, workgroups: wg, label });
   return out;
 }
 
@@ -287,7 +351,7 @@ function dispatch(a: Tensor, b: Tensor, g: Geometry, variant: MatmulVariant): Te
  * K chunk as fit (8 at K = 128), one per grid z; K beyond one panel accumulates. Panels are packed
  * densely; a binding may run over into the next panels, which it never reads.
  */
-function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: string): void {
+function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, e: Epilogue, label: string): void {
   const kp = Math.min(PANEL_MAX_ROWS, cdiv(g.k, 4) * 4);
   const nkc = cdiv(g.k, kp), njb = cdiv(g.n, PANEL_COLS);
   const per = kp * PANEL_COLS;
@@ -305,10 +369,10 @@ function uniformPanels(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: st
       const window = packed.view([PANEL_FLOATS], (kc * njb + jb) * per);
       const k0 = kc * kp;
       launch(UNIFORM, {
-        inputs: [a, window],
+        inputs: [...epilogueInputs(e, a), a, window],
         outputs: [out],
-        params: params(g, { k0, kn: Math.min(kp, g.k - k0), accum: kc > 0, jb, panel: kp }),
-        overrides: { WG: wgSize },
+        params: params(g, { k0, kn: Math.min(kp, g.k - k0), accum: kc > 0 || e.accumulate, jb, panel: kp, last: kc === nkc - 1 }),
+        overrides: { ...epilogueOverrides(e, false), WG: wgSize },
         workgroups: [wx, wy, Math.min(perWindow, njb - jb)],
         label,
       });
@@ -351,7 +415,7 @@ function dualChunk(rows: number, k: number, n: number): number {
  * both bound as 64 KiB uniform buffers (lavapipe gathers from a uniform buffer without a bounds
  * branch per lane), four K chunks per dispatch; grid z over the B window's panels.
  */
-function dualWindows(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: string): void {
+function dualWindows(a: Tensor, b: Tensor, out: Tensor, g: Geometry, e: Epilogue, label: string): void {
   const rows = g.batch * g.m;
   const njb = cdiv(g.n, PANEL_COLS);
   const kp = dualChunk(rows, g.k, g.n);
@@ -383,11 +447,12 @@ function dualWindows(a: Tensor, b: Tensor, out: Tensor, g: Geometry, label: stri
       const aw = chunks.map((kc) => packedA.view([PANEL_FLOATS], (kc * nrb + w) * PANEL_FLOATS));
       for (let jb = 0; jb < njb; jb += perWindow) {
         const bw = chunks.map((kc) => packedB.view([PANEL_FLOATS], (kc * njb + jb) * per));
+        // A B window is the dummy: the vec4 epilogue bindings need 16 bytes, which A may not have.
         launch(kernel, {
-          inputs: [...aw, ...bw],
+          inputs: [...epilogueInputs(e, bw[0]!), ...aw, ...bw],
           outputs: [out],
-          params: params(g, { accum: c0 > 0, jb, panel: kp, r0: w * rb, rb, kns }),
-          overrides: { WG: wgSize },
+          params: params(g, { accum: c0 > 0 || e.accumulate, jb, panel: kp, r0: w * rb, rb, kns, last: c0 + DUAL_CHUNKS >= nkc }),
+          overrides: { ...epilogueOverrides(e, false), WG: wgSize },
           workgroups: [cdiv(lanes, wgSize), 1, Math.min(perWindow, njb - jb)],
           label,
         });
@@ -411,15 +476,17 @@ function plan(aShape: Shape, bShape: Shape, tA: boolean, tB: boolean): Geometry 
   return geometry([g.batch * g.m, g.k], bShape, false, tB);
 }
 
-/** Records op(a) x op(b); `variant` is forced when `strict`, else used only where it can run. */
-function run(a: Tensor, b: Tensor, tA: boolean, tB: boolean, variant: MatmulVariant | undefined, strict: boolean): Tensor {
+/** Records op(a) x op(b) with epilogue `e`; `variant` is forced when `strict`, else used only where it can run. */
+function run(a: Tensor, b: Tensor, tA: boolean, tB: boolean, variant: MatmulVariant | undefined, strict: boolean, e: Epilogue = {}): Tensor {
   const g = plan(a.shape, b.shape, tA, tB);
   const v = pick(g, strict || (variant && available(g).includes(variant)) ? variant : undefined);
-  if (g.aShape === a.shape) return dispatch(a, b, g, v);
+  if (g.aShape === a.shape) return dispatch(a, b, g, v, e);
+  // Folded rows: the output, residual and `out` are contiguous, so they bind as they are.
   const a2 = a.view(g.aShape);
-  const flat = dispatch(a2, b, g, v);
-  const out = flat.view([...a.shape.slice(0, -1), g.n]);
+  const flat = dispatch(a2, b, g, v, e);
   a2.dispose();
+  if (flat === e.out) return flat;
+  const out = flat.view([...a.shape.slice(0, -1), g.n]);
   flat.dispose();
   return out;
 }
@@ -428,27 +495,82 @@ function run(a: Tensor, b: Tensor, tA: boolean, tB: boolean, variant: MatmulVari
 const product = (a: Tensor, b: Tensor, transA: boolean, transB: boolean, variant?: MatmulVariant): Tensor =>
   run(a, b, transA, transB, variant, false);
 
+/** Throws unless the epilogue fits the product's output `shape` and makes sense as a whole. */
+function checkEpilogue(a: Tensor, b: Tensor, shape: Shape, e: Epilogue): void {
+  const op = `matmul ${describe({ aShape: a.shape, bShape: b.shape, transA: false, transB: false })}`;
+  const n = shape[shape.length - 1]!;
+  if (e.bias) {
+    expectDType(op, 'f32', e.bias);
+    expectShape(op, e.bias, [n], 'bias');
+  }
+  if (e.residual) {
+    expectDType(op, 'f32', e.residual);
+    expectShape(op, e.residual, shape, 'residual');
+  }
+  if (e.activation !== undefined && !GATE_ACTIVATIONS.includes(e.activation)) {
+    throw new GpuError(`${op}: unknown activation "${e.activation}" (${GATE_ACTIVATIONS.join(', ')})`);
+  }
+  if (e.activation && e.residual) {
+    throw new GpuError(`${op}: activation and residual together are ambiguous (act(x W + b) + r or act(x W + b + r)); fuse one, apply the other as its own op`);
+  }
+  if (e.accumulate && !e.out) throw new GpuError(`${op}: accumulate adds into \`out\`, which is missing`);
+  if (e.accumulate && fused(e)) throw new GpuError(`${op}: accumulate takes no bias, residual or activation`);
+  if (!e.out) return;
+  expectDType(op, 'f32', e.out);
+  expectShape(op, e.out, shape, 'out');
+  for (const t of [a, b, e.bias, e.residual]) {
+    if (t && t.range.buffer === e.out.range.buffer) throw new GpuError(`${op}: out ${e.out.describe()} shares a buffer with an input (${t.describe()}); a dispatch cannot read and write one buffer`);
+  }
+  if (needsGrad(a, b, ...(e.bias ? [e.bias] : []), ...(e.residual ? [e.residual] : []))) {
+    throw new GpuError(`${op}: out (a write into an existing tensor) cannot be recorded for autograd; use it where no input needs a gradient (noGrad, a VJP)`);
+  }
+}
+
 /**
  * op(a) x op(b) over the last two axes, where op transposes when `transA` / `transB` is set,
  * with NumPy broadcasting over the leading (batch) axes, e.g. [B,M,K] x [K,N] -> [B,M,N].
- * Differentiable in both operands; the VJP computes only the gradients that are needed.
+ * The epilogue options fuse a bias, a residual or an activation into the kernel that writes the
+ * product (out = act(op(a) op(b) + bias), or op(a) op(b) + bias + residual), or write and add it
+ * into a given tensor (`out`, `accumulate`); see MatmulOptions.
+ * Differentiable in both operands, the bias and the residual; the VJP computes only the gradients
+ * that are needed: the residual's is the output gradient itself (no dispatch), the bias's one
+ * column sum, the activation's one dispatch from the saved output.
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   expectDType('matmul', 'f32', a, b);
   const tA = opts.transA ?? false, tB = opts.transB ?? false;
-  const out = run(a, b, tA, tB, opts.variant, true);
+  const { bias, residual, activation: act, out: into } = opts;
+  if (bias || residual || act || into || opts.accumulate) {
+    const g = geometry(a.shape, b.shape, tA, tB);
+    checkEpilogue(a, b, [...g.batchShape, g.m, g.n], opts);
+  }
+  const inputs = [a, b, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  const recorded = needsGrad(...inputs);
+  // gelu's derivative needs its input: recorded, it runs as its own op, which saves it.
+  if (act && recorded && !gradFromOutput(act)) return gelu(matmul(a, b, { ...opts, activation: undefined }));
+  const out = run(a, b, tA, tB, opts.variant, true, opts);
+  if (!recorded) return out;
   const v = opts.variant;
-  // dA reads B and dB reads A: save only the operand whose partner needs a gradient.
+  // dA reads B and dB reads A: save only the operand whose partner needs a gradient; an
+  // activation's derivative comes from the output.
   const wantA = needsGrad(a), wantB = needsGrad(b);
-  const save = [...(wantA ? [b] : []), ...(wantB ? [a] : [])];
+  const save = [...(wantA ? [b] : []), ...(wantB ? [a] : []), ...(act ? [out] : [])];
   return record(
     'matmul',
-    [a, b],
+    inputs,
     out,
     (grad, { saved, needs }) => {
-      const sb = wantA ? saved[0]! : null;
-      const sa = wantB ? saved[wantA ? 1 : 0]! : null;
-      return [needs[0] && sb ? gradA(grad, sb, a.shape, tA, tB, v) : null, needs[1] && sa ? gradB(grad, sa, b.shape, tA, tB, v) : null];
+      let i = 0;
+      const sb = wantA ? saved[i++]! : null;
+      const sa = wantB ? saved[i++]! : null;
+      const dz = act ? activationBackward(act, saved[i]!, grad) : grad;
+      const n = out.shape[out.rank - 1]!;
+      return [
+        needs[0] && sb ? gradA(dz, sb, a.shape, tA, tB, v) : null,
+        needs[1] && sa ? gradB(dz, sa, b.shape, tA, tB, v) : null,
+        ...(bias ? [needs[2] ? sum(dz.view([dz.size / n, n]), 0) : null] : []),
+        ...(residual ? [needs[inputs.length - 1] ? grad.view(grad.shape) : null] : []),
+      ];
     },
     save,
   );

@@ -10,8 +10,8 @@ import { MATMUL_VARIANTS, matmul, matmulChoice, matmulVariants, tuneMatmul, type
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { matmul64, type MatmulCase } from '../ref/matmul.js';
-import { assertClose, numel, randArray, randInt, rng } from '../util/check.js';
-import { gradcheck, initGpu, read } from '../util/gpu.js';
+import { assertClose, assertSpecialsMatch, numel, randArray, randInt, rng } from '../util/check.js';
+import { dispatches, gradcheck, initGpu, read } from '../util/gpu.js';
 import { sum } from '../../src/ops/sum.js';
 import { messageOf } from '../util/throws.js';
 
@@ -79,17 +79,6 @@ for (const variant of MATMUL_VARIANTS) {
   });
 }
 
-/** NaN where the reference is NaN, the same infinity where it is infinite, close elsewhere. */
-function assertSpecialsMatch(got: ArrayLike<number>, want: Float64Array, what: string): void {
-  let scale = 0;
-  for (const w of want) if (Number.isFinite(w)) scale = Math.max(scale, Math.abs(w));
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i]!, w = want[i]!;
-    const ok = Number.isNaN(w) ? Number.isNaN(g) : Number.isFinite(w) ? Math.abs(g - w) <= 1e-6 + 2e-6 * scale : g === w;
-    assert.ok(ok, `${what}: element ${i} is ${g}, the float64 reference ${w}`);
-  }
-}
-
 for (const variant of MATMUL_VARIANTS) {
   t(`${variant}: NaN and infinities propagate as in the float64 reference`, async () => {
     const r = rng(variant.length * 7 + 3);
@@ -142,13 +131,6 @@ t('gradients through every variant', async () => {
     ], { seed: variant.length });
   }
 });
-
-/** Dispatches recorded while `fn` runs. */
-function dispatches(fn: () => void): number {
-  const before = recorder().snapshot().dispatches;
-  tidy(fn);
-  return recorder().snapshot().dispatches - before;
-}
 
 t('a frozen weight gets no weight-gradient matmul (needs[] pruning)', async () => {
   const r = rng(3);

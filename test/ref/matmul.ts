@@ -37,3 +37,22 @@ export function matmul64(c: MatmulCase, a: Float64Array, b: Float64Array): { sha
   }
   return { shape: [...batch, m, n], data };
 }
+
+/** The matmul epilogue (src/ops/matmul.ts's MatmulOptions) in float64. */
+export interface Epilogue64 {
+  bias?: Float64Array;
+  residual?: Float64Array;
+  act?: (x: number) => number;
+  /** What `out` held, for accumulate. */
+  prior?: Float64Array;
+}
+
+/** act(y + bias) or y + bias + residual (or prior + y) over a product y with n columns. */
+export function epilogue64(y: Float64Array, n: number, e: Epilogue64): Float64Array {
+  return y.map((v, i) => {
+    let x = (e.prior ? e.prior[i]! : 0) + v;
+    if (e.bias) x += e.bias[i % n]!;
+    if (e.residual) x += e.residual[i]!;
+    return e.act ? e.act(x) : x;
+  });
+}

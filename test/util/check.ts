@@ -23,3 +23,14 @@ export function assertClose(
     );
   }
 }
+
+/** NaN where the reference is NaN, the same infinity where it is infinite, close elsewhere. */
+export function assertSpecialsMatch(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i]!)) scale = Math.max(scale, Math.abs(want[i]!));
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!, w = want[i]!;
+    const ok = Number.isNaN(w) ? Number.isNaN(g) : Number.isFinite(w) ? Math.abs(g - w) <= 1e-6 + 2e-6 * scale : g === w;
+    assert.ok(ok, `${what}: element ${i} is ${g}, the float64 reference ${w}`);
+  }
+}

@@ -2,6 +2,7 @@
 // by finite differences along random directions.
 import { valueAndGrad } from '../../src/autograd/grad.js';
 import { initGpu } from '../../src/gpu/device.js';
+import { recorder } from '../../src/gpu/recorder.js';
 import { mul } from '../../src/ops/elementwise.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
@@ -67,4 +68,11 @@ export async function gradcheck(
     const scale = Math.max(Math.abs(fd), Math.abs(an), 1e-3);
     assert.ok(Math.abs(fd - an) <= rtol * scale, `gradcheck direction ${d}: finite difference ${fd} vs analytic ${an}`);
   }
+}
+
+/** Dispatches recorded while `fn` runs (inside a scope, so its tensors are freed). */
+export function dispatches(fn: () => void): number {
+  const before = recorder().snapshot().dispatches;
+  tidy(fn);
+  return recorder().snapshot().dispatches - before;
 }

@@ -114,7 +114,8 @@ export class AttemptPrompt implements PromptModule {
     const [l, d] = [this.promptLength, this.dModel];
     const a = this.weights(batch);
     const t1 = this.sources.shape[0]! + 1;
-    const mixed = add(reshape(this.P, [1, l * d]), matmul(a, reshape(this.all(l, d), [t1, l * d])));
+    // P is every row's bias: the sum is the product's epilogue.
+    const mixed = matmul(a, reshape(this.all(l, d), [t1, l * d]), { bias: reshape(this.P, [l * d]) });
     return reshape(mixed, [batch.inputIds.shape[0]!, l, d]);
   }
 

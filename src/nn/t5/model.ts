@@ -7,11 +7,11 @@
 // cross-attention without position bias; relu (v1.0) or gated-gelu_new (v1.1, flan, mT5, ByT5)
 // feed-forward; a tied lm_head scales the decoder output by d_model^-0.5.
 import { GpuError } from '../../gpu/device.js';
-import { add, gated, gelu, mul, relu, scale, sigmoid, type GateActivation } from '../../ops/elementwise.js';
+import { gated, gelu, mul, relu, scale, sigmoid, type GateActivation } from '../../ops/elementwise.js';
 import { dropout, dropoutAdd } from '../../ops/dropout.js';
 import { embedding } from '../../ops/embedding.js';
 import { concat } from '../../ops/layout.js';
-import { matmul } from '../../ops/matmul.js';
+import { matmul, type MatmulOptions } from '../../ops/matmul.js';
 import { rmsNorm } from '../../ops/rmsnorm.js';
 import type { Scalar } from '../../tensor/scalar.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -94,21 +94,26 @@ export class T5Model {
     return embedding(this.p('shared.weight'), ids);
   }
 
-  private linear(x: Tensor, name: string): Tensor {
-    const y = matmul(x, this.p(`${name}.weight`), { transB: true });
+  /** x W^T (+ bias where BitFit or an adapter has one), with a fused residual or activation. */
+  private linear(x: Tensor, name: string, epilogue: Pick<MatmulOptions, 'residual' | 'activation'> = {}): Tensor {
     const bias = this.extras.get(`${name}.bias`);
-    return bias ? add(y, bias) : y;
+    return matmul(x, this.p(`${name}.weight`), { transB: true, ...(bias ? { bias } : {}), ...epilogue });
   }
 
   /**
-   * The residual update of one sublayer: x + dropout(adapter(out)). The bottleneck adapter of
-   * `site` (Houlsby et al.: out + up(relu(down(out)))) exists only when `addAdapters` made it.
+   * The residual update of one sublayer: x + dropout(adapter(inner W_o^T)), W_o being `linear`.
+   * The bottleneck adapter of `site` (Houlsby et al.: out + up(relu(down(out)))) exists only when
+   * `addAdapters` made it. Without either, the sum is the projection's epilogue.
    */
-  private residual(x: Tensor, out: Tensor, site: string, mode: RunMode): Tensor {
+  private residual(x: Tensor, inner: Tensor, linear: string, site: string, mode: RunMode): Tensor {
     const a = `adapters.${site}`;
-    const adapted = this.extras.has(`${a}.down.weight`) ? add(out, this.linear(relu(this.linear(out, `${a}.down`)), `${a}.up`)) : out;
+    const drop = this.dropOptions(mode);
+    const adapter = this.extras.has(`${a}.down.weight`);
+    if (!adapter && !drop.training) return this.linear(inner, linear, { residual: x });
+    const out = this.linear(inner, linear);
+    const adapted = adapter ? this.linear(this.linear(out, `${a}.down`, { activation: 'relu' }), `${a}.up`, { residual: out }) : out;
     // The dropout and the sum in one kernel while training.
-    return dropoutAdd(x, adapted, this.config.dropout_rate, this.dropOptions(mode));
+    return dropoutAdd(x, adapted, this.config.dropout_rate, drop);
   }
 
   private drop(x: Tensor, mode: RunMode): Tensor {
@@ -159,8 +164,10 @@ export class T5Model {
   private feedForward(x: Tensor, prefix: string, mode: RunMode): Tensor {
     const h = this.norm(x, `${prefix}.layer_norm`);
     const ff = `${prefix}.DenseReluDense`;
-    const inner = this.config.is_gated_act ? this.gated(this.linear(h, `${ff}.wi_0`), this.linear(h, `${ff}.wi_1`)) : this.act(this.linear(h, `${ff}.wi`));
-    return this.residual(x, this.linear(this.drop(inner, mode), `${ff}.wo`), prefix, mode);
+    const inner = this.config.is_gated_act
+      ? this.gated(this.linear(h, `${ff}.wi_0`), this.linear(h, `${ff}.wi_1`))
+      : this.gate ? this.linear(h, `${ff}.wi`, { activation: this.gate }) : this.act(this.linear(h, `${ff}.wi`));
+    return this.residual(x, this.drop(inner, mode), `${ff}.wo`, prefix, mode);
   }
 
   /**
@@ -180,7 +187,7 @@ export class T5Model {
         this.splitHeads(this.linear(h, `${a}.SelfAttention.v`)),
         { bias, keyMask: mask, layout: 'bthd' },
       );
-      x = this.residual(x, this.linear(this.mergeHeads(att), `${a}.SelfAttention.o`), a, mode);
+      x = this.residual(x, this.mergeHeads(att), `${a}.SelfAttention.o`, a, mode);
       x = this.feedForward(x, `encoder.block.${i}.layer.1`, mode);
     }
     return this.drop(this.norm(x, 'encoder.final_layer_norm'), mode);
@@ -214,14 +221,14 @@ export class T5Model {
         layer.selfV = v.ref();
       }
       const self = t5Attention(this.splitHeads(this.linear(h, `${b}.layer.0.SelfAttention.q`)), k, v, { bias, causal: true, layout: 'bthd' });
-      x = this.residual(x, this.linear(this.mergeHeads(self), `${b}.layer.0.SelfAttention.o`), `${b}.layer.0`, mode);
+      x = this.residual(x, this.mergeHeads(self), `${b}.layer.0.SelfAttention.o`, `${b}.layer.0`, mode);
 
       const c = `${b}.layer.1`;
       const hc = this.norm(x, `${c}.layer_norm`);
       const ck = layer?.crossK ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.k`));
       const cv = layer?.crossV ?? this.splitHeads(this.linear(encoderHidden, `${c}.EncDecAttention.v`));
       const cross = t5Attention(this.splitHeads(this.linear(hc, `${c}.EncDecAttention.q`)), ck, cv, { keyMask: encoderMask, layout: 'bthd' });
-      x = this.residual(x, this.linear(this.mergeHeads(cross), `${c}.EncDecAttention.o`), c, mode);
+      x = this.residual(x, this.mergeHeads(cross), `${c}.EncDecAttention.o`, c, mode);
       x = this.feedForward(x, `${b}.layer.2`, mode);
     }
     if (cache) cache.length += decoderIds.shape[1]!;
