@@ -559,7 +559,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     'matmul',
     inputs,
     out,
-    (grad, { saved, needs }) => {
+    (grad, { saved, needs, dest, accumulate }) => {
       let i = 0;
       const sb = wantA ? saved[i++]! : null;
       const sa = wantB ? saved[i++]! : null;
@@ -567,7 +567,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       const n = out.shape[out.rank - 1]!;
       return [
         needs[0] && sb ? gradA(dz, sb, a.shape, tA, tB, v) : null,
-        needs[1] && sa ? gradB(dz, sa, b.shape, tA, tB, v) : null,
+        needs[1] && sa ? gradB(dz, sa, b.shape, tA, tB, v, accumulate[1] ? null : dest[1]) : null,
         ...(bias ? [needs[2] ? sum(dz.view([dz.size / n, n]), 0) : null] : []),
         ...(residual ? [needs[inputs.length - 1] ? grad.view(grad.shape) : null] : []),
       ];
@@ -585,15 +585,23 @@ function gradA(g: Tensor, b: Tensor, aShape: Shape, tA: boolean, tB: boolean, v?
 /**
  * dB: op(A)^T x g (transposed back for transB). When B has no batch but A does (a weight applied
  * to a batch), the batch folds into the reduction axis: one [K, B*M] x [B*M, N] product, no
- * per-batch gradients to sum.
+ * per-batch gradients to sum; that product writes straight into `into` (the weight's place in a
+ * gradient arena, valueAndGrad's `into`) when given, which is then returned.
  */
-function gradB(g: Tensor, a: Tensor, bShape: Shape, tA: boolean, tB: boolean, v?: MatmulVariant): Tensor {
+function gradB(g: Tensor, a: Tensor, bShape: Shape, tA: boolean, tB: boolean, v?: MatmulVariant, into?: Tensor | null): Tensor {
   const aBatch = numel(a.shape.slice(0, -2));
-  if (numel(bShape.slice(0, -2)) === 1 && aBatch > 1 && !tA) {
+  if (numel(bShape.slice(0, -2)) === 1 && !tA) {
     const [m, k] = a.shape.slice(-2) as [number, number];
     const a2 = a.view([aBatch * m, k]);
     const g2 = g.view([aBatch * m, g.shape[g.rank - 1]!]);
-    return (tB ? product(g2, a2, true, false, v) : product(a2, g2, true, false, v)).view(bShape);
+    const e = into && bShape.length === 2 ? { out: into } : {};
+    const d = tB ? run(g2, a2, true, false, v, false, e) : run(a2, g2, true, false, v, false, e);
+    a2.dispose();
+    g2.dispose();
+    if (d === into) return d;
+    const shaped = d.view(bShape);
+    d.dispose();
+    return shaped;
   }
   const full = tB ? product(g, a, true, tA, v) : product(a, g, !tA, false, v);
   return sumTo(full, bShape);

@@ -8,6 +8,7 @@ import { recorder } from '../../src/gpu/recorder.js';
 import { add, mul, relu, type GateActivation } from '../../src/ops/elementwise.js';
 import { MATMUL_VARIANTS, matmul, matmulVariants, type MatmulOptions } from '../../src/ops/matmul.js';
 import { sum } from '../../src/ops/sum.js';
+import { Arena } from '../../src/tensor/arena.js';
 import { tensor } from '../../src/tensor/create.js';
 import { tidy } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -226,6 +227,30 @@ t('out, then accumulate, write a weight gradient into a view of an arena (noGrad
   const want = matmul64({ a: [6, 4], b: [6, 3], transA: true, transB: false }, xd, gd).data.map((v) => 2 * v);
   assertClose(await read(dw), want, { rtol: 2e-6, atol: 1e-6, what: 'dW twice' });
   for (const t of [x, g, dw, arena]) t.dispose();
+});
+
+t("a weight's gradient lands in valueAndGrad's destination with no copy, the same to the bit", async () => {
+  const r = rng(17);
+  const x = tensor(randArray(r, 2 * 5 * 7), [2, 5, 7]), w = tensor(randArray(r, 4 * 7), [4, 7]), v = tensor(randArray(r, 3 * 4), [3, 4]);
+  const arena = Arena.upload([{ data: new Float32Array(28), shape: [4, 7] }, { data: new Float32Array(12), shape: [3, 4] }]);
+  const bits = async (g: Tensor) => Array.from(new Uint32Array((await g.toArray()).buffer));
+  // A linear layer as T5 runs it (x W^T, rows folded), and one weight used twice (the second use adds).
+  const fns: Array<[string, () => Tensor, number]> = [
+    ['once', () => sum(matmul(matmul(x, w, { transB: true }), v, { transB: true })), 0],
+    ['twice', () => sum(matmul(add(matmul(x, w, { transB: true }), matmul(x, w, { transB: true })), v, { transB: true })), 1],
+  ];
+  for (const [what, fn, copies] of fns) {
+    const plain = valueAndGrad(fn, [w, v]);
+    const copy = recorder().copy.bind(recorder());
+    let n = 0;
+    recorder().copy = (src, dst, label) => void (n++, copy(src, dst, label));
+    const into = valueAndGrad(fn, [w, v], { into: arena.views });
+    recorder().copy = copy;
+    assert.is(n, copies, `${what}: buffer copies`);
+    for (let i = 0; i < 2; i++) assert.equal(await bits(into.grads[i]!), await bits(plain.grads[i]!), `${what}: grad ${i}`);
+    [plain, into].forEach((res) => [res.value, ...res.grads].forEach((g) => g.dispose()));
+  }
+  for (const t of [x, w, v, ...arena.views, arena]) t.dispose();
 });
 
 t('refusals say what is wrong', async () => {
