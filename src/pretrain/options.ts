@@ -33,6 +33,7 @@ export interface PretrainOptions {
   steps: number;
   optimizer: 'adamw' | 'adafactor';
   lr: number;
+  scaleParameter: boolean;
   weightDecay: number;
   warmupSteps: number;
   schedule: 'linear' | 'constant';
@@ -74,6 +75,7 @@ export const PRETRAIN_SCHEMA: Schema = {
   steps: field.int('training steps', 1200, { min: 1 }),
   optimizer: field.enum('optimizer (full weight training)', ['adamw', 'adafactor'], 'adamw'),
   lr: field.number('peak learning rate', 2e-3, { above: 0 }),
+  scaleParameter: field.bool("Adafactor only: scale each step by the parameter's RMS (T5's pretraining form); off, every step is lr-sized", false),
   weightDecay: field.number('decoupled weight decay', 0.01, { min: 0 }),
   warmupSteps: field.int('linear warmup steps', 100, { min: 0 }),
   schedule: field.enum('after warmup: linear decay to 0 at the last step, or constant', ['linear', 'constant'], 'linear'),

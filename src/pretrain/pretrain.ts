@@ -30,7 +30,7 @@ import { readCorpus, type Corpus } from './corpus.js';
 import { Segments, tokenStream } from './data.js';
 import { Mixture, parseMixture, unigramEntropy, type TokenPair } from './mixture.js';
 import { initCheckpoint } from './init.js';
-import type { PretrainOptions } from './options.js';
+import { PRETRAIN_SCHEMA, type PretrainOptions } from './options.js';
 
 /** Files of a pretraining run, relative to its directory. */
 export const PRETRAIN_FILES = { model: 'model', snapshot: 'snapshot' } as const;
@@ -126,10 +126,10 @@ export async function runPretrain(o: PretrainOptions, resume: boolean): Promise<
   Run.check(o.out, resume);
   const { ckpt, tok } = startingPoint(o);
   const { corpora, data, targetLength, mixture } = pretrainData(o, tok);
-  const run = Run.open(o.out, 'pretrain', 'span-corruption', o as unknown as Resolved, resume);
+  const run = Run.open(o.out, 'pretrain', 'span-corruption', o as unknown as Resolved, resume, PRETRAIN_SCHEMA);
   const lm: LoadedModel = { model: modelFromCheckpoint(ckpt, { arena: true }), tokenizer: tok, dir: o.init ?? '(fresh)' };
   const params = [...lm.model.params.values()];
-  const opt = makeOptimizer(o.optimizer, [{ name: 'model', params, lr: o.lr }], o.weightDecay);
+  const opt = makeOptimizer(o.optimizer, [{ name: 'model', params, lr: o.lr }], o.weightDecay, o.scaleParameter);
   const target = { prompt: () => undefined, penalty: null, params: lm.model.params };
   // Captured once per batch shape, then replayed: the host only encodes the step's dispatches.
   // The checked tensors' names come from the eager and captured calls (a replay checks the same).

@@ -9,7 +9,7 @@ import { toFiniteFloat32, type HostTensor } from '../io/dtype.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { writeSafetensors } from '../io/safetensors_writer.js';
 import type { OptimizerState } from '../optim/optimizer.js';
-import type { Resolved } from './config.js';
+import type { Resolved, Schema } from './config.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const FORMAT = 'bpt-checkpoint/1';
@@ -91,11 +91,17 @@ export function loadTrainState(path: string): TrainState {
 /** Options whose change does not alter the computation (they may differ on resume). */
 const PRESENTATION = new Set(['progress', 'logEvery', 'checkpointEvery', 'keepCheckpoint', 'stopAfter', 'maxMinutes', 'out']);
 
-/** Throws unless a resumed run's options equal the checkpoint's (presentation options aside). */
-export function checkResumeOptions(path: string, saved: Resolved, now: Resolved): void {
+/**
+ * Throws unless a resumed run's options equal the checkpoint's (presentation options aside). With
+ * the stage's `schema`, an option the checkpoint does not name (one added since it was written) may
+ * be at its default, which is what the run did before the option existed.
+ */
+export function checkResumeOptions(path: string, saved: Resolved, now: Resolved, schema?: Schema): void {
   const diffs: string[] = [];
   for (const key of new Set([...Object.keys(saved), ...Object.keys(now)])) {
     if (PRESENTATION.has(key)) continue;
+    const field = schema?.[key];
+    if (!(key in saved) && field && JSON.stringify(field.default) === JSON.stringify(now[key])) continue;
     const a = JSON.stringify(saved[key]), b = JSON.stringify(now[key]);
     if (a !== b) diffs.push(`${key}: checkpoint ${a}, now ${b}`);
   }

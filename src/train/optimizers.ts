@@ -17,14 +17,17 @@ export interface ParamGroupDef {
 
 export type GradientOptimizer = Optimizer<BaseOptions>;
 
-/** One of the gradient optimizers over `groups` (weight decay applies to every group). */
-export function makeOptimizer(name: 'adamw' | 'adafactor' | 'sgd', groups: readonly ParamGroupDef[], weightDecay: number): GradientOptimizer {
+/**
+ * One of the gradient optimizers over `groups` (weight decay applies to every group).
+ * `scaleParameter` gives Adafactor T5's pretraining form: each step scaled by the parameter's RMS.
+ */
+export function makeOptimizer(name: 'adamw' | 'adafactor' | 'sgd', groups: readonly ParamGroupDef[], weightDecay: number, scaleParameter = false): GradientOptimizer {
   const specs = groups.map((g) => ({ params: g.params, lr: g.lr }));
   switch (name) {
     case 'adamw':
       return new AdamW(specs, { weightDecay }) as unknown as GradientOptimizer;
     case 'adafactor':
-      return new Adafactor(specs, { weightDecay, relativeStep: false, scaleParameter: false }) as unknown as GradientOptimizer;
+      return new Adafactor(specs, { weightDecay, relativeStep: false, scaleParameter }) as unknown as GradientOptimizer;
     case 'sgd':
       return new SGD(specs, { weightDecay }) as unknown as GradientOptimizer;
   }

@@ -11,7 +11,7 @@ import { ensureDirectory, removeTemporaries, writeFileAtomic } from '../io/atomi
 import { DirLock } from '../io/dir_lock.js';
 import { checkOutputDirectory } from '../io/outputs.js';
 import { CHECKPOINT_FILE, checkResumeOptions, loadTrainState, saveTrainState, type TrainState } from './checkpoint.js';
-import type { Resolved } from './config.js';
+import type { Resolved, Schema } from './config.js';
 import { JsonlLog } from './log.js';
 
 export const RUN_FILE = 'run.json';
@@ -103,9 +103,10 @@ export class Run {
   /**
    * Opens `dir` for a run of `stage`, taking its lock (see dir_lock.ts; close() gives it back).
    * Without `resume` the directory must not hold a run yet. With `resume` it must hold this
-   * stage's checkpoint, made with the same options.
+   * stage's checkpoint, made with the same options (an option added since, at its `schema`
+   * default, matches a checkpoint that does not name it).
    */
-  static open(dir: string, stage: string, method: string, options: Resolved, resume: boolean): Run {
+  static open(dir: string, stage: string, method: string, options: Resolved, resume: boolean, schema?: Schema): Run {
     checkStart(dir, resume);
     ensureDirectory(dir);
     const lock = DirLock.acquire(dir);
@@ -122,7 +123,7 @@ export class Run {
       if (resume) {
         resumed = loadTrainState(ckptPath);
         if (resumed.stage !== stage) throw new Error(`${ckptPath}: a '${resumed.stage}' checkpoint, not '${stage}'`);
-        checkResumeOptions(ckptPath, resumed.options, options);
+        checkResumeOptions(ckptPath, resumed.options, options, schema);
       }
       const previous = resumed && existsSync(runPath) ? (JSON.parse(readFileSync(runPath, 'utf8')) as RunRecord) : null;
       const record: RunRecord = {

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { evalOptions, SOURCE_SCHEMA, sourceOptions, targetLr, targetOptions } from '../../src/bpt/options.js';
 import { checkResumeOptions } from '../../src/train/checkpoint.js';
-import { ConfigError } from '../../src/train/config.js';
+import { ConfigError, field } from '../../src/train/config.js';
 import { tempDir } from '../util/fixtures.js';
 
 const t = suite('bpt/config');
@@ -87,6 +87,14 @@ t('resume refuses different options, but not different presentation options', ()
   const a = sourceOptions(null, base) as unknown as Record<string, never>;
   checkResumeOptions('ckpt', a, { ...a, progress: 'none', logEvery: 3, stopAfter: 2 } as never);
   assert.throws(() => checkResumeOptions('ckpt', a, { ...a, lr: 0.1 } as never), /cannot resume with different options:\n {2}lr: checkpoint 0.3, now 0.1/);
+});
+
+t('resume: an option added since the checkpoint matches it at its schema default, and only then', () => {
+  const schema = { lr: field.number('lr', 0.3), added: field.bool('new', false) };
+  const saved = { lr: 0.3 } as never;
+  checkResumeOptions('ckpt', saved, { lr: 0.3, added: false } as never, schema);
+  assert.throws(() => checkResumeOptions('ckpt', saved, { lr: 0.3, added: true } as never, schema), /added: checkpoint undefined, now true/);
+  assert.throws(() => checkResumeOptions('ckpt', saved, { lr: 0.3, added: false } as never), /added: checkpoint undefined, now false/);
 });
 
 t.run();

@@ -11,6 +11,8 @@ import { loadTokenizer } from '../../src/io/tokenizer/load.js';
 import { pretrainOptions } from '../../src/pretrain/options.js';
 import { pretrainData, runPretrain, startingPoint } from '../../src/pretrain/pretrain.js';
 import { readLog } from '../../src/train/log.js';
+import { makeOptimizer } from '../../src/train/optimizers.js';
+import { tensor } from '../../src/tensor/create.js';
 import { tempDir } from '../util/fixtures.js';
 import { initGpu } from '../util/gpu.js';
 
@@ -122,6 +124,18 @@ t('a first stage of its own mixture: its rows, then the main mixture where each 
   assert.throws(() => pretrainOptions(null, flags('z', { ...base, 'stage-mixture': 'copy=1' })), /stageMixture and stageSteps go together/);
   assert.throws(() => pretrainOptions(null, flags('z', { ...base, 'stage-steps': '5' })), /stageMixture and stageSteps go together/);
   assert.throws(() => pretrainOptions(null, flags('z', { ...base, 'stage-mixture': 'cpy=1', 'stage-steps': '5' })), /unknown objective 'cpy'/);
+});
+
+t("--scale-parameter gives Adafactor T5's pretraining form (steps scaled by the parameter's RMS)", () => {
+  const w = tensor([1, 2, 3]);
+  for (const on of [false, true]) {
+    const o = pretrainOptions(null, flags('sp', { optimizer: 'adafactor', ...(on ? { 'scale-parameter': 'true' } : {}) }));
+    assert.is(o.scaleParameter, on);
+    const opt = makeOptimizer(o.optimizer, [{ name: 'model', params: [w], lr: o.lr }], o.weightDecay, o.scaleParameter);
+    assert.is((opt.groups[0] as unknown as { scaleParameter: boolean }).scaleParameter, on);
+    opt.dispose();
+  }
+  w.dispose();
 });
 
 t('sizes cannot be combined with --init', () => {
